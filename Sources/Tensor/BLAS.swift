@@ -1,0 +1,32 @@
+import COpenBLAS
+
+/// The single entry point for matrix products: row-major `C = alpha·op(A)·op(B) + beta·C` with
+/// transposes passed to BLAS (never materialised). Everything in the engine multiplies through
+/// here, so a second backend (bf16 via oneDNN) can slot in behind it.
+public enum BLAS {
+    public static func setThreadCount(_ n: Int) { openblas_set_num_threads(Int32(n)) }
+    public static var threadCount: Int { Int(openblas_get_num_threads()) }
+    public static var configuration: String { String(cString: openblas_get_config()) }
+    public static var coreName: String { String(cString: openblas_get_corename()) }
+
+    /// `C[m×n] = alpha · op(A)[m×k] · op(B)[k×n] + beta · C`, all row-major.
+    /// `lda`/`ldb`/`ldc` default to the packed row lengths.
+    @inline(__always)
+    public static func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+                            alpha: Float = 1, a: UnsafePointer<Float>, lda: Int? = nil,
+                            b: UnsafePointer<Float>, ldb: Int? = nil,
+                            beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int? = nil) {
+        guard m > 0, n > 0 else { return }
+        if k == 0 {
+            // BLAS leaves C untouched (times beta) when k = 0; make that explicit.
+            for i in 0..<(m * (ldc ?? n)) { c[i] = beta == 0 ? 0 : c[i] * beta }
+            return
+        }
+        cblas_sgemm(CblasRowMajor,
+                    transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha,
+                    a, Int32(lda ?? (transA ? m : k)),
+                    b, Int32(ldb ?? (transB ? k : n)),
+                    beta, c, Int32(ldc ?? n))
+    }
+}

@@ -1,0 +1,98 @@
+/// Softmax and log-softmax over one axis (vectorised rows; other axes are permuted last).
+
+extension Tensor {
+    public func softmax(dim: Int = -1) -> Tensor { rowwise(dim) { $0.softmaxLastAxis() } }
+    public func logSoftmax(dim: Int = -1) -> Tensor { rowwise(dim) { $0.logSoftmaxLastAxis() } }
+
+    private func rowwise(_ dim: Int, _ f: (Tensor) -> Tensor) -> Tensor {
+        let d = Shape.axis(dim, rank: rank, op: "softmax")
+        if d == rank - 1 { return f(self) }
+        return f(transposed(d, -1)).transposed(d, -1)
+    }
+
+    private func softmaxLastAxis() -> Tensor {
+        let n = shape.last ?? 1, rows = count / Swift.max(n, 1)
+        let out = Tensor(uninitializedShape: shape)
+        softmaxRows(data, out.data, rows: rows, length: n, stride: n)
+        if Tensor.needsGraph([self]) {
+            let y = out.detached()
+            out.record("softmax", [self]) { g in
+                let dx = Tensor(uninitializedShape: y.shape)
+                softmaxBackwardRows(y.data, g.data, dx.data, rows: rows, length: n)
+                return [dx]
+            }
+        }
+        return out
+    }
+
+    private func logSoftmaxLastAxis() -> Tensor {
+        let n = shape.last ?? 1, rows = count / Swift.max(n, 1)
+        let out = Tensor(uninitializedShape: shape)
+        let src = data, dst = out.data
+        Parallel.chunks(rows, grain: Swift.max(1, 8192 / Swift.max(n, 1))) { range in
+            for r in range {
+                let p = src + r * n, q = dst + r * n
+                var m = -Float.infinity
+                for j in 0..<n { m = Swift.max(m, p[j]) }
+                var s: Float = 0
+                for j in 0..<n { s += Foundation.exp(p[j] - m) }
+                let lse = m + Foundation.log(s)
+                for j in 0..<n { q[j] = p[j] - lse }
+            }
+        }
+        if Tensor.needsGraph([self]) {
+            let y = out.detached()
+            out.record("log_softmax", [self]) { g in
+                let dx = Tensor(uninitializedShape: y.shape)
+                for r in 0..<rows {
+                    let yp = y.data + r * n, gp = g.data + r * n, dp = dx.data + r * n
+                    let total = sumContiguous(gp, n)
+                    for j in 0..<n { dp[j] = gp[j] - Foundation.exp(yp[j]) * total }
+                }
+                return [dx]
+            }
+        }
+        return out
+    }
+}
+
+/// Row softmax of `rows` rows of `length` (rows `stride` apart), vectorised exp.
+func softmaxRows(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, rows: Int, length n: Int, stride: Int) {
+    Parallel.chunks(rows, grain: Swift.max(1, 8192 / Swift.max(n, 1))) { range in
+        for r in range {
+            let p = src + r * stride, q = dst + r * stride
+            var m = -Float.infinity
+            for j in 0..<n { m = Swift.max(m, p[j]) }
+            let vm = Vec(repeating: m)
+            var j = 0, acc = Vec(repeating: 0)
+            while j + 16 <= n {
+                let e = vexp(UnsafeRawPointer(p + j).loadUnaligned(as: Vec.self) - vm)
+                UnsafeMutableRawPointer(q + j).storeBytes(of: e, as: Vec.self)
+                acc += e
+                j += 16
+            }
+            var s = acc.sum()
+            if j < n {
+                let e = vexp(loadPartial(p + j, n - j) - vm)
+                for t in 0..<(n - j) { s += e[t] }
+                storePartial(e, q + j, n - j)
+            }
+            let inv = 1 / s
+            for t in 0..<n { q[t] *= inv }
+        }
+    }
+}
+
+/// dx = y ⊙ (g − Σ g⊙y) row by row.
+func softmaxBackwardRows(_ y: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, rows: Int, length n: Int) {
+    Parallel.chunks(rows, grain: Swift.max(1, 8192 / Swift.max(n, 1))) { range in
+        for r in range {
+            let yp = y + r * n, gp = g + r * n, dp = dx + r * n
+            var dot: Float = 0
+            for j in 0..<n { dot += yp[j] * gp[j] }
+            for j in 0..<n { dp[j] = yp[j] * (gp[j] - dot) }
+        }
+    }
+}
+
+import Foundation

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct VPEFT: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vpeft",
+        abstract: "Parameter-efficient fine-tuning of pre-trained vision models, and a benchmark of PEFT methods.",
+        subcommands: [Doctor.self]
+    )
+}
