@@ -1,0 +1,155 @@
+import Tensor
+import XCTest
+
+/// Autodiff bookkeeping: what is saved, what is released, determinism, no-grad scopes.
+final class EngineBehaviourTests: XCTestCase {
+    /// A linear layer with a frozen weight must not keep its input alive; with a trainable
+    /// weight it must (the weight gradient needs it).
+    func testFrozenWeightDoesNotKeepInputAlive() {
+        for weightTrains in [false, true] {
+            var rng = SeededRandom(seed: 1)
+            let leaf = Tensor.normal([4, 8], using: &rng).trainable()
+            let weight = Tensor.normal([3, 8], using: &rng).trainable(weightTrains)
+            weak var inputStorage: TensorStorage?
+            var y: Tensor?
+            do {
+                let x = leaf * 2          // an activation: a non-leaf that requires grad
+                inputStorage = x.storage
+                y = linear(x, weight)
+            }
+            XCTAssertEqual(inputStorage != nil, weightTrains, "weight trains: \(weightTrains)")
+            y!.sum().backward()
+            XCTAssertNil(inputStorage, "saved tensors are released after backward")
+            XCTAssertNotNil(leaf.grad)
+            XCTAssertEqual(weight.grad != nil, weightTrains)
+        }
+    }
+
+    func testNoGradientScopeRecordsNothing() {
+        let w = Tensor.ones([3]).trainable()
+        let y = withoutGradients { (w * 2).exp() }
+        XCTAssertNil(y.gradNode)
+        XCTAssertFalse(y.requiresGrad)
+        XCTAssertTrue(GradMode.isEnabled)
+    }
+
+    func testGradientsAccumulateAcrossBackwardCalls() {
+        let w = Tensor([1, 2, 3]).trainable()
+        (w * w).sum().backward()
+        (w * 3).sum().backward()
+        XCTAssertEqual(w.grad!.scalars, [5, 7, 9])
+    }
+
+    func testSharedInputGetsSummedGradient() {
+        let x = Tensor([2]).trainable()
+        let y = x * x + x.exp() * x
+        y.sum().backward()
+        // d/dx (x² + x·eˣ) = 2x + eˣ(1 + x)
+        XCTAssertEqual(x.grad!.item, 4 + Float(M_E * M_E) * 3, accuracy: 1e-4)
+    }
+
+    func testFrozenInputsGetNoGradient() {
+        let frozen = Tensor([1, 2])
+        let trained = Tensor([3, 4]).trainable()
+        (frozen * trained).sum().backward()
+        XCTAssertNil(frozen.grad)
+        XCTAssertEqual(trained.grad!.scalars, [1, 2])
+    }
+
+    func testSameSeedGivesBitIdenticalResults() {
+        func run() -> [Float] {
+            var rng = SeededRandom(seed: 42)
+            let x = Tensor.normal([8, 16], using: &rng)
+            let w = Tensor.truncatedNormal([4, 16], std: 0.02, using: &rng).trainable()
+            let u = Tensor.uniform([4], low: -1, high: 1, using: &rng).trainable()
+            var dropout = rng.derived("dropout")
+            let y = linear(x, w, u).gelu().dropout(0.2, training: true, using: &dropout)
+            crossEntropy(y, targets: [0, 1, 2, 3, 0, 1, 2, 3], labelSmoothing: 0.1).backward()
+            return y.scalars + w.grad!.scalars + u.grad!.scalars
+        }
+        let first = run(), second = run()
+        XCTAssertEqual(first.map(\.bitPattern), second.map(\.bitPattern))
+    }
+
+    func testRandomDistributions() {
+        var rng = SeededRandom(seed: 9)
+        let n = Tensor.normal([20_000], mean: 1, std: 2, using: &rng)
+        XCTAssertEqual(n.mean().item, 1, accuracy: 0.05)
+        XCTAssertEqual(n.variance().item.squareRoot(), 2, accuracy: 0.05)
+        let t = Tensor.truncatedNormal([20_000], std: 1, a: -2, b: 2, using: &rng)
+        XCTAssertLessThanOrEqual(t.max().item, 2)
+        XCTAssertGreaterThanOrEqual((-t).max().item, -2)
+        let u = Tensor.uniform([20_000], low: -3, high: 5, using: &rng)
+        XCTAssertEqual(u.mean().item, 1, accuracy: 0.1)
+        // Streams derived for different purposes differ.
+        var a = rng.derived("init"), b = rng.derived("data")
+        XCTAssertNotEqual(a.next(), b.next())
+    }
+
+    func testBufferPoolReusesMemoryAndTracksPeak() {
+        BufferPool.shared.resetPeak()
+        let before = BufferPool.shared.liveBytes
+        do {
+            let a = Tensor.zeros([1024, 256])
+            XCTAssertEqual(BufferPool.shared.liveBytes - before, a.count * 4)
+        }
+        XCTAssertEqual(BufferPool.shared.liveBytes, before)
+        XCTAssertGreaterThanOrEqual(BufferPool.shared.peakBytes - before, 1024 * 256 * 4)
+        let allocations = BufferPool.shared.systemAllocations
+        for _ in 0..<10 { _ = Tensor.zeros([1024, 256]) }
+        XCTAssertEqual(BufferPool.shared.systemAllocations, allocations, "same-size buffers come from the pool")
+    }
+
+    func testDropoutStatistics() {
+        var rng = SeededRandom(seed: 5)
+        let x = Tensor.ones([100_000])
+        let y = x.dropout(0.25, training: true, using: &rng)
+        let zeros = y.scalars.filter { $0 == 0 }.count
+        XCTAssertEqual(Double(zeros) / 100_000, 0.25, accuracy: 0.01)
+        XCTAssertEqual(y.mean().item, 1, accuracy: 0.02)
+        XCTAssertTrue(x.dropout(0.25, training: false, using: &rng) === x)
+        let paths = Tensor.ones([1000, 4]).dropPath(0.5, training: true, using: &rng)
+        for row in 0..<1000 {
+            let values = Set(paths.scalars[(row * 4)..<(row * 4 + 4)])
+            XCTAssertEqual(values.count, 1, "drop path drops whole samples")
+        }
+    }
+
+    func testSafeTensorsRoundTrip() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vpeft-st-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var rng = SeededRandom(seed: 3)
+        let tensors = ["a.weight": Tensor.normal([3, 4], using: &rng), "b": Tensor.normal([5], using: &rng), "scalar": Tensor(scalar: 2)]
+        let url = folder.appendingPathComponent("x.safetensors")
+        try SafeTensors.write(tensors, metadata: ["format": "pt"], to: url)
+        let file = try SafeTensors.read(url)
+        XCTAssertEqual(file.metadata["format"], "pt")
+        for (name, t) in tensors {
+            XCTAssertEqual(file.tensors[name]?.shape, t.shape)
+            XCTAssertEqual(file.tensors[name]?.scalars, t.scalars)
+        }
+    }
+
+    func testSafeTensorsRejectsCorruptFiles() throws {
+        let good = try Data(contentsOf: Fixtures.folder.appendingPathComponent("views.safetensors"))
+        var lyingHeader = good
+        lyingHeader[0] = 0xFF; lyingHeader[1] = 0xFF; lyingHeader[2] = 0xFF
+        let cases: [(String, Data)] = [("empty", Data()), ("truncated", good.prefix(good.count / 2)),
+                                       ("lying header length", lyingHeader), ("garbage", Data(repeating: 7, count: 64))]
+        for (name, data) in cases {
+            XCTAssertThrowsError(try SafeTensors.read(data, name: name)) { error in
+                XCTAssertTrue("\(error)".hasPrefix(name), "error names the file: \(error)")
+            }
+        }
+        // Thousands of random mutations: each either reads or throws, never traps.
+        var rng = SeededRandom(seed: 11)
+        for _ in 0..<2000 {
+            var mutated = good
+            for _ in 0..<(1 + rng.nextInt(4)) { mutated[rng.nextInt(mutated.count)] = UInt8(rng.nextInt(256)) }
+            if rng.nextInt(4) == 0 { mutated = mutated.prefix(rng.nextInt(mutated.count)) }
+            _ = try? SafeTensors.read(mutated, name: "mutated")
+        }
+    }
+}
+
+import Foundation

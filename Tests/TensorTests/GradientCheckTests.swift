@@ -1,0 +1,189 @@
+import Tensor
+import XCTest
+
+/// A finite-difference gradient check for every differentiable op (see GradientCheck.swift).
+final class GradientCheckTests: XCTestCase {
+    var g = Inputs()
+
+    /// The checker itself must fail on a wrong gradient: here one factor is cut from the graph,
+    /// so the analytic gradient of x·x is x instead of 2x.
+    func testCheckerDetectsAWrongGradient() {
+        let mismatch = gradientMismatch("x·x with a detached factor", inputs: [g.normal([4])]) { $0[0].detached() * $0[0] }
+        XCTAssertNotNil(mismatch)
+    }
+
+    func testUnaryOps() {
+        checkGradients("neg", inputs: [g.normal([3, 4])]) { -$0[0] }
+        checkGradients("exp", inputs: [g.normal([3, 4])]) { $0[0].exp() }
+        checkGradients("log", inputs: [g.positive([3, 4])]) { $0[0].log() }
+        checkGradients("sqrt", inputs: [g.positive([3, 4])]) { $0[0].sqrt() }
+        checkGradients("pow", inputs: [g.positive([3, 4])]) { $0[0].pow(1.5) }
+        checkGradients("pow negative exponent", inputs: [g.positive([5])]) { $0[0].pow(-2) }
+        checkGradients("abs", inputs: [g.awayFromKinks([3, 4])]) { $0[0].abs() }
+        checkGradients("tanh", inputs: [g.normal([3, 4])]) { $0[0].tanh() }
+        checkGradients("sigmoid", inputs: [g.normal([3, 4], scale: 3)]) { $0[0].sigmoid() }
+        checkGradients("relu", inputs: [g.awayFromKinks([3, 4])]) { $0[0].relu() }
+        checkGradients("relu6", inputs: [g.awayFromKinks([4, 5])]) { $0[0].relu6() }
+        checkGradients("gelu", inputs: [g.normal([4, 5], scale: 2)]) { $0[0].gelu() }
+        checkGradients("quick gelu", inputs: [g.normal([4, 5], scale: 2)]) { $0[0].quickGelu() }
+        checkGradients("silu", inputs: [g.normal([4, 5])]) { $0[0].silu() }
+        checkGradients("swish beta 100", inputs: [g.normal([4, 5], scale: 0.02)], epsilon: 1e-3) { $0[0].silu(beta: 100) }
+        checkGradients("square", inputs: [g.normal([6])]) { $0[0].squared() }
+        checkGradients("scalar ops", inputs: [g.normal([6])]) { ($0[0] + 2) * 3 - 1 }
+        checkGradients("divide by scalar", inputs: [g.normal([6])]) { $0[0] / 4 }
+    }
+
+    func testBinaryOpsWithBroadcasting() {
+        let shapes: [([Int], [Int])] = [([3, 4], [3, 4]), ([4, 3], [3]), ([2, 1, 3], [4, 1]), ([3], [2, 3]), ([1], [2, 3])]
+        for (a, b) in shapes {
+            checkGradients("add \(a) \(b)", inputs: [g.normal(a), g.normal(b)]) { $0[0] + $0[1] }
+            checkGradients("sub \(a) \(b)", inputs: [g.normal(a), g.normal(b)]) { $0[0] - $0[1] }
+            checkGradients("mul \(a) \(b)", inputs: [g.normal(a), g.normal(b)]) { $0[0] * $0[1] }
+            checkGradients("div \(a) \(b)", inputs: [g.normal(a), g.positive(b)]) { $0[0] / $0[1] }
+        }
+        let mask = Tensor(shape: [2, 3], [1, 0, 1, 0, 0, 1])
+        checkGradients("where", inputs: [mask, g.normal([2, 3]), g.normal([3])], checking: [1, 2]) { `where`($0[0], $0[1], $0[2]) }
+    }
+
+    func testReductions() {
+        for dims in [[], [0], [1], [-1], [0, 2]] {
+            for keep in [false, true] {
+                checkGradients("sum \(dims) keep \(keep)", inputs: [g.normal([2, 3, 4])]) { $0[0].sum(dims: dims, keepDims: keep) }
+                checkGradients("mean \(dims) keep \(keep)", inputs: [g.normal([2, 3, 4])]) { $0[0].mean(dims: dims, keepDims: keep) }
+                checkGradients("max \(dims) keep \(keep)", inputs: [g.normal([2, 3, 4])], epsilon: 1e-3) { $0[0].max(dims: dims, keepDims: keep) }
+                checkGradients("var \(dims) keep \(keep)", inputs: [g.normal([2, 3, 4])]) { $0[0].variance(dims: dims, keepDims: keep) }
+            }
+        }
+        checkGradients("population var", inputs: [g.normal([3, 5])]) { $0[0].variance(dims: [1], correction: 0) }
+    }
+
+    func testMatrixProducts() {
+        for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+            let a = ta ? g.normal([4, 3]) : g.normal([3, 4]), b = tb ? g.normal([5, 4]) : g.normal([4, 5])
+            checkGradients("matmul 2-D \(ta) \(tb)", inputs: [a, b]) { matmul($0[0], $0[1], transposeA: ta, transposeB: tb) }
+            let ba = ta ? g.normal([2, 4, 3]) : g.normal([2, 3, 4]), bb = tb ? g.normal([2, 5, 4]) : g.normal([2, 4, 5])
+            checkGradients("matmul batched \(ta) \(tb)", inputs: [ba, bb]) { matmul($0[0], $0[1], transposeA: ta, transposeB: tb) }
+            checkGradients("matmul shared matrix \(ta) \(tb)", inputs: [ba, b]) { matmul($0[0], $0[1], transposeA: ta, transposeB: tb) }
+        }
+        checkGradients("linear", inputs: [g.normal([2, 3, 4]), g.normal([5, 4]), g.normal([5])]) { linear($0[0], $0[1], $0[2]) }
+        checkGradients("linear without bias", inputs: [g.normal([3, 4]), g.normal([5, 4])]) { linear($0[0], $0[1]) }
+        checkGradients("linear frozen weight", inputs: [g.normal([3, 4]), g.normal([5, 4]), g.normal([5])], checking: [0]) { linear($0[0], $0[1], $0[2]) }
+        checkGradients("kron", inputs: [g.normal([2, 3]), g.normal([3, 2])]) { kron($0[0], $0[1]) }
+    }
+
+    func testNormalisationAndSoftmax() {
+        checkGradients("layer norm", inputs: [g.normal([3, 8], scale: 2), g.normal([8]), g.normal([8])]) {
+            layerNorm($0[0], weight: $0[1], bias: $0[2], eps: 1e-6)
+        }
+        checkGradients("layer norm without affine", inputs: [g.normal([2, 2, 6])]) { layerNorm($0[0], weight: nil, bias: nil, eps: 1e-5) }
+        checkGradients("softmax", inputs: [g.normal([3, 7])]) { $0[0].softmax() }
+        checkGradients("softmax middle axis", inputs: [g.normal([2, 4, 3])]) { $0[0].softmax(dim: 1) }
+        checkGradients("log softmax", inputs: [g.normal([3, 7])]) { $0[0].logSoftmax() }
+        checkGradients("batch norm", inputs: [g.normal([2, 3, 2, 2]), g.normal([3]), g.positive([3]), g.normal([3]), g.normal([3])],
+                       checking: [0, 3, 4]) {
+            batchNormInference($0[0], runningMean: $0[1], runningVar: $0[2], weight: $0[3], bias: $0[4], eps: 1e-3)
+        }
+    }
+
+    func testAttention() {
+        let (b, h, n, d) = (2, 2, 3, 4)
+        checkGradients("attention", inputs: [g.normal([b, h, n, d]), g.normal([b, h, n, d]), g.normal([b, h, n, d])]) {
+            attention($0[0], $0[1], $0[2], scale: 0.5)
+        }
+        checkGradients("attention with extra keys and values",
+                       inputs: [g.normal([b, h, n, d]), g.normal([b, h, n, d]), g.normal([b, h, n, d]), g.normal([h, 2, d]), g.normal([h, 2, d])]) {
+            attention($0[0], $0[1], $0[2], extraKeys: $0[3], extraValues: $0[4], scale: 0.5)
+        }
+        checkGradients("attention, only the prefix trains",
+                       inputs: [g.normal([b, h, n, d]), g.normal([b, h, n, d]), g.normal([b, h, n, d]), g.normal([h, 2, d]), g.normal([h, 2, d])],
+                       checking: [3, 4]) {
+            attention($0[0], $0[1], $0[2], extraKeys: $0[3], extraValues: $0[4], scale: 0.5)
+        }
+    }
+
+    func testLosses() {
+        for s: Float in [0, 0.1] {
+            checkGradients("cross entropy smoothing \(s)", inputs: [g.normal([4, 5])]) { crossEntropy($0[0], targets: [0, 3, 4, 1], labelSmoothing: s) }
+        }
+    }
+
+    func testStochasticRegularisers() {
+        // The mask is fixed by the seed, so the function is deterministic and differentiable.
+        checkGradients("dropout", inputs: [g.normal([4, 6])]) { x in
+            var rng = SeededRandom(seed: 3)
+            return x[0].dropout(0.3, training: true, using: &rng)
+        }
+        checkGradients("drop path", inputs: [g.normal([6, 2, 3])]) { x in
+            var rng = SeededRandom(seed: 3)
+            return x[0].dropPath(0.4, training: true, using: &rng)
+        }
+    }
+
+    func testConvolutionAndPooling() {
+        let cases: [(String, [Int], [Int], (Int, Int), Padding, Int)] = [
+            ("3x3 pad 1", [2, 3, 5, 5], [4, 3, 3, 3], (1, 1), .symmetric(1, 1), 1),
+            ("3x3 stride 2 same, odd size", [1, 2, 5, 5], [3, 2, 3, 3], (2, 2), .same, 1),
+            ("3x3 stride 2 same, even size", [1, 2, 6, 4], [3, 2, 3, 3], (2, 2), .same, 1),
+            ("5x5 depthwise same stride 2", [1, 3, 6, 6], [3, 1, 5, 5], (2, 2), .same, 3),
+            ("3x3 depthwise same", [2, 2, 4, 4], [2, 1, 3, 3], (1, 1), .same, 2),
+            ("groups 2", [1, 4, 4, 4], [6, 2, 3, 3], (1, 1), .symmetric(1, 1), 2),
+            ("1x1", [2, 3, 3, 3], [2, 3, 1, 1], (1, 1), .none, 1),
+            ("patch embed 2x2 stride 2", [1, 3, 4, 4], [5, 3, 2, 2], (2, 2), .none, 1),
+        ]
+        for (name, xs, ws, stride, padding, groups) in cases {
+            checkGradients("conv2d \(name)", inputs: [g.normal(xs), g.normal(ws, scale: 0.5), g.normal([ws[0]])]) {
+                conv2d($0[0], $0[1], $0[2], stride: stride, padding: padding, groups: groups)
+            }
+        }
+        checkGradients("avg pool", inputs: [g.normal([1, 2, 5, 5])]) { avgPool2d($0[0], kernel: (3, 3), stride: (2, 2), padding: .symmetric(1, 1)) }
+        checkGradients("avg pool excluding pad", inputs: [g.normal([1, 2, 5, 5])]) {
+            avgPool2d($0[0], kernel: (3, 3), stride: (2, 2), padding: .symmetric(1, 1), countIncludePad: false)
+        }
+        checkGradients("global avg pool", inputs: [g.normal([2, 3, 3, 2])]) { globalAvgPool($0[0]) }
+    }
+
+    func testResize() {
+        for filter in ResizeFilter.allCases {
+            for antialias in [false, true] {
+                checkGradients("resize up \(filter) aa \(antialias)", inputs: [g.normal([1, 2, 3, 4])]) { resize($0[0], to: (5, 6), filter: filter, antialias: antialias) }
+                checkGradients("resize down \(filter) aa \(antialias)", inputs: [g.normal([1, 1, 6, 7])]) { resize($0[0], to: (4, 3), filter: filter, antialias: antialias) }
+            }
+        }
+    }
+
+    func testViews() {
+        checkGradients("reshape", inputs: [g.normal([2, 6])]) { $0[0].reshaped([3, -1]) * $0[0].reshaped([3, 4]) }
+        checkGradients("permute", inputs: [g.normal([2, 3, 4])]) { $0[0].permuted([2, 0, 1]) }
+        checkGradients("transpose", inputs: [g.normal([2, 3, 4])]) { $0[0].transposed(0, 2) }
+        checkGradients("narrow", inputs: [g.normal([3, 5])]) { $0[0].narrowed(1, start: 1, length: 3) }
+        checkGradients("split", inputs: [g.normal([4, 6])]) { x in
+            let parts = x[0].split([1, 2, 3], dim: 1)
+            return parts[0] * parts[0] + parts[2].sum(dims: [1], keepDims: true) + parts[1].mean(dims: [1], keepDims: true)
+        }
+        checkGradients("chunk", inputs: [g.normal([4, 6])]) { x in
+            let parts = x[0].chunked(3, dim: 1)
+            return parts[0] * parts[2] - parts[1]
+        }
+        checkGradients("concat", inputs: [g.normal([2, 3]), g.normal([2, 1]), g.normal([2, 2])]) { concat($0, dim: 1) }
+        checkGradients("expand", inputs: [g.normal([3, 1])]) { $0[0].expanded(to: [2, 3, 4]) }
+        checkGradients("index select with repeats", inputs: [g.normal([4, 3])]) { $0[0].indexSelect([3, 0, 3, 1], dim: 0) }
+        checkGradients("index select axis 1", inputs: [g.normal([2, 4])]) { $0[0].indexSelect([2, 2, 0], dim: 1) }
+    }
+
+    /// A small composite graph (a pre-LN transformer block) exercises gradient accumulation
+    /// through shared inputs and every op in one backward.
+    func testTransformerBlockComposite() {
+        let d = 8, heads = 2
+        let inputs = [g.normal([2, 3, d]), g.normal([3 * d, d], scale: 0.3), g.normal([d, d], scale: 0.3),
+                      g.normal([16, d], scale: 0.3), g.normal([d, 16], scale: 0.3), g.normal([d]), g.normal([d])]
+        checkGradients("transformer block", inputs: inputs, epsilon: 3e-3) { p in
+            let x = p[0]
+            let h = layerNorm(x, weight: p[5], bias: p[6], eps: 1e-6)
+            let qkv = linear(h, p[1]).reshaped([2, 3, 3, heads, d / heads]).permuted([2, 0, 3, 1, 4])
+            let parts = qkv.chunked(3, dim: 0).map { $0.reshaped([2, heads, 3, d / heads]) }
+            let a = attention(parts[0], parts[1], parts[2], scale: 0.5).permuted([0, 2, 1, 3]).reshaped([2, 3, d])
+            let x1 = x + linear(a, p[2])
+            return x1 + linear(linear(layerNorm(x1, weight: nil, bias: nil, eps: 1e-6), p[3]).gelu(), p[4])
+        }
+    }
+}
