@@ -2,13 +2,16 @@
 import PackageDescription
 
 // Layers (see docs in ../shared/docs/ARCHITECTURE.md): arrows point down only.
-//   vpeft (CLI) → NN → Tensor → COpenBLAS (system OpenBLAS, cblas)
+//   vpeft (CLI) → Models → NN → Tensor → COpenBLAS (system OpenBLAS, cblas)
+//                 Models → Checkpoints (safetensors/npz/pth readers) → CZlib (system zlib)
 let package = Package(
     name: "VPEFTBench",
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "Tensor", targets: ["Tensor"]),
         .library(name: "NN", targets: ["NN"]),
+        .library(name: "Checkpoints", targets: ["Checkpoints"]),
+        .library(name: "Models", targets: ["Models"]),
         .executable(name: "vpeft", targets: ["vpeft"]),
     ],
     dependencies: [
@@ -21,13 +24,18 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"])]
         ),
         .target(name: "Tensor", dependencies: ["COpenBLAS"]),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "NN", dependencies: ["Tensor"]),
+        .target(name: "Checkpoints", dependencies: ["Tensor", "CZlib"]),
+        .target(name: "Models", dependencies: ["Tensor", "NN", "Checkpoints"]),
         .executableTarget(
             name: "vpeft",
-            dependencies: ["Tensor", "NN", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Tensor", "NN", "Checkpoints", "Models", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensor"]),
+        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "Tensor"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "Checkpoints", "NN", "Tensor"]),
     ],
     swiftLanguageModes: [.v5]
 )
