@@ -4,6 +4,7 @@ import PackageDescription
 // Layers (see docs in ../shared/docs/ARCHITECTURE.md): arrows point down only.
 //   vpeft (CLI) → Models → NN → Tensor → COpenBLAS (system OpenBLAS, cblas)
 //                 Models → Checkpoints (safetensors/npz/pth readers) → CZlib (system zlib)
+//   PEFT (methods attach at the model's sites) → Models
 let package = Package(
     name: "VPEFTBench",
     platforms: [.macOS(.v13)],
@@ -12,6 +13,7 @@ let package = Package(
         .library(name: "NN", targets: ["NN"]),
         .library(name: "Checkpoints", targets: ["Checkpoints"]),
         .library(name: "Models", targets: ["Models"]),
+        .library(name: "PEFT", targets: ["PEFT"]),
         .executable(name: "vpeft", targets: ["vpeft"]),
     ],
     dependencies: [
@@ -28,14 +30,16 @@ let package = Package(
         .target(name: "NN", dependencies: ["Tensor"]),
         .target(name: "Checkpoints", dependencies: ["Tensor", "CZlib"]),
         .target(name: "Models", dependencies: ["Tensor", "NN", "Checkpoints"]),
+        .target(name: "PEFT", dependencies: ["Tensor", "NN", "Models"]),
         .executableTarget(
             name: "vpeft",
-            dependencies: ["Tensor", "NN", "Checkpoints", "Models", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Tensor", "NN", "Checkpoints", "Models", "PEFT", "COpenBLAS", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensor"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "Tensor"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Checkpoints", "NN", "Tensor"]),
+        .testTarget(name: "PEFTTests", dependencies: ["PEFT", "Models", "NN", "Tensor"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,4 +1,5 @@
 import COpenBLAS
+import Dispatch
 
 /// The single entry point for matrix products: row-major `C = alpha·op(A)·op(B) + beta·C` with
 /// transposes passed to BLAS (never materialised). Everything in the engine multiplies through
@@ -8,6 +9,17 @@ public enum BLAS {
     public static var threadCount: Int { Int(openblas_get_num_threads()) }
     public static var configuration: String { String(cString: openblas_get_config()) }
     public static var coreName: String { String(cString: openblas_get_corename()) }
+
+    /// Time and work spent in `gemm` while `profiling` is on (benchmarks report the share of a
+    /// step spent in matrix products).
+    public struct Profile: Sendable {
+        public var calls = 0
+        public var seconds = 0.0
+        public var flops = 0.0
+        public init() {}
+    }
+    nonisolated(unsafe) public static var profiling = false
+    nonisolated(unsafe) public static var profile = Profile()
 
     /// `C[m×n] = alpha · op(A)[m×k] · op(B)[k×n] + beta · C`, all row-major.
     /// `lda`/`ldb`/`ldc` default to the packed row lengths.
@@ -21,6 +33,14 @@ public enum BLAS {
             // BLAS leaves C untouched (times beta) when k = 0; make that explicit.
             for i in 0..<(m * (ldc ?? n)) { c[i] = beta == 0 ? 0 : c[i] * beta }
             return
+        }
+        let start = profiling ? DispatchTime.now().uptimeNanoseconds : 0
+        defer {
+            if profiling {
+                profile.calls += 1
+                profile.seconds += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+                profile.flops += 2 * Double(m) * Double(n) * Double(k)
+            }
         }
         cblas_sgemm(CblasRowMajor,
                     transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,

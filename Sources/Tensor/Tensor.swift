@@ -53,6 +53,13 @@ public final class Tensor: CustomStringConvertible, @unchecked Sendable {
     public static func zeros(_ shape: [Int]) -> Tensor { Tensor(shape: shape, repeating: 0) }
     public static func ones(_ shape: [Int]) -> Tensor { Tensor(shape: shape, repeating: 1) }
     public static func full(_ shape: [Int], _ value: Float) -> Tensor { Tensor(shape: shape, repeating: value) }
+    /// The n×n identity matrix.
+    public static func eye(_ n: Int) -> Tensor {
+        let t = Tensor.zeros([n, n])
+        for i in 0..<n { t.data[i * n + i] = 1 }
+        return t
+    }
+
     public static func arange(_ n: Int, start: Float = 0, step: Float = 1) -> Tensor {
         Tensor(shape: [n], (0..<n).map { start + Float($0) * step })
     }

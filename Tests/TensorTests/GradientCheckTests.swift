@@ -167,6 +167,7 @@ final class GradientCheckTests: XCTestCase {
         checkGradients("concat", inputs: [g.normal([2, 3]), g.normal([2, 1]), g.normal([2, 2])]) { concat($0, dim: 1) }
         checkGradients("expand", inputs: [g.normal([3, 1])]) { $0[0].expanded(to: [2, 3, 4]) }
         checkGradients("index select with repeats", inputs: [g.normal([4, 3])]) { $0[0].indexSelect([3, 0, 3, 1], dim: 0) }
+        checkGradients("adding into a slice", inputs: [g.normal([2, 6]), g.normal([2, 2])]) { $0[0].addingNarrow($0[1], dim: 1, start: 3) }
         checkGradients("index select axis 1", inputs: [g.normal([2, 4])]) { $0[0].indexSelect([2, 2, 0], dim: 1) }
     }
 

@@ -99,6 +99,30 @@ extension Tensor {
         return out
     }
 
+    /// This tensor with `delta` added to entries `start ..< start + delta.shape[dim]` of axis
+    /// `dim` (LoRA on one slice of a fused qkv output) — no full-size zero padding.
+    public func addingNarrow(_ delta: Tensor, dim: Int, start: Int) -> Tensor {
+        let d = Shape.axis(dim, rank: rank, op: "addingNarrow")
+        let length = delta.shape[d]
+        var expected = shape
+        expected[d] = length
+        precondition(delta.shape == expected && start >= 0 && start + length <= shape[d],
+                     "addingNarrow: delta \(delta.shape) at \(start) does not fit axis \(d) of \(shape)")
+        let outer = shape[..<d].reduce(1, *), inner = shape[(d + 1)...].reduce(1, *)
+        let out = copy()
+        for o in 0..<outer {
+            let dst = out.data + (o * shape[d] + start) * inner, src = delta.data + o * length * inner
+            for i in 0..<(length * inner) { dst[i] += src[i] }
+        }
+        if Tensor.needsGraph([self, delta]) {
+            let needSelf = requiresGrad, needDelta = delta.requiresGrad
+            out.record("adding_narrow", [self, delta]) { g in
+                [needSelf ? g : nil, needDelta ? g.narrowed(d, start: start, length: length) : nil]
+            }
+        }
+        return out
+    }
+
     /// Splits axis `dim` into pieces of the given sizes.
     public func split(_ sizes: [Int], dim: Int) -> [Tensor] {
         let d = Shape.axis(dim, rank: rank, op: "split")

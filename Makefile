@@ -1,0 +1,47 @@
+# V-PEFT Bench — the two commands a newcomer needs:
+#   make demo   the main job (installs what is missing, builds in release, runs)
+#   make test   the test suite (installs what is missing, builds in release, runs every test)
+SHELL := /bin/bash
+SWIFT ?= swift
+APT_PACKAGES := libopenblas-dev zlib1g-dev pkg-config
+VPEFT := .build/release/vpeft
+
+.PHONY: demo test build setup fixtures fixtures-full bench-engine clean
+
+## Debian packages the build links against (installed only when missing).
+setup:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing: $$missing"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+build: setup
+	$(SWIFT) build -c release
+
+test: setup
+	$(SWIFT) build -c release --build-tests
+	$(SWIFT) test -c release --skip-build
+
+demo: build
+	$(VPEFT) doctor
+	$(VPEFT) bench-engine --batch 8 --repeats 3
+
+## Reference fixtures from PyTorch/timm (only needed to regenerate Tests/*/Fixtures).
+fixtures:
+	bash scripts/reference/setup_venv.sh
+	.venv/bin/python scripts/reference/make_op_fixtures.py
+	.venv/bin/python scripts/reference/make_checkpoint_fixtures.py
+	.venv/bin/python scripts/reference/make_vit_fixtures.py
+
+## A full-size ViT-B/16 reference under assets/ (not committed): enables the full-size parity test.
+fixtures-full:
+	bash scripts/reference/setup_venv.sh
+	.venv/bin/python scripts/reference/make_vit_fixtures.py --full
+
+bench-engine: build
+	$(VPEFT) bench-engine --batch 32 --repeats 5
+
+clean:
+	rm -rf .build

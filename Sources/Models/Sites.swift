@@ -1,0 +1,96 @@
+import NN
+import Tensor
+
+/// PEFT *sites* of the ViT beyond single layers (linear and norm layers take a `LayerHook`
+/// directly). The backbone calls these hooks at fixed places in its forward; it never names a
+/// method, and with no hooks installed the forward is exactly timm's.
+///
+///     tokens ─▶ [block l: input hooks ─▶ x + DP(branch(attn(norm1 x))) + bypass ─▶ afterResidual
+///                         ─▶ x + DP(branch(mlp(norm2 x))) + bypass ─▶ afterResidual ─▶ output hooks]
+///            ─▶ norm ─▶ final hooks ─▶ pool ─▶ feature hooks ─▶ head
+
+/// Transforms a token sequence [B, N, D] (or pooled features [B, D]): prompt insertion, side
+/// networks reading or adding back hidden states.
+public protocol TokenHook: AnyObject {
+    func callAsFunction(_ tokens: Tensor, context: inout ForwardContext) -> Tensor
+}
+
+/// A module around a block's attention or MLP sub-layer.
+public protocol BranchHook: AnyObject {
+    /// Replaces the sub-layer output `output` (before DropPath and the residual add); `normed`
+    /// is the sub-layer's input (norm1 x / norm2 x) and `stream` the residual stream x.
+    /// Sequential adapters transform `output`; parallel ones add a function of `normed`.
+    func branch(_ output: Tensor, normed: Tensor, stream: Tensor, context: inout ForwardContext) -> Tensor
+    /// A term added to the stream beside the DropPath'd branch (parallel modules with their own
+    /// or no DropPath, like AdaptFormer and Convpass); nil when none.
+    func bypass(stream: Tensor, normed: Tensor, context: inout ForwardContext) -> Tensor?
+    /// Transforms the stream after the residual add (modules "after the attention residual").
+    func afterResidual(_ stream: Tensor, context: inout ForwardContext) -> Tensor
+}
+
+extension BranchHook {
+    public func branch(_ output: Tensor, normed: Tensor, stream: Tensor, context: inout ForwardContext) -> Tensor { output }
+    public func bypass(stream: Tensor, normed: Tensor, context: inout ForwardContext) -> Tensor? { nil }
+    public func afterResidual(_ stream: Tensor, context: inout ForwardContext) -> Tensor { stream }
+}
+
+/// What multi-head attention multiplies: q, k, v [B, heads, N, Dh] and optional extra keys and
+/// values [heads, P, Dh] shared by the batch.
+public struct AttentionInputs {
+    public var q: Tensor
+    public var k: Tensor
+    public var v: Tensor
+    public var extraKeys: Tensor?
+    public var extraValues: Tensor?
+}
+
+/// Changes attention's inputs: prefix keys/values (Prefix tuning), K/V modulation (PATT).
+public protocol AttentionHook: AnyObject {
+    func modify(_ inputs: inout AttentionInputs, normed: Tensor, context: inout ForwardContext)
+}
+
+/// The hooks of one block.
+public struct BlockHooks {
+    public var input: [TokenHook] = []
+    public var attention: [AttentionHook] = []
+    public var attnBranch: [BranchHook] = []
+    public var mlpBranch: [BranchHook] = []
+    public var output: [TokenHook] = []
+
+    public init() {}
+
+    public var isEmpty: Bool { input.isEmpty && attention.isEmpty && attnBranch.isEmpty && mlpBranch.isEmpty && output.isEmpty }
+}
+
+extension Array where Element == TokenHook {
+    func apply(_ x: Tensor, _ context: inout ForwardContext) -> Tensor {
+        var x = x
+        for hook in self { x = hook(x, context: &context) }
+        return x
+    }
+}
+
+extension VisionTransformer {
+    /// Removes every PEFT hook from every site: the plain backbone again.
+    public func removeAllHooks() {
+        tokenHooks = []
+        finalHooks = []
+        featureHooks = []
+        patchEmbed.proj.hooks = []
+        for block in blocks {
+            block.hooks = BlockHooks()
+            for layer in [block.attn.qkv, block.attn.proj, block.mlp.fc1, block.mlp.fc2] { layer.hooks = [] }
+            block.norm1.hooks = []
+            block.norm2.hooks = []
+        }
+        norm?.hooks = []
+        fcNorm?.hooks = []
+        head?.hooks = []
+    }
+
+    /// The final LayerNorm and its timm name (`norm`, or `fc_norm` for avg-pool models).
+    public var finalNorm: (name: String, layer: LayerNorm) {
+        if let norm { return ("norm", norm) }
+        return ("fc_norm", fcNorm!)
+    }
+}

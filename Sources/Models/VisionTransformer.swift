@@ -1,0 +1,286 @@
+import NN
+import Tensor
+
+/// Vision Transformer (Dosovitskiy et al., ICLR 2021), laid out as timm's
+/// `vision_transformer.py`: the same modules, parameter names and forward, so a timm
+/// `state_dict` loads 1:1 and outputs match timm's.
+
+/// Image → patch tokens: a patch-size convolution, flattened to [B, N, D].
+public final class PatchEmbed: Module {
+    public let proj: Conv2d
+
+    init(_ c: VisionTransformerConfig, using rng: inout WeightInit) {
+        let fanIn = c.inChans * c.patchSize * c.patchSize
+        proj = Conv2d(weight: rng.truncatedNormal([c.embedDim, c.inChans, c.patchSize, c.patchSize], std: 1 / Float(fanIn).squareRoot()),
+                      bias: c.preNorm ? nil : Tensor.zeros([c.embedDim]), stride: (c.patchSize, c.patchSize))
+    }
+
+    func callAsFunction(_ x: Tensor) -> Tensor {
+        let y = proj(x)                                           // [B, D, h, w]
+        return y.flattened(from: 2).transposed(1, 2)              // [B, h·w, D]
+    }
+
+    public var namedParameters: [(name: String, tensor: Tensor)] { prefixed("proj", proj) }
+}
+
+/// Multi-head self-attention with a fused qkv projection.
+public final class Attention: Module {
+    public let qkv: Linear
+    public let proj: Linear
+    public let numHeads: Int
+    public let scale: Float
+
+    init(_ c: VisionTransformerConfig, using rng: inout WeightInit) {
+        qkv = vitLinear(c.embedDim, 3 * c.embedDim, bias: c.qkvBias, using: &rng)
+        proj = vitLinear(c.embedDim, c.embedDim, bias: true, using: &rng)
+        numHeads = c.numHeads
+        scale = 1 / Float(c.headDim).squareRoot()
+    }
+
+    /// Returns the output and, when asked, the attention probabilities [B, heads, N, N(+P)].
+    func callAsFunction(_ x: Tensor, hooks: [AttentionHook], keepProbabilities: Bool, context: inout ForwardContext) -> (Tensor, Tensor?) {
+        let (b, n, d) = (x.shape[0], x.shape[1], x.shape[2])
+        let heads = qkv(x).reshaped([b, n, 3, numHeads, d / numHeads]).permuted([2, 0, 3, 1, 4])
+        func part(_ i: Int) -> Tensor { heads.narrowed(0, start: i, length: 1).reshaped([b, numHeads, n, d / numHeads]) }
+        var inputs = AttentionInputs(q: part(0), k: part(1), v: part(2))
+        for hook in hooks { hook.modify(&inputs, normed: x, context: &context) }
+        let probabilities = keepProbabilities
+            ? withoutGradients { attentionProbabilities(inputs.q, inputs.k, extraKeys: inputs.extraKeys, scale: scale) } : nil
+        let mixed = attention(inputs.q, inputs.k, inputs.v, extraKeys: inputs.extraKeys, extraValues: inputs.extraValues, scale: scale)
+            .transposed(1, 2).reshaped([b, n, d])
+        return (proj(mixed), probabilities)
+    }
+
+    public var namedParameters: [(name: String, tensor: Tensor)] { prefixed("qkv", qkv) + prefixed("proj", proj) }
+}
+
+/// The feed-forward sub-layer: fc1 → activation → fc2.
+public final class Mlp: Module {
+    public let fc1: Linear
+    public let fc2: Linear
+    public let act: Activation
+
+    init(_ c: VisionTransformerConfig, using rng: inout WeightInit) {
+        fc1 = vitLinear(c.embedDim, c.mlpHidden, bias: true, using: &rng)
+        fc2 = vitLinear(c.mlpHidden, c.embedDim, bias: true, using: &rng)
+        act = c.actLayer
+    }
+
+    func callAsFunction(_ x: Tensor) -> Tensor { fc2(act(fc1(x))) }
+
+    public var namedParameters: [(name: String, tensor: Tensor)] { prefixed("fc1", fc1) + prefixed("fc2", fc2) }
+}
+
+/// Per-channel scaling of a residual branch (CaiT's LayerScale; timm's `ls1`/`ls2`).
+public final class LayerScale: Module {
+    public var gamma: Tensor
+
+    init(_ dim: Int, initValue: Float) { gamma = Tensor.full([dim], initValue) }
+
+    func callAsFunction(_ x: Tensor) -> Tensor { x * gamma }
+
+    public var namedParameters: [(name: String, tensor: Tensor)] { [("gamma", gamma)] }
+}
+
+/// A pre-norm transformer block:
+///     x = x + DropPath(ls1(attn(norm1(x))));  x = x + DropPath(ls2(mlp(norm2(x))))
+/// with the PEFT sites of `Sites.swift` around each sub-layer.
+public final class Block: Module {
+    public let norm1: LayerNorm
+    public let attn: Attention
+    public let ls1: LayerScale?
+    public let norm2: LayerNorm
+    public let mlp: Mlp
+    public let ls2: LayerScale?
+    public let dropPath: Float
+    public var hooks = BlockHooks()
+
+    init(_ c: VisionTransformerConfig, dropPath: Float, using rng: inout WeightInit) {
+        norm1 = LayerNorm(c.embedDim, eps: c.normEps)
+        attn = Attention(c, using: &rng)
+        ls1 = c.initValues.map { LayerScale(c.embedDim, initValue: $0) }
+        norm2 = LayerNorm(c.embedDim, eps: c.normEps)
+        mlp = Mlp(c, using: &rng)
+        ls2 = c.initValues.map { LayerScale(c.embedDim, initValue: $0) }
+        self.dropPath = dropPath
+    }
+
+    func callAsFunction(_ x: Tensor, context: inout ForwardContext, index: Int) -> Tensor {
+        var x = hooks.input.apply(x, &context)
+        let h1 = norm1(x)
+        let (a, probabilities) = attn(h1, hooks: hooks.attention, keepProbabilities: context.options.attentionBlocks.contains(index), context: &context)
+        if let probabilities { context.attention[index] = probabilities }
+        x = residual(x, ls1.map { $0(a) } ?? a, normed: h1, hooks: hooks.attnBranch, context: &context)
+        let h2 = norm2(x)
+        let m = mlp(h2)
+        x = residual(x, ls2.map { $0(m) } ?? m, normed: h2, hooks: hooks.mlpBranch, context: &context)
+        return hooks.output.apply(x, &context)
+    }
+
+    /// x + DropPath(branch) with the branch hooks: transform the branch, add bypass terms, then
+    /// transform the sum.
+    private func residual(_ x: Tensor, _ output: Tensor, normed: Tensor, hooks: [BranchHook], context: inout ForwardContext) -> Tensor {
+        var branch = output
+        for hook in hooks { branch = hook.branch(branch, normed: normed, stream: x, context: &context) }
+        var y = x + branch.dropPath(dropPath, training: context.options.training, using: &context.rng)
+        for hook in hooks { if let extra = hook.bypass(stream: x, normed: normed, context: &context) { y = y + extra } }
+        for hook in hooks { y = hook.afterResidual(y, context: &context) }
+        return y
+    }
+
+    public var namedParameters: [(name: String, tensor: Tensor)] {
+        prefixed("norm1", norm1) + prefixed("attn", attn) + prefixed("ls1", ls1)
+            + prefixed("norm2", norm2) + prefixed("mlp", mlp) + prefixed("ls2", ls2)
+    }
+}
+
+/// What a forward pass should record besides the output.
+public struct ForwardOptions {
+    /// Training mode: stochastic depth active.
+    public var training = false
+    /// Keep the token sequence after every block.
+    public var keepBlockOutputs = false
+    /// Blocks whose attention probabilities to keep.
+    public var attentionBlocks: Set<Int> = []
+
+    public init(training: Bool = false, keepBlockOutputs: Bool = false, attentionBlocks: Set<Int> = []) {
+        self.training = training
+        self.keepBlockOutputs = keepBlockOutputs
+        self.attentionBlocks = attentionBlocks
+    }
+}
+
+/// State threaded through the blocks and hooks of one forward pass.
+public struct ForwardContext {
+    public var options: ForwardOptions
+    /// Drop-path, dropout and other stochastic choices of this pass.
+    public var rng: SeededRandom
+    public var attention: [Int: Tensor] = [:]
+    /// Outputs of the blocks run so far (when `options.keepBlockOutputs`).
+    public var blockOutputs: [Tensor] = []
+}
+
+/// Everything a forward pass produced.
+public struct VisionTransformerOutput {
+    /// Classifier output [B, classes]; nil when the model has no head.
+    public var logits: Tensor?
+    /// The pooled pre-logits feature [B, D] (after fc_norm).
+    public var features: Tensor
+    /// The token sequence entering block 0 (after position embedding and pre-norm).
+    public var tokens: Tensor
+    /// Each block's output, when `keepBlockOutputs`.
+    public var blockOutputs: [Tensor]
+    /// The final normalised token sequence (`forward_features`).
+    public var final: Tensor
+    /// Attention probabilities [B, heads, N, N] of the requested blocks.
+    public var attention: [Int: Tensor]
+}
+
+public final class VisionTransformer: Module {
+    public let config: VisionTransformerConfig
+    public let patchEmbed: PatchEmbed
+    public var clsToken: Tensor?
+    public var posEmbed: Tensor
+    public let normPre: LayerNorm?
+    public let blocks: [Block]
+    public let norm: LayerNorm?
+    public let fcNorm: LayerNorm?
+    public var head: Linear?
+    /// Sites on the whole sequence: after embedding (`tokens`), on the final normalised
+    /// sequence (`final`), on the pooled features (`features`).
+    public var tokenHooks: [TokenHook] = []
+    public var finalHooks: [TokenHook] = []
+    public var featureHooks: [TokenHook] = []
+
+    /// A model with timm-style random initialisation (trunc-normal 0.02 for linear weights and
+    /// the position embedding, zero biases, cls N(0, 1e-6)); load a checkpoint for real use.
+    /// `randomInit: false` fills the weights with zeros instead (fast; for shapes and counts).
+    public init(_ config: VisionTransformerConfig, seed: UInt64 = 0, randomInit: Bool = true) throws {
+        try config.validate()
+        self.config = config
+        var rng = WeightInit(random: randomInit, rng: SeededRandom(seed: seed).derived("vit-init"))
+        patchEmbed = PatchEmbed(config, using: &rng)
+        clsToken = config.classToken ? rng.truncatedNormal([1, 1, config.embedDim], std: 1e-6) : nil
+        posEmbed = rng.truncatedNormal([1, config.tokenCount, config.embedDim], std: 0.02)
+        normPre = config.preNorm ? LayerNorm(config.embedDim, eps: config.normEps) : nil
+        let rates = (0..<config.depth).map { config.depth > 1 ? config.dropPathRate * Float($0) / Float(config.depth - 1) : 0 }
+        blocks = rates.map { Block(config, dropPath: $0, using: &rng) }
+        norm = config.usesFcNorm ? nil : LayerNorm(config.embedDim, eps: config.normEps)
+        fcNorm = config.usesFcNorm ? LayerNorm(config.embedDim, eps: config.normEps) : nil
+        head = config.numClasses > 0 ? Linear(config.embedDim, config.numClasses, using: &rng.rng) : nil
+    }
+
+    public var numFeatures: Int { config.embedDim }
+
+    /// Replaces the classifier with a new one for `classes` outputs (PyTorch default init).
+    public func resetHead(classes: Int, using rng: inout SeededRandom) {
+        head = classes > 0 ? Linear(config.embedDim, classes, using: &rng) : nil
+    }
+
+    /// Patch tokens with the class token prepended and the position embedding added.
+    func embed(_ images: Tensor) -> Tensor {
+        precondition(images.rank == 4 && images.shape[1] == config.inChans && images.shape[2] == config.imgSize && images.shape[3] == config.imgSize,
+                     "VisionTransformer: input \(images.shape) does not match [B, \(config.inChans), \(config.imgSize), \(config.imgSize)]")
+        var x = patchEmbed(images)
+        if let clsToken { x = concat([clsToken.expanded(to: [images.shape[0], 1, config.embedDim]), x], dim: 1) }
+        x = x + posEmbed
+        return normPre.map { $0(x) } ?? x
+    }
+
+    public func forward(_ images: Tensor, options: ForwardOptions = ForwardOptions(), rng: SeededRandom = SeededRandom(seed: 0)) -> VisionTransformerOutput {
+        var context = ForwardContext(options: options, rng: rng)
+        let tokens = tokenHooks.apply(embed(images), &context)
+        var x = tokens
+        for (i, block) in blocks.enumerated() {
+            x = block(x, context: &context, index: i)
+            if options.keepBlockOutputs { context.blockOutputs.append(x) }
+        }
+        let final = finalHooks.apply(norm.map { $0(x) } ?? x, &context)
+        let features = featureHooks.apply(pool(final), &context)
+        return VisionTransformerOutput(logits: head.map { $0(features) }, features: features, tokens: tokens,
+                                       blockOutputs: context.blockOutputs, final: final, attention: context.attention)
+    }
+
+    /// timm's `forward_head(pre_logits=True)`: pooling then fc_norm.
+    func pool(_ x: Tensor) -> Tensor {
+        let pooled: Tensor
+        switch config.globalPool {
+        case "avg": pooled = x.narrowed(1, start: config.prefixTokens, length: x.shape[1] - config.prefixTokens).mean(dims: [1])
+        case "token": pooled = x.narrowed(1, start: 0, length: 1).reshaped([x.shape[0], x.shape[2]])
+        default: pooled = x
+        }
+        return fcNorm.map { $0(pooled) } ?? pooled
+    }
+
+    /// Logits when the model has a head, else the pooled features.
+    public func callAsFunction(_ images: Tensor) -> Tensor {
+        let out = forward(images)
+        return out.logits ?? out.features
+    }
+
+    public var namedParameters: [(name: String, tensor: Tensor)] {
+        var list: [(name: String, tensor: Tensor)] = []
+        if let clsToken { list.append(("cls_token", clsToken)) }
+        list.append(("pos_embed", posEmbed))
+        list += prefixed("patch_embed", patchEmbed) + prefixed("norm_pre", normPre)
+        for (i, block) in blocks.enumerated() { list += prefixed("blocks.\(i)", block) }
+        list += prefixed("norm", norm) + prefixed("fc_norm", fcNorm) + prefixed("head", head)
+        return list
+    }
+}
+
+/// A linear layer with timm's ViT init: weight trunc-normal(0.02), bias zero.
+private func vitLinear(_ inFeatures: Int, _ outFeatures: Int, bias: Bool, using rng: inout WeightInit) -> Linear {
+    Linear(weight: rng.truncatedNormal([outFeatures, inFeatures], std: 0.02), bias: bias ? Tensor.zeros([outFeatures]) : nil)
+}
+
+/// Random initial weights, or zeros when only shapes matter.
+struct WeightInit {
+    let random: Bool
+    var rng: SeededRandom
+
+    /// Normal(0, std) truncated at ±2·std.
+    mutating func truncatedNormal(_ shape: [Int], std: Float) -> Tensor {
+        random ? Tensor.truncatedNormal(shape, std: std, a: -2 * std, b: 2 * std, using: &rng) : Tensor.zeros(shape)
+    }
+}

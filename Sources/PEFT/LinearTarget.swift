@@ -1,0 +1,68 @@
+import Models
+import NN
+import Tensor
+
+/// A linear map inside a ViT block that weight-delta methods (LoRA, DoRA, …) can target: the
+/// q, k or v slice of the fused qkv projection, or a whole layer.
+public enum LinearTarget: String, Codable, Sendable, CaseIterable {
+    case q, k, v, proj, fc1, fc2
+
+    /// The layer holding this target in `block`.
+    func layer(in block: Block) -> Linear {
+        switch self {
+        case .q, .k, .v: block.attn.qkv
+        case .proj: block.attn.proj
+        case .fc1: block.mlp.fc1
+        case .fc2: block.mlp.fc2
+        }
+    }
+
+    /// The output rows of `layer(in:)` this target owns (a third of qkv for q/k/v).
+    func rows(in block: Block) -> Range<Int> {
+        let out = layer(in: block).outFeatures
+        switch self {
+        case .q: return 0..<(out / 3)
+        case .k: return (out / 3)..<(2 * out / 3)
+        case .v: return (2 * out / 3)..<out
+        default: return 0..<out
+        }
+    }
+
+    /// The timm name of the layer in block `l` (`blocks.3.attn.qkv`).
+    func layerName(_ l: Int) -> String {
+        switch self {
+        case .q, .k, .v: "blocks.\(l).attn.qkv"
+        case .proj: "blocks.\(l).attn.proj"
+        case .fc1: "blocks.\(l).mlp.fc1"
+        case .fc2: "blocks.\(l).mlp.fc2"
+        }
+    }
+
+    /// The name of a method tensor for this target (`blocks.3.attn.qkv.lora_A.q`, `blocks.3.mlp.fc1.lora_A`).
+    func tensorName(_ l: Int, _ base: String) -> String {
+        switch self {
+        case .q, .k, .v: "\(layerName(l)).\(base).\(rawValue)"
+        default: "\(layerName(l)).\(base)"
+        }
+    }
+}
+
+extension Linear {
+    /// Folds this layer's hooks into its weight and bias, valid when the hooked layer is affine in
+    /// its input (LoRA, DoRA, FacT, RepAdapter, SSF on a linear layer): the new weight and bias
+    /// are read off the hooked layer's outputs for the identity matrix and for zero.
+    func foldHooks() throws {
+        guard !hooks.isEmpty else { return }
+        let n = inFeatures
+        let atIdentity = self(Tensor.eye(n))                       // [in, out] = Wᵀ + b
+        let atZero = self(Tensor.zeros([1, n]))                    // [1, out] = b
+        let newWeight = (atIdentity - atZero).transposed()         // [out, in]
+        if let bias {
+            bias.data.update(from: atZero.data, count: outFeatures)
+        } else if atZero.scalars.contains(where: { $0 != 0 }) {
+            throw MethodOptionError("cannot merge: the method adds a bias to a layer that has none (\(weight.shape))")
+        }
+        weight.data.update(from: newWeight.data, count: weight.count)
+        hooks = []
+    }
+}

@@ -1,0 +1,56 @@
+import Models
+import NN
+import Tensor
+
+/// AdaptFormer — Chen et al., NeurIPS 2022. A bottleneck parallel to the MLP on the
+/// un-normalised stream, outside DropPath:
+///     x ← x + DropPath(mlp(norm2 x)) + s·up(Dropout(ReLU(down(LN(x)))))
+/// Sites: branch(l, .mlp) bypass. Init: down kaiming-uniform(a=√5), zero bias; up zero;
+/// own LayerNorm (eps 1e-5) 1/0. Params: L·(2d + 2·d·dim + dim + d); ViT-B/16, dim 8: 175,200
+/// (156,768 without the LayerNorm). s = 1.0 as benchmarked (the paper uses 0.1).
+public struct AdaptFormer: PEFTMethod {
+    public static let name = "adaptformer"
+    public static let summary = "AdaptFormer (Chen et al. 2022): parallel bottleneck beside the MLP"
+    public static let sites = "branch(l, mlp) bypass"
+    public static let mergeable = false
+    public var dim = 8
+    public var scale: Float = 1.0
+    public var dropout: Float = 0.1
+    public init() {}
+
+    public func validate(for config: VisionTransformerConfig) throws {
+        try MethodOptionError.require(dim > 0, Self.name, "dim", dim, "must be positive")
+        try MethodOptionError.require((0..<1).contains(dropout), Self.name, "dropout", dropout, "must be in [0, 1)")
+    }
+
+    public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
+        let d = model.backbone.config.embedDim
+        for (l, block) in model.backbone.blocks.enumerated() {
+            let prefix = "blocks.\(l).adaptformer"
+            let norm = LayerNorm(d, eps: 1e-5)
+            model.register("\(prefix).norm.weight", norm.weight)
+            model.register("\(prefix).norm.bias", norm.bias)
+            let bottleneck = Bottleneck(model, prefix: prefix, dim: d, hidden: dim, activation: .relu, dropout: dropout,
+                                        down: (Initialiser.kaimingUniform([dim, d], fanIn: d, using: &rng), Tensor.zeros([dim])),
+                                        up: (Tensor.zeros([d, dim]), Tensor.zeros([d])))
+            block.hooks.mlpBranch.append(ParallelAdapter(norm: norm, bottleneck: bottleneck, scale: scale))
+        }
+    }
+}
+
+/// s·bottleneck(LN(x)) added beside the MLP branch.
+final class ParallelAdapter: BranchHook {
+    let norm: LayerNorm
+    let bottleneck: Bottleneck
+    let scale: Float
+
+    init(norm: LayerNorm, bottleneck: Bottleneck, scale: Float) {
+        self.norm = norm
+        self.bottleneck = bottleneck
+        self.scale = scale
+    }
+
+    func bypass(stream: Tensor, normed: Tensor, context: inout ForwardContext) -> Tensor? {
+        bottleneck(norm(stream)) * scale
+    }
+}

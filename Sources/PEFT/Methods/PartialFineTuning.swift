@@ -1,0 +1,31 @@
+import Models
+import Tensor
+
+/// Partial-k (VPT's baseline) — the last k blocks and the final LayerNorm train.
+/// Sites: blocks L−k…L−1, final norm. Params: k·(block) + 2d; ViT-B/16, k = 1: 7,089,408.
+/// The first L−k blocks' outputs are cacheable.
+public struct PartialFineTuning: PEFTMethod {
+    public static let name = "partial"
+    public static let summary = "Partial-k: the last k blocks and the final norm train"
+    public static let sites = "blocks L-k…L-1, final norm"
+    public static let mergeable = true
+    public static let cacheable = true
+    public var k = 1
+    public init() {}
+
+    public func validate(for config: VisionTransformerConfig) throws {
+        try MethodOptionError.require((1...config.depth).contains(k), Self.name, "k", k, "must be in 1…\(config.depth) (the model's depth)")
+    }
+
+    public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
+        let depth = model.backbone.blocks.count
+        let finalNorm = model.backbone.finalNorm.name + "."
+        model.unfreeze { name in
+            if name.hasPrefix(finalNorm) { return true }
+            guard name.hasPrefix("blocks."), let l = Int(name.split(separator: ".")[1]) else { return false }
+            return l >= depth - k
+        }
+    }
+
+    public func merge(into model: PEFTModel) throws {}
+}

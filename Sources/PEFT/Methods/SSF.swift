@@ -1,0 +1,74 @@
+import Models
+import NN
+import Tensor
+
+/// SSF — Lian et al., NeurIPS 2022. Scale and shift after every operation: y ← γ ⊙ y + β.
+/// Sites: the patch embedding, per block norm1, qkv, proj, norm2, fc1, fc2, and the final norm.
+/// Init: γ ~ N(1, 0.02), β ~ N(0, 0.02). Params: ViT-B/16 12·16,896 + 2·1,536 = 205,824.
+/// Mergeable: into the preceding linear / conv (rows scaled, bias γb + β) or LayerNorm.
+public struct SSF: PEFTMethod {
+    public static let name = "ssf"
+    public static let summary = "SSF (Lian et al. 2022): scale and shift features after every operation"
+    public static let sites = "linear(all), norm(all), patch embedding"
+    public static let mergeable = true
+    public init() {}
+
+    public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
+        let vit = model.backbone
+        func install(_ name: String, _ channels: Int, channelAxis: Int = -1) -> ScaleShift {
+            ScaleShift(scale: model.register("\(name).ssf_scale", Tensor.normal([channels], mean: 1, std: 0.02, using: &rng)),
+                       shift: model.register("\(name).ssf_shift", Tensor.normal([channels], std: 0.02, using: &rng)),
+                       channelAxis: channelAxis)
+        }
+        let d = vit.config.embedDim
+        vit.patchEmbed.proj.hooks.append(install("patch_embed.proj", d, channelAxis: 1))
+        for (l, block) in vit.blocks.enumerated() {
+            block.norm1.hooks.append(install("blocks.\(l).norm1", d))
+            block.attn.qkv.hooks.append(install("blocks.\(l).attn.qkv", block.attn.qkv.outFeatures))
+            block.attn.proj.hooks.append(install("blocks.\(l).attn.proj", d))
+            block.norm2.hooks.append(install("blocks.\(l).norm2", d))
+            block.mlp.fc1.hooks.append(install("blocks.\(l).mlp.fc1", block.mlp.fc1.outFeatures))
+            block.mlp.fc2.hooks.append(install("blocks.\(l).mlp.fc2", d))
+        }
+        let final = vit.finalNorm
+        final.layer.hooks.append(install(final.name, d))
+    }
+
+    public func merge(into model: PEFTModel) throws {
+        let vit = model.backbone
+        for norm in vit.blocks.flatMap({ [$0.norm1, $0.norm2] }) + [vit.finalNorm.layer] {
+            for case let hook as ScaleShift in norm.hooks { hook.fold(weight: norm.weight, bias: norm.bias) }
+            norm.hooks = []
+        }
+        let conv = vit.patchEmbed.proj
+        for case let hook as ScaleShift in conv.hooks {
+            guard let bias = conv.bias else { throw MethodOptionError("ssf: cannot merge the patch-embedding shift: the convolution has no bias") }
+            hook.fold(weight: conv.weight, bias: bias)
+        }
+        conv.hooks = []
+        try model.foldLinearHooks()
+    }
+}
+
+/// γ ⊙ y + β along one channel axis (the last, or axis 1 for NCHW convolution outputs).
+final class ScaleShift: LayerHook {
+    let scale: Tensor, shift: Tensor, channelAxis: Int
+    init(scale: Tensor, shift: Tensor, channelAxis: Int) { (self.scale, self.shift, self.channelAxis) = (scale, shift, channelAxis) }
+
+    func callAsFunction(_ x: Tensor, next: (Tensor) -> Tensor) -> Tensor {
+        let y = next(x)
+        if channelAxis == -1 || channelAxis == y.rank - 1 { return y * scale + shift }
+        var shape = [Int](repeating: 1, count: y.rank - channelAxis)
+        shape[0] = scale.count
+        return y * scale.reshaped(shape) + shift.reshaped(shape)
+    }
+
+    /// Folds into a layer whose output channel c is row c of `weight` (any rank) plus bias[c].
+    func fold(weight: Tensor, bias: Tensor) {
+        let perChannel = weight.count / scale.count
+        for c in 0..<scale.count {
+            for i in 0..<perChannel { weight.data[c * perChannel + i] *= scale.data[c] }
+            bias.data[c] = bias.data[c] * scale.data[c] + shift.data[c]
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import Models
+import NN
+import Tensor
+
+/// A parameter-efficient fine-tuning method: its hyper-parameters (decoded from options), and
+/// how it attaches to a backbone at named sites. One type per method, one file per type
+/// (Sources/PEFT/Methods), each opening with its definition and parameter formula.
+public protocol PEFTMethod: Codable, Sendable {
+    /// The registry name (`--method lora`).
+    static var name: String { get }
+    /// One line: paper and idea.
+    static var summary: String { get }
+    /// Where it acts, for `vpeft methods`.
+    static var sites: String { get }
+    /// Whether `merge` can fold it into the backbone (inference then costs the base model).
+    static var mergeable: Bool { get }
+    /// Whether the frozen part's activations are independent of the trainable part, so they can
+    /// be computed once per un-augmented image.
+    static var cacheable: Bool { get }
+
+    /// The method with its default options.
+    init()
+
+    /// Checks option values, throwing a `MethodOptionError` that names the option.
+    func validate(for config: VisionTransformerConfig) throws
+    /// Installs the method's modules at `model.backbone`'s sites and marks what trains.
+    func attach(to model: PEFTModel, using rng: inout SeededRandom) throws
+    /// Folds the trained method into the backbone's weights (mergeable methods only); the
+    /// caller removes the hooks afterwards.
+    func merge(into model: PEFTModel) throws
+}
+
+extension PEFTMethod {
+    public static var cacheable: Bool { false }
+    public func validate(for config: VisionTransformerConfig) throws {}
+    public func merge(into model: PEFTModel) throws {
+        throw MethodOptionError("\(Self.name) cannot be merged into the backbone")
+    }
+}
+
+/// A wrong method name or option value; the message names it and what is allowed.
+public struct MethodOptionError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+
+    static func require(_ condition: Bool, _ method: String, _ option: String, _ value: Any, _ expectation: String) throws {
+        if !condition { throw MethodOptionError("\(method): option '\(option)' = \(value): \(expectation)") }
+    }
+}
+
+/// How new layers start: each method's own init, or the V-PETL benchmark code's
+/// re-initialisation of every new linear weight to trunc-normal(0.02) with zero biases
+/// (so adapters and LoRA do not start as the identity).
+public enum InitStyle: String, Codable, Sendable, CaseIterable {
+    case intended
+    case vpetl
+}
+
+/// What a tensor registered by a method is, for `InitStyle.vpetl`.
+public enum TensorRole: Sendable {
+    case linearWeight
+    case linearBias
+    case other
+}

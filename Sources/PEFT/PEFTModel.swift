@@ -1,0 +1,113 @@
+import Models
+import NN
+import Tensor
+
+/// A backbone with a PEFT method attached: the frozen backbone, the method's new tensors, the
+/// backbone tensors it unfroze, and a fresh classifier head.
+public final class PEFTModel {
+    public let backbone: VisionTransformer
+    public let method: any PEFTMethod
+    public let initStyle: InitStyle
+    public let seed: UInt64
+    public let classes: Int
+    /// Dropout inside method modules follows this (set by `forward`).
+    public let dropout = DropoutSource()
+    /// The method's own tensors, by name (docs/PEFT_TENSORS.md).
+    public private(set) var methodTensors: [(name: String, tensor: Tensor)] = []
+    private var roles: [String: TensorRole] = [:]
+
+    /// Freezes `backbone`, replaces its head with a new one for `classes` (PyTorch default
+    /// init) and attaches `method`. Everything random is drawn from `seed`.
+    public init(backbone: VisionTransformer, method: any PEFTMethod, classes: Int, initStyle: InitStyle = .intended, seed: UInt64 = 0) throws {
+        guard classes > 0 else { throw MethodOptionError("classes = \(classes): need at least one class") }
+        try method.validate(for: backbone.config)
+        self.backbone = backbone
+        self.method = method
+        self.initStyle = initStyle
+        self.seed = seed
+        self.classes = classes
+        let root = SeededRandom(seed: seed)
+        var headRandom = root.derived("head")
+        backbone.setTrainable(false)
+        backbone.resetHead(classes: classes, using: &headRandom)
+        backbone.head!.setTrainable(true)
+        var methodRandom = root.derived("method:\(type(of: method).name)")
+        try method.attach(to: self, using: &methodRandom)
+        if initStyle == .vpetl {
+            var vpetlRandom = root.derived("vpetl-init")
+            for (name, tensor) in methodTensors {
+                switch roles[name] {
+                case .linearWeight:
+                    let fresh = Tensor.truncatedNormal(tensor.shape, std: 0.02, a: -2, b: 2, using: &vpetlRandom)
+                    tensor.data.update(from: fresh.data, count: tensor.count)
+                case .linearBias:
+                    tensor.data.initialize(repeating: 0, count: tensor.count)
+                default: break
+                }
+            }
+        }
+    }
+
+    /// Adds a trainable method tensor under `name` and returns it.
+    @discardableResult
+    public func register(_ name: String, _ tensor: Tensor, role: TensorRole = .other) -> Tensor {
+        precondition(!methodTensors.contains { $0.name == name }, "PEFT: tensor name \(name) registered twice")
+        tensor.requiresGrad = true
+        tensor.name = name
+        methodTensors.append((name, tensor))
+        roles[name] = role
+        return tensor
+    }
+
+    /// Makes backbone tensors trainable by timm name.
+    public func unfreeze(where include: (String) -> Bool) {
+        for (name, tensor) in backbone.namedParameters where include(name) { tensor.requiresGrad = true }
+    }
+
+    /// Every trainable tensor with its name: unfrozen backbone tensors (timm names, head
+    /// included), then the method's own.
+    public var trainableTensors: [(name: String, tensor: Tensor)] {
+        backbone.namedParameters.filter { $0.tensor.requiresGrad } + methodTensors
+    }
+
+    /// Trainable parameters, without or with the head (the paper counts without).
+    public func trainableParameterCount(includingHead: Bool = false) -> Int {
+        trainableTensors.filter { includingHead || !$0.name.hasPrefix("head.") }.reduce(0) { $0 + $1.tensor.count }
+    }
+
+    public func forward(_ images: Tensor, options: ForwardOptions = ForwardOptions(), rng: SeededRandom = SeededRandom(seed: 0)) -> VisionTransformerOutput {
+        dropout.training = options.training
+        dropout.rng = rng.derived("peft-dropout")
+        return backbone.forward(images, options: options, rng: rng)
+    }
+
+    public func callAsFunction(_ images: Tensor) -> Tensor { forward(images).logits! }
+
+    /// Folds the method into the backbone (mergeable methods) and removes every hook: the
+    /// backbone is then a plain ViT with the same outputs.
+    public func merge() throws {
+        dropout.training = false
+        try withoutGradients { try method.merge(into: self) }
+        backbone.removeAllHooks()
+        methodTensors = []
+    }
+}
+
+extension PEFTModel {
+    /// Folds the hooks of every block's linear layers into their weights (`Linear.foldHooks`).
+    func foldLinearHooks() throws {
+        for block in backbone.blocks {
+            for layer in [block.attn.qkv, block.attn.proj, block.mlp.fc1, block.mlp.fc2] { try layer.foldHooks() }
+        }
+    }
+}
+
+/// Dropout for method modules, switched by the model's forward (training or not).
+public final class DropoutSource {
+    public var training = false
+    public var rng = SeededRandom(seed: 0)
+
+    public func callAsFunction(_ x: Tensor, _ p: Float) -> Tensor {
+        x.dropout(p, training: training, using: &rng)
+    }
+}

@@ -1,0 +1,220 @@
+import Foundation
+import Models
+import NN
+import PEFT
+import Tensor
+import XCTest
+
+/// The suite every method runs through (like Hugging Face PEFT's test matrix): counts,
+/// gradient flow, frozen tensors, identity at init, merge, save/load.
+final class MethodSuiteTests: XCTestCase {
+    static let tinyFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("ModelsTests/Fixtures/vit/cls_token")
+
+    /// Options that make every method non-trivial on the tiny model (d 32, 2 blocks).
+    static let tinyOptions: [String: [String: Any]] = [
+        "partial": ["k": 1], "adapter": ["dim": 4, "houlsby": true], "adaptformer": ["dim": 4, "scale": 0.7],
+        "lora": ["rank": 2, "alpha": 3, "targets": ["q", "k", "v", "proj", "fc1", "fc2"]], "dora": ["rank": 4, "alpha": 4],
+        "vpt_shallow": ["prompts": 3], "vpt_deep": ["prompts": 2], "prefix": ["length": 3], "fact_tt": ["rank": 4, "scale": 0.5],
+        "fact_tk": ["rank": 4, "scale": 0.3], "rep_adapter": ["dim": 4, "scale": 0.8], "convpass": ["dim": 4, "scale": 0.5],
+    ]
+
+    /// Methods whose intended init leaves the backbone's function unchanged.
+    static let identityAtInit: Set<String> = ["full", "linear", "partial", "bitfit", "ln_tune", "adapter", "adaptformer", "lora", "dora",
+                                              "fact_tt", "fact_tk", "rep_adapter", "convpass"]
+
+    func tinyBackbone() throws -> VisionTransformer {
+        try VisionTransformer.load(model: Self.tinyFolder.path)
+    }
+
+    func tinyModel(_ name: String, initStyle: InitStyle = .intended, seed: UInt64 = 3) throws -> PEFTModel {
+        let method = try MethodRegistry.method(named: name, options: Self.tinyOptions[name] ?? [:])
+        return try PEFTModel(backbone: try tinyBackbone(), method: method, classes: 5, initStyle: initStyle, seed: seed)
+    }
+
+    func images(_ seed: UInt64 = 5) -> Tensor {
+        var rng = SeededRandom(seed: seed)
+        return Tensor.normal([2, 3, 16, 16], using: &rng)
+    }
+
+    /// Perturbs every method tensor so that zero-initialised parts take effect.
+    func perturb(_ model: PEFTModel, seed: UInt64 = 9) {
+        var rng = SeededRandom(seed: seed)
+        for (_, t) in model.methodTensors { for i in 0..<t.count { t.data[i] += 0.1 * rng.nextNormal() } }
+    }
+
+    // MARK: - Parameter counts (METHODS.md, ViT-B/16, no head)
+
+    func testParameterCountsOnViTB16() throws {
+        let expected: [(String, [String: Any], Int)] = [
+            ("full", [:], 85_798_656), ("linear", [:], 0), ("partial", ["k": 1], 7_089_408), ("bitfit", [:], 102_912),
+            ("ln_tune", [:], 38_400), ("adapter", [:], 156_768), ("adaptformer", [:], 175_200), ("lora", [:], 294_912),
+            ("dora", [:], 313_344), ("vpt_shallow", ["prompts": 100], 76_800), ("vpt_deep", ["prompts": 10], 92_160),
+            ("prefix", ["length": 20], 368_640), ("ssf", [:], 205_824), ("fact_tt", ["rank": 8], 21_504),
+            ("fact_tk", ["rank": 32], 86_528), ("rep_adapter", [:], 239_808), ("convpass", [:], 327_552),
+        ]
+        XCTAssertEqual(Set(expected.map(\.0)), Set(MethodRegistry.names), "every registered method has an expected count")
+        var config = try VisionTransformerConfig.preset("vit_base_patch16_224")
+        config.numClasses = 0
+        for (name, options, count) in expected {
+            let backbone = try VisionTransformer(config, randomInit: false)
+            let model = try PEFTModel(backbone: backbone, method: try MethodRegistry.method(named: name, options: options), classes: 100)
+            XCTAssertEqual(model.trainableParameterCount(), count, name)
+            XCTAssertEqual(model.trainableParameterCount(includingHead: true), count + 768 * 100 + 100, "\(name) with head")
+        }
+    }
+
+    // MARK: - Gradient flow and frozen tensors
+
+    func testGradientsReachExactlyTheTrainableTensors() throws {
+        for name in MethodRegistry.names {
+            let model = try tinyModel(name)
+            perturb(model)
+            let logits = model.forward(images()).logits!
+            crossEntropy(logits, targets: [1, 3]).backward()
+            let trainable = Set(model.trainableTensors.map { ObjectIdentifier($0.tensor) })
+            for (tensorName, t) in model.trainableTensors {
+                XCTAssertNotNil(t.grad, "\(name): trainable \(tensorName) got no gradient")
+                if let g = t.grad { XCTAssertTrue(g.scalars.contains { $0 != 0 }, "\(name): gradient of \(tensorName) is all zero") }
+            }
+            for (tensorName, t) in model.backbone.namedParameters where !trainable.contains(ObjectIdentifier(t)) {
+                XCTAssertNil(t.grad, "\(name): frozen \(tensorName) got a gradient")
+            }
+        }
+    }
+
+    func testFrozenTensorsAreBitIdenticalAfterTraining() throws {
+        for name in MethodRegistry.names {
+            let model = try tinyModel(name)
+            let trainable = Set(model.trainableTensors.map { ObjectIdentifier($0.tensor) })
+            let frozen = model.backbone.namedParameters.filter { !trainable.contains(ObjectIdentifier($0.tensor)) }
+            let before = frozen.map { $0.tensor.scalars.map(\.bitPattern) }
+            let optimizer = AdamW([ParameterGroup(model.trainableTensors.map(\.tensor), weightDecay: 0.05)], learningRate: 1e-2)
+            for step in 0..<3 {
+                let logits = model.forward(images(UInt64(step)), options: ForwardOptions(training: true), rng: SeededRandom(seed: UInt64(step))).logits!
+                crossEntropy(logits, targets: [0, 4]).backward()
+                optimizer.step()
+                optimizer.zeroGrad()
+            }
+            for ((tensorName, t), old) in zip(frozen, before) {
+                XCTAssertEqual(t.scalars.map(\.bitPattern), old, "\(name): frozen \(tensorName) changed")
+            }
+        }
+    }
+
+    func testIdentityMethodsLeaveTheFunctionUnchangedAtInit() throws {
+        let plain = try tinyBackbone()
+        let x = images()
+        let reference = withoutGradients { plain.forward(x).features }
+        for name in MethodRegistry.names where Self.identityAtInit.contains(name) {
+            let model = try tinyModel(name)
+            let features = withoutGradients { model.forward(x).features }
+            assertClose(features, reference, atol: 1e-5, "\(name) features at init")
+        }
+    }
+
+    func testVPETLInitBreaksTheIdentityOfAdapters() throws {
+        let x = images()
+        let intended = try tinyModel("adapter"), vpetl = try tinyModel("adapter", initStyle: .vpetl)
+        let a = withoutGradients { intended.forward(x).features }, b = withoutGradients { vpetl.forward(x).features }
+        XCTAssertTrue(zip(a.scalars, b.scalars).contains { Swift.abs($0 - $1) > 1e-4 }, "vpetl re-initialises the up-projection")
+    }
+
+    // MARK: - Merge
+
+    func testMergedAndUnmergedLogitsAgree() throws {
+        let x = images()
+        for type in MethodRegistry.all where type.mergeable {
+            let name = type.name
+            let model = try tinyModel(name)
+            perturb(model)
+            let before = withoutGradients { model(x) }
+            try model.merge()
+            XCTAssertTrue(model.methodTensors.isEmpty, name)
+            let after = withoutGradients { model(x) }
+            assertClose(after, before, atol: 1e-5, relative: 1e-5, "\(name) merged logits")
+            // The merged backbone is a plain ViT: its state dict loads into a fresh one.
+            let fresh = try tinyBackbone()
+            var bank = SeededRandom(seed: 1)
+            fresh.resetHead(classes: 5, using: &bank)
+            try fresh.load(model.backbone.stateDict)
+            assertClose(withoutGradients { fresh(x) }, before, atol: 1e-5, relative: 1e-5, "\(name) reloaded merged logits")
+        }
+    }
+
+    func testNonMergeableMethodsRefuseToMerge() throws {
+        for type in MethodRegistry.all where !type.mergeable {
+            XCTAssertThrowsError(try tinyModel(type.name).merge(), type.name)
+        }
+    }
+
+    // MARK: - Adapter files
+
+    func testSaveLoadRoundTripIsBitExact() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vpeft-adapter-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let x = images()
+        for name in MethodRegistry.names {
+            let backbone = try tinyBackbone()
+            let fingerprint = Fingerprint.of(backbone)
+            let model = try PEFTModel(backbone: backbone, method: try MethodRegistry.method(named: name, options: Self.tinyOptions[name] ?? [:]),
+                                      classes: 5, seed: 11)
+            perturb(model)
+            for (_, t) in model.trainableTensors { t.data[0] += 0.25 }   // as if trained: backbone-side tensors move too
+            let logits = withoutGradients { model(x) }
+            let dir = folder.appendingPathComponent(name)
+            try AdapterFile.save(model, backboneFingerprint: fingerprint, to: dir)
+            let loaded = try AdapterFile.load(dir, onto: try tinyBackbone())
+            let again = withoutGradients { loaded(x) }
+            XCTAssertEqual(again.scalars.map(\.bitPattern), logits.scalars.map(\.bitPattern), "\(name) round trip")
+        }
+    }
+
+    func testAdapterRefusesAnotherBackbone() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vpeft-adapter-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let backbone = try tinyBackbone()
+        let model = try PEFTModel(backbone: backbone, method: LoRA(), classes: 5)
+        try AdapterFile.save(model, backboneFingerprint: Fingerprint.of(try tinyBackbone()), to: folder)
+        // Other weights, same architecture.
+        let other = try tinyBackbone()
+        other.blocks[0].attn.qkv.weight.data[0] += 1
+        XCTAssertThrowsError(try AdapterFile.load(folder, onto: other)) { XCTAssertTrue("\($0)".contains("other backbone weights"), "\($0)") }
+        // Another architecture.
+        let avg = try VisionTransformer.load(model: Self.tinyFolder.deletingLastPathComponent().appendingPathComponent("avg_fc_norm").path)
+        XCTAssertThrowsError(try AdapterFile.load(folder, onto: avg)) { XCTAssertTrue("\($0)".contains("different backbone"), "\($0)") }
+        // Another class count.
+        XCTAssertThrowsError(try AdapterFile.load(folder, onto: try tinyBackbone(), classes: 7)) { XCTAssertTrue("\($0)".contains("5 classes"), "\($0)") }
+        // A truncated tensor file.
+        let st = folder.appendingPathComponent("adapter.safetensors")
+        let data = try Data(contentsOf: st)
+        try data.prefix(data.count / 2).write(to: st)
+        XCTAssertThrowsError(try AdapterFile.load(folder, onto: try tinyBackbone())) { XCTAssertTrue("\($0)".contains("adapter.safetensors"), "\($0)") }
+    }
+
+    // MARK: - Bad options
+
+    func testBadMethodNamesAndOptionsAreClearErrors() {
+        func message(_ body: () throws -> Void) -> String {
+            do { try body(); return "" } catch { return "\(error)" }
+        }
+        XCTAssertTrue(message { _ = try MethodRegistry.method(named: "lorra") }.contains("known methods: full"))
+        XCTAssertTrue(message { _ = try MethodRegistry.method(named: "lora", options: ["rnak": 4]) }.contains("valid options: alpha, dropout, rank, targets"))
+        XCTAssertTrue(message { _ = try MethodRegistry.method(named: "lora", options: ["rank": "eight"]) }.contains("'rank'"))
+        XCTAssertTrue(message { _ = try MethodRegistry.method(named: "lora", options: ["targets": ["q", "x"]]) }.contains("targets"))
+        let config = try! VisionTransformerConfig.preset("vit_base_patch16_224")
+        XCTAssertTrue(message { try MethodRegistry.method(named: "lora", options: ["rank": 0]).validate(for: config) }.contains("'rank' = 0"))
+        XCTAssertTrue(message { try MethodRegistry.method(named: "vpt_deep", options: ["prompts": -1]).validate(for: config) }.contains("'prompts' = -1"))
+        XCTAssertTrue(message { try MethodRegistry.method(named: "partial", options: ["k": 13]).validate(for: config) }.contains("1…12"))
+        XCTAssertTrue(message { try MethodRegistry.method(named: "rep_adapter", options: ["groups": 3]).validate(for: config) }.contains("groups"))
+    }
+}
+
+/// max |a − b| ≤ atol + relative·max|b|.
+func assertClose(_ actual: Tensor, _ expected: Tensor, atol: Float, relative: Float = 0, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+    guard actual.shape == expected.shape else { return XCTFail("\(what): shape \(actual.shape) != \(expected.shape)", file: file, line: line) }
+    let scale = expected.scalars.map { Swift.abs($0) }.max() ?? 0
+    var worst: Float = 0
+    for i in 0..<actual.count { let d = Swift.abs(actual.data[i] - expected.data[i]); if !(d <= worst) { worst = d } }
+    XCTAssertLessThanOrEqual(worst, atol + relative * scale, "\(what): max |Δ| \(worst)", file: file, line: line)
+}
