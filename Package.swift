@@ -35,11 +35,11 @@ let package = Package(
             name: "vpeft",
             dependencies: ["Tensor", "NN", "Checkpoints", "Models", "PEFT", "COpenBLAS", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor"], exclude: ["Fixtures"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensor"]),
-        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "Tensor"]),
-        .testTarget(name: "ModelsTests", dependencies: ["Models", "Checkpoints", "NN", "Tensor"]),
-        .testTarget(name: "PEFTTests", dependencies: ["PEFT", "Models", "NN", "Tensor"]),
+        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "Tensor"], exclude: ["Fixtures"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "Checkpoints", "NN", "Tensor"], exclude: ["Fixtures"]),
+        .testTarget(name: "PEFTTests", dependencies: ["PEFT", "Models", "NN", "Tensor"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v5]
 )

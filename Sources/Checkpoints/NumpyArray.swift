@@ -77,7 +77,7 @@ public struct NumpyArray {
     /// "<f4" → little-endian float32; "|" marks single-byte types, which have no byte order.
     static func encoding(of descr: String) -> ElementEncoding? {
         guard let order = descr.first, let kind = kinds[String(descr.dropFirst())] else { return nil }
-        let encoding = ElementEncoding(kind: kind, bigEndian: order == ">")
+        let encoding = ElementEncoding(kind, bigEndian: order == ">")
         switch order {
         case "<", ">": return encoding
         case "|": return encoding.byteCount == 1 ? encoding : nil

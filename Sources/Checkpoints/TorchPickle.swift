@@ -226,7 +226,7 @@ final class TensorRecordLoader: PickleLoader {
               case .string(let key) = fields[2], case .int(let count) = fields[4], count >= 0 else {
             throw machine.fail("unsupported persistent id (expected a typed storage record)")
         }
-        let storage = storages[key] ?? StorageReference(key: key, encoding: ElementEncoding(kind: type.kind), dtype: type.dtype, declaredCount: count)
+        let storage = storages[key] ?? StorageReference(key: key, encoding: ElementEncoding(type.kind), dtype: type.dtype, declaredCount: count)
         guard storage.dtype == type.dtype, storage.declaredCount == count else {
             throw machine.fail("storage \(key) is named twice with different types or sizes")
         }

@@ -42,6 +42,8 @@ public enum SafeTensors {
     }
 
     public static func read(_ data: Data, name: String) throws -> File {
+        // Indices below are offsets from the start: rebase a slice of a larger Data.
+        let data = data.startIndex == 0 ? data : Data(data)
         func fail(_ reason: String, key: String? = nil) -> TensorFileError { TensorFileError(file: name, key: key, reason) }
         guard data.count >= 8 else { throw fail("too short for a safetensors header (\(data.count) bytes)") }
         let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
@@ -68,9 +70,10 @@ public enum SafeTensors {
             guard let info = value as? [String: Any], let dtype = info["dtype"] as? String,
                   let shapeAny = info["shape"] as? [Any], let offsetsAny = info["data_offsets"] as? [Any], offsetsAny.count == 2
             else { throw fail("entry needs dtype, shape and two data_offsets", key: key) }
-            guard let elementSize = Self.elementSize[dtype] else {
-                throw fail("unsupported dtype \(dtype) (supported: \(Self.elementSize.keys.sorted().joined(separator: ", ")))", key: key)
+            guard let encoding = Self.encodings[dtype] else {
+                throw fail("unsupported dtype \(dtype) (supported: \(Self.encodings.keys.sorted().joined(separator: ", ")))", key: key)
             }
+            let elementSize = encoding.byteCount
             let shape = try shapeAny.map { d -> Int in
                 guard let n = (d as? NSNumber)?.intValue, n >= 0, n < 1 << 32 else { throw fail("invalid dimension \(d) in shape", key: key) }
                 return n
@@ -96,11 +99,11 @@ public enum SafeTensors {
         for (a, b) in zip(entries, entries.dropFirst()) where b.begin < a.end {
             throw fail("overlaps tensor '\(a.name)'", key: b.name)
         }
-        try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+        data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
             let base = raw.baseAddress! + headerEnd
             for e in entries {
                 let t = Tensor(uninitializedShape: e.shape)
-                try convert(base + e.begin, dtype: e.dtype, count: t.count, into: t.data, fail: { fail($0, key: e.name) })
+                Self.encodings[e.dtype]!.convert(base + e.begin, byteStride: Self.encodings[e.dtype]!.byteCount, count: t.count, into: t.data)
                 file.tensors[e.name] = t
                 file.dtypes[e.name] = e.dtype
                 file.names.append(e.name)
@@ -109,24 +112,11 @@ public enum SafeTensors {
         return file
     }
 
-    static let elementSize: [String: Int] = ["F32": 4, "F16": 2, "BF16": 2, "F64": 8, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1, "BOOL": 1]
-
-    /// Converts `count` little-endian values of `dtype` to Float.
-    static func convert(_ src: UnsafeRawPointer, dtype: String, count: Int, into dst: UnsafeMutablePointer<Float>,
-                        fail: (String) -> Error) throws {
-        switch dtype {
-        case "F32": for i in 0..<count { dst[i] = Float(bitPattern: UInt32(littleEndian: src.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
-        case "F64": for i in 0..<count { dst[i] = Float(Double(bitPattern: UInt64(littleEndian: src.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)))) }
-        case "F16": for i in 0..<count { dst[i] = halfToFloat(UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
-        case "BF16": for i in 0..<count { dst[i] = Float(bitPattern: UInt32(UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16) }
-        case "I64": for i in 0..<count { dst[i] = Float(Int64(littleEndian: src.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self))) }
-        case "I32": for i in 0..<count { dst[i] = Float(Int32(littleEndian: src.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self))) }
-        case "I16": for i in 0..<count { dst[i] = Float(Int16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: Int16.self))) }
-        case "I8": for i in 0..<count { dst[i] = Float(src.load(fromByteOffset: i, as: Int8.self)) }
-        case "U8", "BOOL": for i in 0..<count { dst[i] = Float(src.load(fromByteOffset: i, as: UInt8.self)) }
-        default: throw fail("unsupported dtype \(dtype)")
-        }
-    }
+    /// safetensors dtype names → how their elements are stored (little-endian).
+    static let encodings: [String: ElementEncoding] = [
+        "F32": .init(.float32), "F16": .init(.float16), "BF16": .init(.bfloat16), "F64": .init(.float64), "I64": .init(.int64),
+        "I32": .init(.int32), "I16": .init(.int16), "I8": .init(.int8), "U8": .init(.uint8), "BOOL": .init(.bool),
+    ]
 
     /// IEEE half → single, including subnormals, infinities and NaN.
     public static func halfToFloat(_ h: UInt16) -> Float {
