@@ -29,6 +29,7 @@ public enum BLAS {
                             b: UnsafePointer<Float>, ldb: Int? = nil,
                             beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int? = nil) {
         guard m > 0, n > 0 else { return }
+        _ = Parallel.threadCount  // applies the shared thread budget to BLAS on first use
         if k == 0 {
             // BLAS leaves C untouched (times beta) when k = 0; make that explicit.
             for i in 0..<(m * (ldc ?? n)) { c[i] = beta == 0 ? 0 : c[i] * beta }

@@ -4,10 +4,13 @@ import Foundation
 /// The engine's worker threads: one fixed budget, shared with BLAS (which runs only between
 /// parallel loops, never inside one, so the two never oversubscribe the cores).
 public enum Parallel {
-    /// Threads used by elementwise/row-wise kernels and handed to BLAS.
+    /// Threads used by elementwise/row-wise kernels and handed to BLAS (`VPEFT_THREADS`, else
+    /// all cores). BLAS gets the same number the first time either is used.
     nonisolated(unsafe) public private(set) static var threadCount: Int = {
-        if let env = ProcessInfo.processInfo.environment["VPEFT_THREADS"], let n = Int(env), n > 0 { return n }
-        return ProcessInfo.processInfo.activeProcessorCount
+        var n = ProcessInfo.processInfo.activeProcessorCount
+        if let env = ProcessInfo.processInfo.environment["VPEFT_THREADS"], let value = Int(env), value > 0 { n = value }
+        BLAS.setThreadCount(n)
+        return n
     }()
 
     /// Sets the thread budget for our kernels and for BLAS together.

@@ -35,7 +35,7 @@ extension Tensor {
                 var m = -Float.infinity
                 for j in 0..<n { m = Swift.max(m, p[j]) }
                 var s: Float = 0
-                for j in 0..<n { s += Foundation.exp(p[j] - m) }
+                for j in 0..<n { s += fastExp(p[j] - m) }
                 let lse = m + Foundation.log(s)
                 for j in 0..<n { q[j] = p[j] - lse }
             }
@@ -47,7 +47,7 @@ extension Tensor {
                 for r in 0..<rows {
                     let yp = y.data + r * n, gp = g.data + r * n, dp = dx.data + r * n
                     let total = sumContiguous(gp, n)
-                    for j in 0..<n { dp[j] = gp[j] - Foundation.exp(yp[j]) * total }
+                    for j in 0..<n { dp[j] = gp[j] - fastExp(yp[j]) * total }
                 }
                 return [dx]
             }
@@ -63,20 +63,9 @@ func softmaxRows(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>
             let p = src + r * stride, q = dst + r * stride
             var m = -Float.infinity
             for j in 0..<n { m = Swift.max(m, p[j]) }
-            let vm = Vec(repeating: m)
-            var j = 0, acc = Vec(repeating: 0)
-            while j + 16 <= n {
-                let e = vexp(UnsafeRawPointer(p + j).loadUnaligned(as: Vec.self) - vm)
-                UnsafeMutableRawPointer(q + j).storeBytes(of: e, as: Vec.self)
-                acc += e
-                j += 16
-            }
-            var s = acc.sum()
-            if j < n {
-                let e = vexp(loadPartial(p + j, n - j) - vm)
-                for t in 0..<(n - j) { s += e[t] }
-                storePartial(e, q + j, n - j)
-            }
+            // Exponentials first (a vectorisable loop), then their sum.
+            for j in 0..<n { q[j] = fastExp(p[j] - m) }
+            let s = sumContiguous(q, n)
             let inv = 1 / s
             for t in 0..<n { q[t] *= inv }
         }

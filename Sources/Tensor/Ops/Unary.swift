@@ -1,87 +1,152 @@
 import Foundation
 
-/// Elementwise functions of one tensor. Each records a backward that saves exactly one of
-/// {input, output}: whichever its derivative is cheapest in.
+/// Elementwise functions of one tensor. Each kernel is a small value type; the generic driver
+/// is specialised per kernel, so its loops compile to vector code.
+protocol UnaryKernel {
+    static var name: String { get }
+    /// Whether the derivative is written in terms of the output (else the input).
+    static var derivativeUsesOutput: Bool { get }
+    @inline(__always) func value(_ x: Float) -> Float
+    /// f′ at the saved value (input or output).
+    @inline(__always) func derivative(_ saved: Float) -> Float
+}
+
+extension UnaryKernel {
+    static var derivativeUsesOutput: Bool { false }
+}
+
 extension Tensor {
-    private enum Saved { case input, output }
-
-    /// Shared driver: forward through a vectorised `f`; backward computes dx = df(saved, g).
-    private func unary(_ op: String, saving saved: Saved, _ f: (Vec) -> Vec,
-                       derivative df: @escaping (_ saved: Vec, _ g: Vec) -> Vec) -> Tensor {
-        let out = Tensor(uninitializedShape: shape)
-        mapVectorised(data, out.data, count, f)
-        if Tensor.needsGraph([self]) {
-            let keep = saved == .input ? detached() : out.detached()
-            out.record(op, [self]) { g in
-                let dx = Tensor(uninitializedShape: keep.shape)
-                zipVectorised(keep.data, g.data, dx.data, dx.count, df)
-                return [dx]
-            }
-        }
-        return out
-    }
-
-    /// Scalar-libm driver for functions without a vectorised kernel (cold paths); `df` is f′(x).
-    private func unaryScalar(_ op: String, _ f: @escaping (Float) -> Float, derivative df: @escaping (Float) -> Float) -> Tensor {
+    func apply<K: UnaryKernel>(_ kernel: K) -> Tensor {
         let out = Tensor(uninitializedShape: shape)
         let src = data, dst = out.data
-        Parallel.chunks(count, grain: 8192) { r in for i in r { dst[i] = f(src[i]) } }
+        Parallel.chunks(count, grain: 16_384) { r in for i in r { dst[i] = kernel.value(src[i]) } }
         if Tensor.needsGraph([self]) {
-            let x = detached()
-            out.record(op, [self]) { g in
-                let dx = Tensor(uninitializedShape: x.shape)
-                let xs = x.data, gs = g.data, d = dx.data
-                Parallel.chunks(dx.count, grain: 8192) { r in for i in r { d[i] = gs[i] * df(xs[i]) } }
+            let keep = K.derivativeUsesOutput ? out.detached() : detached()
+            out.record(K.name, [self]) { g in
+                let dx = Tensor(uninitializedShape: keep.shape)
+                let saved = keep.data, gs = g.data, d = dx.data
+                Parallel.chunks(dx.count, grain: 16_384) { r in for i in r { d[i] = gs[i] * kernel.derivative(saved[i]) } }
                 return [dx]
             }
         }
         return out
     }
 
-    public func neg() -> Tensor { unary("neg", saving: .input, { -$0 }, derivative: { _, g in -g }) }
-    public func exp() -> Tensor { unary("exp", saving: .output, vexp, derivative: { y, g in g * y }) }
-    public func log() -> Tensor {
-        unaryScalar("log", { Foundation.log($0) }, derivative: { x in 1 / x })
-    }
-    public func sqrt() -> Tensor { unary("sqrt", saving: .output, { $0.squareRoot() }, derivative: { y, g in g * 0.5 / y }) }
-    public func abs() -> Tensor {
-        unary("abs", saving: .input, vabs, derivative: { x, g in
-            Vec(repeating: 0).replacing(with: g, where: x .> 0).replacing(with: -g, where: x .< 0)
-        })
-    }
-    public func tanh() -> Tensor {
-        unaryScalar("tanh", { Foundation.tanh($0) }, derivative: { x in let t = Foundation.tanh(x); return 1 - t * t })
-    }
-    public func sigmoid() -> Tensor { unary("sigmoid", saving: .output, vsigmoid, derivative: { y, g in g * y * (1 - y) }) }
-    public func relu() -> Tensor {
-        unary("relu", saving: .output, { $0.replacing(with: 0, where: $0 .< 0) },
-              derivative: { y, g in g.replacing(with: 0, where: y .<= 0) })
-    }
-    public func relu6() -> Tensor {
-        unary("relu6", saving: .input, { $0.clamped(lowerBound: Vec(repeating: 0), upperBound: Vec(repeating: 6)) },
-              derivative: { x, g in g.replacing(with: 0, where: (x .<= 0) .| (x .>= 6)) })
-    }
+    public func neg() -> Tensor { apply(Negate()) }
+    public func exp() -> Tensor { apply(Exp()) }
+    public func log() -> Tensor { apply(Log()) }
+    public func sqrt() -> Tensor { apply(SquareRoot()) }
+    public func abs() -> Tensor { apply(Absolute()) }
+    public func tanh() -> Tensor { apply(Tanh()) }
+    public func sigmoid() -> Tensor { apply(Sigmoid()) }
+    public func relu() -> Tensor { apply(ReLU()) }
+    public func relu6() -> Tensor { apply(ReLU6()) }
     /// GELU in its exact form x·Φ(x), as timm's default `nn.GELU()`.
-    public func gelu() -> Tensor {
-        unary("gelu", saving: .input, { $0 * vnormalCDF($0) }, derivative: { x, g in
-            g * (vnormalCDF(x) + x * vexp(-0.5 * x * x) * 0.398_942_280_401_432_7)
-        })
-    }
+    public func gelu() -> Tensor { apply(GELU()) }
     /// QuickGELU, x·σ(1.702x) (CLIP, Convpass).
-    public func quickGelu() -> Tensor { silu(beta: 1.702) }
+    public func quickGelu() -> Tensor { apply(Swish(beta: 1.702)) }
     /// Swish x·σ(βx); β = 1 is SiLU.
-    public func silu(beta: Float = 1) -> Tensor {
-        unary(beta == 1 ? "silu" : "swish", saving: .input, { $0 * vsigmoid(beta * $0) }, derivative: { x, g in
-            let s = vsigmoid(beta * x)
-            return g * (s + beta * x * s * (1 - s))
-        })
+    public func silu(beta: Float = 1) -> Tensor { apply(Swish(beta: beta)) }
+    public func pow(_ exponent: Float) -> Tensor { apply(Power(exponent: exponent)) }
+    public func squared() -> Tensor { apply(Power(exponent: 2)) }
+    public func adding(_ value: Float) -> Tensor { apply(AddScalar(value: value)) }
+    public func scaled(by value: Float) -> Tensor { apply(MultiplyScalar(value: value)) }
+}
+
+struct Negate: UnaryKernel {
+    static let name = "neg"
+    @inline(__always) func value(_ x: Float) -> Float { -x }
+    func derivative(_: Float) -> Float { -1 }
+}
+
+struct Exp: UnaryKernel {
+    static let name = "exp"
+    static let derivativeUsesOutput = true
+    @inline(__always) func value(_ x: Float) -> Float { fastExp(x) }
+    @inline(__always) func derivative(_ y: Float) -> Float { y }
+}
+
+struct Log: UnaryKernel {
+    static let name = "log"
+    @inline(__always) func value(_ x: Float) -> Float { Foundation.log(x) }
+    @inline(__always) func derivative(_ x: Float) -> Float { 1 / x }
+}
+
+struct SquareRoot: UnaryKernel {
+    static let name = "sqrt"
+    static let derivativeUsesOutput = true
+    @inline(__always) func value(_ x: Float) -> Float { x.squareRoot() }
+    @inline(__always) func derivative(_ y: Float) -> Float { 0.5 / y }
+}
+
+struct Absolute: UnaryKernel {
+    static let name = "abs"
+    @inline(__always) func value(_ x: Float) -> Float { Swift.abs(x) }
+    @inline(__always) func derivative(_ x: Float) -> Float { x > 0 ? 1 : (x < 0 ? -1 : 0) }
+}
+
+struct Tanh: UnaryKernel {
+    static let name = "tanh"
+    static let derivativeUsesOutput = true
+    @inline(__always) func value(_ x: Float) -> Float { Foundation.tanh(x) }
+    @inline(__always) func derivative(_ y: Float) -> Float { 1 - y * y }
+}
+
+struct Sigmoid: UnaryKernel {
+    static let name = "sigmoid"
+    static let derivativeUsesOutput = true
+    @inline(__always) func value(_ x: Float) -> Float { fastSigmoid(x) }
+    @inline(__always) func derivative(_ y: Float) -> Float { y * (1 - y) }
+}
+
+struct ReLU: UnaryKernel {
+    static let name = "relu"
+    static let derivativeUsesOutput = true
+    @inline(__always) func value(_ x: Float) -> Float { Swift.max(x, 0) }
+    @inline(__always) func derivative(_ y: Float) -> Float { y > 0 ? 1 : 0 }
+}
+
+struct ReLU6: UnaryKernel {
+    static let name = "relu6"
+    @inline(__always) func value(_ x: Float) -> Float { Swift.min(Swift.max(x, 0), 6) }
+    @inline(__always) func derivative(_ x: Float) -> Float { x > 0 && x < 6 ? 1 : 0 }
+}
+
+struct GELU: UnaryKernel {
+    static let name = "gelu"
+    @inline(__always) func value(_ x: Float) -> Float { x * normalCDF(x) }
+    @inline(__always) func derivative(_ x: Float) -> Float { normalCDF(x) + x * fastExp(-0.5 * x * x) * 0.398_942_280_401_432_7 }
+}
+
+struct Swish: UnaryKernel {
+    static let name = "swish"
+    let beta: Float
+    @inline(__always) func value(_ x: Float) -> Float { x * fastSigmoid(beta * x) }
+    @inline(__always) func derivative(_ x: Float) -> Float {
+        let s = fastSigmoid(beta * x)
+        return s + beta * x * s * (1 - s)
     }
-    public func pow(_ exponent: Float) -> Tensor {
-        unaryScalar("pow", { Foundation.pow($0, exponent) }, derivative: { x in exponent * Foundation.pow(x, exponent - 1) })
-    }
-    public func squared() -> Tensor { unary("square", saving: .input, { $0 * $0 }, derivative: { x, g in 2 * x * g }) }
-    public func adding(_ value: Float) -> Tensor { unary("add_scalar", saving: .input, { $0 + value }, derivative: { _, g in g }) }
-    public func scaled(by value: Float) -> Tensor { unary("mul_scalar", saving: .input, { $0 * value }, derivative: { _, g in g * value }) }
+}
+
+struct Power: UnaryKernel {
+    static let name = "pow"
+    let exponent: Float
+    @inline(__always) func value(_ x: Float) -> Float { exponent == 2 ? x * x : Foundation.pow(x, exponent) }
+    @inline(__always) func derivative(_ x: Float) -> Float { exponent == 2 ? 2 * x : exponent * Foundation.pow(x, exponent - 1) }
+}
+
+struct AddScalar: UnaryKernel {
+    static let name = "add_scalar"
+    let value: Float
+    @inline(__always) func value(_ x: Float) -> Float { x + value }
+    func derivative(_: Float) -> Float { 1 }
+}
+
+struct MultiplyScalar: UnaryKernel {
+    static let name = "mul_scalar"
+    let value: Float
+    @inline(__always) func value(_ x: Float) -> Float { x * value }
+    func derivative(_: Float) -> Float { value }
 }
 
 public prefix func - (x: Tensor) -> Tensor { x.neg() }

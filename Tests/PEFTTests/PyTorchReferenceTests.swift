@@ -1,0 +1,77 @@
+import Foundation
+import Models
+import NN
+import PEFT
+import Tensor
+import XCTest
+
+/// Every method against an independent PyTorch implementation of the same definition
+/// (scripts/reference/make_peft_fixtures.py, docs/PEFT_TENSORS.md) on the tiny timm ViT:
+/// logits, loss and the gradient of every trainable tensor. The fixture sets every trainable
+/// tensor to random values, so zero-initialised parts (LoRA B, adapter up) are exercised, and
+/// its tensor names must be exactly the method's trainable set.
+final class PyTorchReferenceTests: XCTestCase {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+
+    private func cases() throws -> [URL] {
+        try FileManager.default.contentsOfDirectory(at: Self.fixtures, includingPropertiesForKeys: nil)
+            .filter { $0.pathExtension == "safetensors" && !$0.lastPathComponent.contains("_merged") }
+            .sorted { $0.lastPathComponent < $1.lastPathComponent }
+    }
+
+    /// The method of a fixture, attached to the tiny backbone with the fixture's values loaded.
+    private func model(for file: SafeTensors.File, _ name: String) throws -> PEFTModel {
+        let options = try JSONSerialization.jsonObject(with: Data(file.metadata["options"]!.utf8)) as! [String: Any]
+        let method = try MethodRegistry.method(named: file.metadata["method"]!, options: options)
+        let backbone = try VisionTransformer.load(model: MethodSuiteTests.tinyFolder.path)
+        let model = try PEFTModel(backbone: backbone, method: method, classes: 5)
+        let fixtureNames = Set(file.names.filter { !$0.hasPrefix("grad.") && !["input", "labels", "logits", "loss"].contains($0) })
+        XCTAssertEqual(Set(model.trainableTensors.map(\.name)), fixtureNames, "\(name): trainable tensor names")
+        for (tensorName, tensor) in model.trainableTensors {
+            let value = try XCTUnwrap(file.tensors[tensorName], "\(name): \(tensorName)")
+            XCTAssertEqual(value.shape, tensor.shape, "\(name): \(tensorName) shape")
+            tensor.data.update(from: value.data, count: tensor.count)
+        }
+        return model
+    }
+
+    func testEveryMethodMatchesItsPyTorchReference() throws {
+        let files = try cases()
+        XCTAssertGreaterThanOrEqual(files.count, 19)
+        var covered = Set<String>()
+        for url in files {
+            let name = url.deletingPathExtension().lastPathComponent
+            let file = try SafeTensors.read(url)
+            let model = try model(for: file, name)
+            covered.insert(file.metadata["method"]!)
+            let logits = model.forward(file.tensors["input"]!).logits!
+            assertClose(logits, file.tensors["logits"]!, atol: 2e-5, relative: 2e-5, "\(name) logits")
+            let loss = crossEntropy(logits, targets: file.tensors["labels"]!.scalars.map { Int($0) })
+            XCTAssertEqual(loss.item, file.tensors["loss"]!.item, accuracy: 2e-5, "\(name) loss")
+            loss.backward()
+            for (tensorName, tensor) in model.trainableTensors {
+                let expected = try XCTUnwrap(file.tensors["grad.\(tensorName)"], "\(name): no reference gradient for \(tensorName)")
+                let grad = try XCTUnwrap(tensor.grad, "\(name): no gradient for \(tensorName)")
+                assertClose(grad, expected, atol: 1e-5, relative: 1e-4, "\(name) gradient of \(tensorName)")
+            }
+        }
+        XCTAssertEqual(covered, Set(MethodRegistry.names), "every method has a PyTorch reference")
+    }
+
+    /// Merging gives the plain-ViT weights PyTorch's merge gives (so timm loads the same model).
+    func testMergedWeightsMatchPyTorch() throws {
+        for method in ["lora", "ssf", "rep_adapter", "fact_tt"] {
+            let file = try SafeTensors.read(Self.fixtures.appendingPathComponent("\(method).safetensors"))
+            let merged = try SafeTensors.read(Self.fixtures.appendingPathComponent("\(method)_merged.safetensors"))
+            let model = try model(for: file, method)
+            try model.merge()
+            let state = model.backbone.stateDict
+            XCTAssertEqual(Set(state.keys), Set(merged.names).subtracting(["logits"]), "\(method): merged keys")
+            for (key, tensor) in state {
+                assertClose(tensor, try XCTUnwrap(merged.tensors[key]), atol: 1e-5, relative: 1e-5, "\(method) merged \(key)")
+            }
+            let logits = withoutGradients { model(file.tensors["input"]!) }
+            assertClose(logits, merged.tensors["logits"]!, atol: 2e-5, relative: 2e-5, "\(method) merged logits")
+        }
+    }
+}

@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""Runs the same ViT speed configurations through `vpeft bench-speed` (Swift) and timm/PyTorch
+(scripts/bench/timm_vit_speed.py) in one session on one machine, and prints a Markdown table
+of images/s, peak memory and the vpeft/PyTorch ratio.
+
+Both sides: random-init weights (speed does not depend on them), fp32, the same thread count,
+1 warm-up then ITERS timed iterations (mean). Train modes include the AdamW step.
+
+Run (after `swift build -c release` and `bash scripts/reference/setup_venv.sh`):
+  .venv/bin/python scripts/bench/compare_speed.py --model vit_base_patch16_224 --batch 32 8 \
+      --modes inference --threads 2 --iters 3
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def lines_of_json(command):
+    out = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT).stdout
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", default="vit_base_patch16_224")
+    p.add_argument("--batch", type=int, nargs="+", default=[32, 8])
+    p.add_argument("--modes", nargs="+", default=["inference"], choices=["inference", "train_full", "train_linear"])
+    p.add_argument("--threads", type=int, default=os.cpu_count())
+    p.add_argument("--iters", type=int, default=3)
+    p.add_argument("--classes", type=int, default=100)
+    args = p.parse_args()
+
+    swift = [os.path.join(ROOT, ".build/release/vpeft"), "bench-speed", "--model", args.model, "--batch", *map(str, args.batch),
+             "--mode", *args.modes, "--threads", str(args.threads), "--iters", str(args.iters), "--warmup", "1",
+             "--num-classes", str(args.classes)]
+    torch_cmd = [sys.executable, os.path.join(ROOT, "scripts/bench/timm_vit_speed.py"), "--model", args.model,
+                 "--batch", *map(str, args.batch), "--threads", str(args.threads), "--iters", str(args.iters), "--warmup", "1",
+                 "--num-classes", str(args.classes)]
+    if any(m != "inference" for m in args.modes):
+        torch_cmd += ["--train-step", "--opt-step"]
+    ours = {(r["mode"], r["batch"]): r for r in lines_of_json(swift)}
+    theirs = {(r["mode"], r["batch"]): r for r in lines_of_json(torch_cmd)}
+
+    print(f"| {args.model} | batch | vpeft img/s | PyTorch img/s | ratio | vpeft peak RSS MB | PyTorch peak RSS MB |")
+    print("|---|---|---|---|---|---|---|")
+    for mode in args.modes:
+        for batch in args.batch:
+            a, b = ours.get((mode, batch)), theirs.get((mode, batch))
+            if not a or not b:
+                continue
+            ratio = a["images_per_s"] / b["images_per_s"]
+            print(f"| {mode} | {batch} | {a['images_per_s']:.2f} | {b['images_per_s']:.2f} | {ratio:.2f}x | "
+                  f"{a['peak_rss_mb']} | {b['peak_rss_mb']} |")
+    first = next(iter(theirs.values()), {})
+    print(f"\nthreads {args.threads}, iters {args.iters}, torch {first.get('torch', '?')}, timm {first.get('timm', '?')}")
+
+
+if __name__ == "__main__":
+    main()

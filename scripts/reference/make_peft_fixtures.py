@@ -1,0 +1,987 @@
+#!/usr/bin/env python3
+"""Writes PyTorch parity fixtures for the Swift PEFT methods (the contract: docs/PEFT_TENSORS.md).
+
+Every method is re-implemented here in PyTorch, from the contract (names, shapes, forward), on the
+tiny timm ViT of `Tests/ModelsTests/Fixtures/vit/cls_token/` (d 32, depth 2, 2 heads, patch 4,
+img 16, 5 classes): `timm.models.vision_transformer.VisionTransformer(**model_args minus
+norm_layer_eps, norm_layer=LayerNorm(eps=1e-6))` loaded with that folder's `model.safetensors`,
+eval mode (no dropout / drop-path), gradients on. One function or small class per method; the
+method either patches the `forward` of timm modules (Linear / LayerNorm / Conv / Attention /
+Block / forward_features) or only unfreezes backbone tensors. For each case in CASES it writes
+`Tests/PEFTTests/Fixtures/<case>.safetensors` holding
+
+  <name>         every trainable tensor under its contract name: method tensors with RANDOM
+                 non-trivial values (N(0, 0.2^2); scales 1 + N(0, 0.2^2); DoRA m = ||W0||_row *
+                 exp(N(0, 0.2^2))), so zero-initialised parts (LoRA B, adapter up, ...) are
+                 exercised; backbone tensors the method trains and the head: the checkpoint's
+                 value + 0.02 * N(0, 1) (so loading the checkpoint's value by a wrong name fails)
+  input          [2,3,16,16] N(0,1)          labels  I64 [2]
+  logits         [2,5]                       loss    [] mean cross-entropy, no label smoothing
+  grad.<name>    d loss / d <name> (autograd) for every trainable tensor
+
+with __metadata__ {"method": registry name, "options": JSON of the options given (the Swift side
+fills in defaults)}. For the mergeable cases `lora`, `ssf`, `rep_adapter` and `fact_tt` it also
+writes `<case>_merged.safetensors`: the method folded into a plain timm state dict (timm names,
+F32) plus `logits` (that merged plain model on the case's `input`; the one non-timm key: drop it
+before a strict state-dict load), metadata as the case's plus "merged_from": "<case>.safetensors".
+
+Self-checks (asserted; one line per case printed):
+  * the base model reproduces `cls_token/reference.safetensors` exactly;
+  * every gradient is non-zero, the method changes the logits (vs the fixture's own backbone);
+  * identity at init: lora, dora, adapter (+houlsby), adaptformer, rep_adapter, fact_tt, fact_tk
+    and convpass built with their INTENDED init (docs/PEFT_TENSORS.md "Inits") give the plain
+    model's logits (|diff| <= 1e-6);
+  * merge: lora (+lora_all), dora, ssf, rep_adapter, fact_tt, fact_tk, bitfit, ln_tune folded into
+    a plain timm state dict (the "Merge" formulas of METHODS.md) give the method's logits
+    within 1e-5; the written *_merged files load strictly into a fresh VisionTransformer and via
+    timm.create_model("local-dir:...") and reproduce their `logits` exactly;
+  * prefix attention against an independent per-head loop; vpt_deep with P_1 = block 0's prompt
+    outputs equals vpt_shallow; dora's gradients change by far more than fp32 noise when the row
+    norm is not detached; fp32 vs fp64 deviation of logits and grads is printed.
+
+Deterministic: seeded per case (torch.Generator), single-threaded torch, deterministic algorithms,
+byte-identical files on rerun (the writer of make_op_fixtures.py). Fails if the fixture folder
+reaches 1.5 MB. Conventions: scripts/reference/FIXTURES.md ("PEFT fixtures").
+
+Run:  .venv/bin/python scripts/reference/make_peft_fixtures.py
+"""
+
+import functools
+import hashlib
+import json
+import math
+import os
+import sys
+import tempfile
+
+import safetensors.torch
+import timm
+import torch
+import torch.nn.functional as F
+from timm.layers import LayerNorm
+from timm.models.vision_transformer import VisionTransformer
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_op_fixtures import write_safetensors  # noqa: E402  (byte-deterministic writer)
+
+VIT_DIR = os.path.join(REPO, "Tests", "ModelsTests", "Fixtures", "vit", "cls_token")
+OUT_DIR = os.path.join(REPO, "Tests", "PEFTTests", "Fixtures")
+SIZE_LIMIT = 1_500_000
+BACKBONE_NOISE = 0.02  # added to every backbone tensor a method trains, and to the head
+METHOD_STD = 0.2       # random method tensors ~ N(0, 0.2^2)
+BATCH = 2
+MERGE_TOL = 1e-5
+IDENTITY_TOL = 1e-6
+
+torch.set_num_threads(1)  # deterministic reductions / summation order
+torch.use_deterministic_algorithms(True)
+
+# (case, method, options, write <case>_merged.safetensors)
+CASES = [
+    ("full", "full", {}, False),
+    ("linear", "linear", {}, False),
+    ("partial", "partial", {"k": 1}, False),
+    ("bitfit", "bitfit", {}, False),
+    ("ln_tune", "ln_tune", {}, False),
+    ("adapter", "adapter", {"dim": 4}, False),
+    ("adapter_houlsby", "adapter", {"dim": 4, "houlsby": True}, False),
+    ("adaptformer", "adaptformer", {"dim": 4, "scale": 0.7}, False),
+    ("lora", "lora", {"rank": 4, "alpha": 8, "targets": ["q", "v"]}, True),
+    ("lora_all", "lora", {"rank": 2, "alpha": 3, "targets": ["q", "k", "v", "proj", "fc1", "fc2"]}, False),
+    ("dora", "dora", {"rank": 4, "alpha": 4, "targets": ["q", "v"]}, False),
+    ("vpt_shallow", "vpt_shallow", {"prompts": 3}, False),
+    ("vpt_deep", "vpt_deep", {"prompts": 2}, False),
+    ("prefix", "prefix", {"length": 3}, False),
+    ("ssf", "ssf", {}, True),
+    ("fact_tt", "fact_tt", {"rank": 4, "scale": 0.5}, True),
+    ("fact_tk", "fact_tk", {"rank": 4, "scale": 0.3}, False),
+    ("rep_adapter", "rep_adapter", {"dim": 4, "groups": 2, "scale": 0.8}, True),
+    ("convpass", "convpass", {"dim": 4, "scale": 0.5}, False),
+]
+
+
+# ----------------------------------------------------------------------------------------------
+# backbone
+
+def model_args():
+    with open(os.path.join(VIT_DIR, "config.json")) as f:
+        cfg = json.load(f)
+    margs = dict(cfg["model_args"])
+    eps = margs.pop("norm_layer_eps")
+    assert eps == 1e-6, eps
+    return cfg["architecture"], margs, eps
+
+
+def load_backbone(dtype=torch.float32, state_dict=None):
+    """The cls_token ViT (or a fresh one loaded with `state_dict`), eval mode, in `dtype`."""
+    _, margs, eps = model_args()
+    model = VisionTransformer(**margs, norm_layer=functools.partial(LayerNorm, eps=eps)).to(dtype)
+    if state_dict is None:
+        state_dict = safetensors.torch.load_file(os.path.join(VIT_DIR, "model.safetensors"))
+    model.load_state_dict(state_dict, strict=True)
+    for _, mod in model.named_modules():  # dropout / drop-path are off anyway (rates 0, eval)
+        assert not isinstance(mod, timm.layers.DropPath)
+        if isinstance(mod, torch.nn.Dropout):
+            assert mod.p == 0.0
+    return model.eval()
+
+
+def class_forward(module):
+    """The module class's own forward, bound (so a patched forward can call the original)."""
+    return type(module).forward.__get__(module)
+
+
+def split_heads(p, num_heads):
+    """Prefix / attention convention: [len, d] -> [len, H, d/H] -> [H, len, d/H]."""
+    n, d = p.shape
+    return p.reshape(n, num_heads, d // num_heads).permute(1, 0, 2)
+
+
+def quick_gelu(x):
+    return x * torch.sigmoid(1.702 * x)
+
+
+# ----------------------------------------------------------------------------------------------
+# tensor creation: the method's intended init, or random test values
+
+def i_zeros(t, g):
+    t.zero_()
+
+
+def i_ones(t, g):
+    t.fill_(1.0)
+
+
+def i_kaiming(t, g):  # PyTorch Linear default weight init
+    torch.nn.init.kaiming_uniform_(t, a=math.sqrt(5), generator=g)
+
+
+def i_xavier(t, g):
+    torch.nn.init.xavier_uniform_(t, generator=g)
+
+
+def i_linear_bias(fan_in):  # PyTorch Linear default bias init
+    def f(t, g):
+        bound = 1.0 / math.sqrt(fan_in)
+        t.uniform_(-bound, bound, generator=g)
+    return f
+
+
+def i_normal(mean, std):
+    def f(t, g):
+        torch.nn.init.normal_(t, mean, std, generator=g)
+    return f
+
+
+def i_uniform(bound):
+    def f(t, g):
+        t.uniform_(-bound, bound, generator=g)
+    return f
+
+
+def r_scale(shape, g):  # random values for a multiplicative scale (LayerNorm weight, SSF gamma)
+    return 1.0 + METHOD_STD * torch.randn(shape, generator=g)
+
+
+class Tensors:
+    """Creates a method's tensors in creation order: `intended` init or random test values."""
+
+    def __init__(self, mode, gen, dtype):
+        assert mode in ("intended", "random")
+        self.mode, self.gen, self.dtype = mode, gen, dtype
+        self.tensors = {}
+
+    def __call__(self, name, shape, intended, random=None):
+        assert name not in self.tensors, name
+        if self.mode == "intended":
+            t = torch.empty(shape)
+            intended(t, self.gen)
+        elif random is None:
+            t = METHOD_STD * torch.randn(shape, generator=self.gen)
+        else:
+            t = random(shape, self.gen)
+        assert tuple(t.shape) == tuple(shape), (name, t.shape, shape)
+        t = t.to(self.dtype).requires_grad_()
+        self.tensors[name] = t
+        return t
+
+    def linear(self, prefix, n_in, n_out, w_init, b_init):
+        """`prefix.weight` [out, in] and `prefix.bias` [out]; returns y = x W^T + b."""
+        w = self(f"{prefix}.weight", (n_out, n_in), w_init)
+        b = self(f"{prefix}.bias", (n_out,), b_init)
+        return lambda x: F.linear(x, w, b)
+
+
+# ----------------------------------------------------------------------------------------------
+# methods: `trains(model)` = backbone tensors unfrozen (the head is always added), `attach`
+# creates the method tensors and patches forwards, `merge` folds it into a plain state dict.
+
+class Method:
+    defaults = {}
+
+    def __init__(self, options):
+        for k in options:
+            assert k in self.defaults, f"{self.name}: unknown option {k}"
+        self.o = {**self.defaults, **options}
+
+    def trains(self, model):
+        return []
+
+    def attach(self, model, new):
+        pass
+
+    merge = None
+
+
+class Full(Method):
+    name = "full"
+
+    def trains(self, model):
+        return [n for n, _ in model.named_parameters()]
+
+
+class Linear(Method):
+    name = "linear"
+
+
+class Partial(Method):
+    name = "partial"
+    defaults = {"k": 1}
+
+    def trains(self, model):
+        L, k = len(model.blocks), self.o["k"]
+        blocks = tuple(f"blocks.{l}." for l in range(L - k, L))
+        norms = ("fc_norm.",) if any(True for _ in model.fc_norm.parameters()) else ("norm.",)
+        return [n for n, _ in model.named_parameters() if n.startswith(blocks + norms)]
+
+
+def merge_backbone_only(self, sd, t):
+    return sd  # the trained backbone tensors are already in the state dict: nothing to fold
+
+
+class BitFit(Method):
+    name = "bitfit"
+    merge = merge_backbone_only
+
+    def trains(self, model):
+        names = ["patch_embed.proj.bias"]
+        for l in range(len(model.blocks)):
+            names += [f"blocks.{l}.{s}.bias" for s in ("norm1", "attn.qkv", "attn.proj", "norm2", "mlp.fc1", "mlp.fc2")]
+        return names + ["norm.bias"]
+
+
+class LNTune(Method):
+    name = "ln_tune"
+    merge = merge_backbone_only
+
+    def trains(self, model):
+        names = []
+        for l in range(len(model.blocks)):
+            names += [f"blocks.{l}.{s}.{p}" for s in ("norm1", "norm2") for p in ("weight", "bias")]
+        return names + ["norm.weight", "norm.bias"]
+
+
+def bottleneck(new, prefix, d, dim, act, down_init, down_bias_init):
+    """up(act(down(z))) with `prefix.down` [dim,d] and `prefix.up` [d,dim] (up: zero intended)."""
+    down = new.linear(f"{prefix}.down", d, dim, down_init, down_bias_init)
+    up = new.linear(f"{prefix}.up", dim, d, i_zeros, i_zeros)
+    return lambda z: up(act(down(z)))
+
+
+class Adapter(Method):
+    """Sequential bottleneck inside the residual: z = mlp(norm2 x); z += up(GELU(down z))."""
+    name = "adapter"
+    defaults = {"dim": 8, "houlsby": False}
+
+    def attach(self, model, new):
+        d, dim = model.embed_dim, self.o["dim"]
+        for l, blk in enumerate(model.blocks):
+            mk = lambda site: bottleneck(new, f"blocks.{l}.{site}", d, dim, F.gelu, i_kaiming, i_linear_bias(d))
+            ad_attn = mk("adapter_attn") if self.o["houlsby"] else None
+            ad_mlp = mk("adapter_mlp")
+
+            def forward(x, blk=blk, ad_attn=ad_attn, ad_mlp=ad_mlp, **kw):
+                z = blk.attn(blk.norm1(x))
+                if ad_attn is not None:
+                    z = z + ad_attn(z)
+                x = x + blk.drop_path1(blk.ls1(z))
+                z = blk.mlp(blk.norm2(x))
+                z = z + ad_mlp(z)
+                return x + blk.drop_path2(blk.ls2(z))
+            blk.forward = forward
+
+
+class AdaptFormer(Method):
+    """Parallel: x <- x + mlp(norm2 x) + s*up(ReLU(down(LN_a(x)))), LN_a own (eps 1e-5)."""
+    name = "adaptformer"
+    defaults = {"dim": 8, "scale": 1.0, "dropout": 0.1}
+
+    def attach(self, model, new):
+        d, dim, s = model.embed_dim, self.o["dim"], self.o["scale"]
+        for l, blk in enumerate(model.blocks):
+            p = f"blocks.{l}.adaptformer"
+            ln_w = new(f"{p}.norm.weight", (d,), i_ones, r_scale)
+            ln_b = new(f"{p}.norm.bias", (d,), i_zeros)
+            branch = bottleneck(new, p, d, dim, F.relu, i_kaiming, i_zeros)
+
+            def forward(x, blk=blk, ln_w=ln_w, ln_b=ln_b, branch=branch, **kw):
+                x = x + blk.drop_path1(blk.ls1(blk.attn(blk.norm1(x))))
+                a = s * branch(F.layer_norm(x, (d,), ln_w, ln_b, eps=1e-5))
+                return x + blk.drop_path2(blk.ls2(blk.mlp(blk.norm2(x)))) + a
+            blk.forward = forward
+
+
+QKV = ("q", "k", "v")
+LINEARS = {"proj": "attn.proj", "fc1": "mlp.fc1", "fc2": "mlp.fc2"}
+
+
+def target_sites(depth, targets):
+    """(block, timm linear name, slice index 0/1/2 or None, tensor name prefix, suffix)."""
+    out = []
+    for l in range(depth):
+        for t in QKV:
+            if t in targets:
+                out.append((l, f"blocks.{l}.attn.qkv", QKV.index(t), f"blocks.{l}.attn.qkv", "." + t))
+        for t, site in LINEARS.items():
+            if t in targets:
+                out.append((l, f"blocks.{l}.{site}", None, f"blocks.{l}.{site}", ""))
+    return out
+
+
+def rows(W, idx):
+    """The rows of a fused qkv weight/bias that target q/k/v (idx 0/1/2), or all (None)."""
+    if idx is None:
+        return W
+    d = W.shape[0] // 3
+    return W[idx * d:(idx + 1) * d]
+
+
+def patch_linear_rows(lin, row_fns):
+    """lin's output, with the rows of slice i (fused qkv) or all rows (key None) replaced by
+    row_fns[i](x, W_rows, b_rows) — each returns that slice's full output."""
+    W, b = lin.weight, lin.bias
+
+    def forward(x):
+        if None in row_fns:
+            return row_fns[None](x, W, b)
+        parts = []
+        for i in range(3):
+            Wi, bi = rows(W, i), rows(b, i)
+            parts.append(row_fns[i](x, Wi, bi) if i in row_fns else F.linear(x, Wi, bi))
+        return torch.cat(parts, -1)
+    lin.forward = forward
+
+
+class LoRA(Method):
+    """Slice t of the linear's output += (alpha/r) x A_t^T B_t^T (q = 0:d, k = d:2d, v = 2d:3d)."""
+    name = "lora"
+    defaults = {"rank": 8, "alpha": 8, "targets": ["q", "v"]}
+
+    @property
+    def s(self):
+        return self.o["alpha"] / self.o["rank"]
+
+    def lora_tensors(self, new, prefix, suffix, n_in, n_out):
+        r = self.o["rank"]
+        A = new(f"{prefix}.lora_A{suffix}", (r, n_in), i_kaiming)
+        B = new(f"{prefix}.lora_B{suffix}", (n_out, r), i_zeros)
+        return A, B
+
+    def attach(self, model, new):
+        mods = dict(model.named_modules())
+        fns = {}
+        for l, site, idx, prefix, suffix in target_sites(len(model.blocks), self.o["targets"]):
+            lin = mods[site]
+            n_out = lin.out_features // 3 if idx is not None else lin.out_features
+            A, B = self.lora_tensors(new, prefix, suffix, lin.in_features, n_out)
+            fns.setdefault(site, {})[idx] = \
+                lambda x, W, b, A=A, B=B: F.linear(x, W, b) + self.s * F.linear(F.linear(x, A), B)
+        for site, row_fns in fns.items():
+            patch_linear_rows(mods[site], row_fns)
+
+    def merge(self, sd, t):
+        for l, site, idx, prefix, suffix in target_sites(depth(sd), self.o["targets"]):
+            A, B = t[f"{prefix}.lora_A{suffix}"], t[f"{prefix}.lora_B{suffix}"]
+            rows(sd[f"{site}.weight"], idx).add_(self.s * B @ A)
+        return sd
+
+
+def depth(sd):
+    """Number of blocks of a timm ViT state dict."""
+    return 1 + max(int(k.split(".")[1]) for k in sd if k.startswith("blocks."))
+
+
+class DoRA(LoRA):
+    """W' = W0 + s B A (the target's rows); n = ||W'||_row detached; y = (m/n) * (x W'^T) + b."""
+    name = "dora"
+    detach_norm = True  # False only in dora_detach_check()
+
+    def attach(self, model, new):
+        mods = dict(model.named_modules())
+        fns = {}
+        for l, site, idx, prefix, suffix in target_sites(len(model.blocks), self.o["targets"]):
+            lin = mods[site]
+            W0 = rows(lin.weight, idx).detach()
+            A, B = self.lora_tensors(new, prefix, suffix, W0.shape[1], W0.shape[0])
+            norm0 = W0.float().norm(dim=1)  # fp32 values (same in the fp64 run)
+            m = new(f"{prefix}.dora_m{suffix}", (W0.shape[0],), lambda t, g, n=norm0: t.copy_(n),
+                    lambda shape, g, n=norm0: n * torch.exp(METHOD_STD * torch.randn(shape, generator=g)))
+
+            def fn(x, W, b, A=A, B=B, m=m):
+                Wp = W + self.s * B @ A
+                n = Wp.norm(dim=1)
+                n = n.detach() if self.detach_norm else n
+                return (m / n) * F.linear(x, Wp) + b
+            fns.setdefault(site, {})[idx] = fn
+        for site, row_fns in fns.items():
+            patch_linear_rows(mods[site], row_fns)
+
+    def merge(self, sd, t):
+        for l, site, idx, prefix, suffix in target_sites(depth(sd), self.o["targets"]):
+            A, B = t[f"{prefix}.lora_A{suffix}"], t[f"{prefix}.lora_B{suffix}"]
+            m = t[f"{prefix}.dora_m{suffix}"]
+            W = rows(sd[f"{site}.weight"], idx)
+            Wp = W + self.s * B @ A
+            W.copy_((m / Wp.norm(dim=1))[:, None] * Wp)
+        return sd
+
+
+def embed(model, x):
+    """timm's forward_features up to the first block: patch embed, CLS, pos embed, norm_pre."""
+    x = model.patch_embed(x)
+    x = model._pos_embed(x)
+    x = model.patch_drop(x)
+    return model.norm_pre(x)
+
+
+def with_prompts(x, P, npt, replace):
+    """[prefix tokens (CLS), P, rest]; `replace`: P takes the place of the p tokens after CLS."""
+    B, p = x.shape[0], P.shape[0]
+    rest = x[:, npt + p:] if replace else x[:, npt:]
+    return torch.cat([x[:, :npt], P.unsqueeze(0).expand(B, -1, -1), rest], dim=1)
+
+
+class VPTShallow(Method):
+    """x = [CLS, P, patches] after the position embedding (and norm_pre)."""
+    name = "vpt_shallow"
+    defaults = {"prompts": 100}
+
+    def prompt_init(self, model):
+        patch = model.patch_embed.patch_size[0]
+        return i_uniform(math.sqrt(6.0 / (3 * patch * patch + model.embed_dim)))
+
+    def attach(self, model, new):
+        P = new("prompt.tokens", (self.o["prompts"], model.embed_dim), self.prompt_init(model))
+
+        def forward_features(x, attn_mask=None, is_causal=False):
+            assert attn_mask is None and not is_causal
+            x = with_prompts(embed(model, x), P, model.num_prefix_tokens, replace=False)
+            return model.norm(model.blocks(x))
+        model.forward_features = forward_features
+
+
+class VPTDeep(VPTShallow):
+    """Block 0 input: insert P_0 after CLS; block l >= 1 input: tokens 1..p replaced by P_l."""
+    name = "vpt_deep"
+    defaults = {"prompts": 10}
+
+    def attach(self, model, new):
+        Ps = [new(f"prompt.deep.{l}", (self.o["prompts"], model.embed_dim), self.prompt_init(model))
+              for l in range(len(model.blocks))]
+
+        def forward_features(x, attn_mask=None, is_causal=False):
+            assert attn_mask is None and not is_causal
+            x = embed(model, x)
+            for l, blk in enumerate(model.blocks):
+                x = with_prompts(x, Ps[l], model.num_prefix_tokens, replace=l > 0)
+                x = blk(x)
+            return model.norm(x)
+        model.forward_features = forward_features
+
+
+def prefix_attention(attn, x, Pk, Pv):
+    """timm Attention (unfused path) with Pk/Pv [len, d] appended after the real keys/values."""
+    B, N, C = x.shape
+    H, Dh = attn.num_heads, attn.head_dim
+    q, k, v = attn.qkv(x).reshape(B, N, 3, H, Dh).permute(2, 0, 3, 1, 4).unbind(0)
+    q, k = attn.q_norm(q), attn.k_norm(k)
+    k = torch.cat([k, split_heads(Pk, H).unsqueeze(0).expand(B, -1, -1, -1)], dim=2)
+    v = torch.cat([v, split_heads(Pv, H).unsqueeze(0).expand(B, -1, -1, -1)], dim=2)
+    a = ((q * attn.scale) @ k.transpose(-2, -1)).softmax(dim=-1)
+    x = (attn.attn_drop(a) @ v).transpose(1, 2).reshape(B, N, C)
+    return attn.proj_drop(attn.proj(attn.norm(x)))
+
+
+class Prefix(Method):
+    name = "prefix"
+    defaults = {"length": 20}
+
+    def attach(self, model, new):
+        n, d = self.o["length"], model.embed_dim
+        for l, blk in enumerate(model.blocks):
+            Pk = new(f"blocks.{l}.attn.prefix_key", (n, d), i_normal(0.0, 0.02))
+            Pv = new(f"blocks.{l}.attn.prefix_value", (n, d), i_normal(0.0, 0.02))
+            blk.attn.forward = lambda x, attn=blk.attn, Pk=Pk, Pv=Pv, **kw: prefix_attention(attn, x, Pk, Pv)
+
+
+def ssf_sites(d, h, L):
+    """(site name, channel count) in the contract's order (d embed dim, h MLP hidden, L depth)."""
+    sites = [("patch_embed.proj", d)]
+    for l in range(L):
+        sites += [(f"blocks.{l}.norm1", d), (f"blocks.{l}.attn.qkv", 3 * d), (f"blocks.{l}.attn.proj", d),
+                  (f"blocks.{l}.norm2", d), (f"blocks.{l}.mlp.fc1", h), (f"blocks.{l}.mlp.fc2", d)]
+    return sites + [("norm", d)]
+
+
+class SSF(Method):
+    """Every site's output y <- gamma * y + beta over the channel axis (conv: dim 1)."""
+    name = "ssf"
+
+    def attach(self, model, new):
+        mods = dict(model.named_modules())
+        for site, c in ssf_sites(model.embed_dim, model.blocks[0].mlp.fc1.out_features, len(model.blocks)):
+            g = new(f"{site}.ssf_scale", (c,), i_normal(1.0, 0.02), r_scale)
+            b = new(f"{site}.ssf_shift", (c,), i_normal(0.0, 0.02))
+            mod = mods[site]
+            orig = class_forward(mod)
+            if isinstance(mod, torch.nn.Conv2d):  # patch embedding: [B, d, gh, gw], per channel
+                mod.forward = lambda x, orig=orig, g=g, b=b: orig(x) * g.view(1, -1, 1, 1) + b.view(1, -1, 1, 1)
+            else:
+                mod.forward = lambda x, orig=orig, g=g, b=b: orig(x) * g + b
+
+    def merge(self, sd, t):
+        d, h = sd["blocks.0.mlp.fc1.weight"].shape[1], sd["blocks.0.mlp.fc1.weight"].shape[0]
+        for site, c in ssf_sites(d, h, depth(sd)):
+            g, b = t[f"{site}.ssf_scale"], t[f"{site}.ssf_shift"]
+            W = sd[f"{site}.weight"]  # Linear [out,in], LayerNorm [d], conv [out,in,kh,kw]
+            W.mul_(g.view(-1, *([1] * (W.dim() - 1))))
+            sd[f"{site}.bias"] = g * sd[f"{site}.bias"] + b
+        return sd
+
+
+def add_delta(lin, delta):
+    """lin(x) + delta(x) (delta already scaled)."""
+    W, b = lin.weight, lin.bias
+    lin.forward = lambda x: F.linear(x, W, b) + delta(x)
+
+
+class FacTTT(Method):
+    """Shared u [r,d], v [d,r]; per block cores q,k,v,proj [r,r], fc1 [4r,r], fc2 [r,4r]."""
+    name = "fact_tt"
+    defaults = {"rank": 8, "scale": 1.0, "dropout": 0.1}
+
+    def shared(self, model, new):
+        r, d = self.o["rank"], model.embed_dim
+        assert model.blocks[0].mlp.fc1.out_features == 4 * d, "FacT needs mlp_ratio 4"
+        self.u = new("fact.u", (r, d), i_kaiming)
+        self.v = new("fact.v", (d, r), i_zeros)
+
+    def cores(self, l, new):
+        """Creates block l's tensors; returns a function giving the right-multipliers M_t
+        (u(x) @ M_t): q,k,v,proj [r,r]; fc1 [r,4r]; fc2 [4r,r] (TT: the Linear weights, transposed)."""
+        r, p = self.o["rank"], f"blocks.{l}.fact"
+        C = {t: new(f"{p}.{t}", (r, r), i_kaiming) for t in ("q", "k", "v", "proj")}
+        C["fc1"] = new(f"{p}.fc1", (4 * r, r), i_kaiming)
+        C["fc2"] = new(f"{p}.fc2", (r, 4 * r), i_kaiming)
+        return lambda: {t: c.t() for t, c in C.items()}
+
+    def attach(self, model, new):
+        self.shared(model, new)
+        s, r, d = self.o["scale"], self.o["rank"], model.embed_dim
+        u = lambda z: F.linear(z, self.u)
+        v = lambda z: F.linear(z, self.v)
+        for l, blk in enumerate(model.blocks):
+            M = self.cores(l, new)
+
+            def qkv(x, M=M):
+                return s * torch.cat([v(u(x) @ M()[t]) for t in QKV], dim=-1)
+
+            def proj(x, M=M):
+                return s * v(u(x) @ M()["proj"])
+
+            def fc1(x, M=M):  # [..., 4r] -> [..., 4, r] -> v -> [..., 4, d] -> [..., 4d]
+                z = (u(x) @ M()["fc1"]).reshape(*x.shape[:-1], 4, r)
+                return s * v(z).reshape(*x.shape[:-1], 4 * d)
+
+            def fc2(x, M=M):  # x [..., 4d] -> [..., 4, d] -> u -> [..., 4r] -> core -> v
+                z = u(x.reshape(*x.shape[:-1], 4, d)).reshape(*x.shape[:-1], 4 * r)
+                return s * v(z @ M()["fc2"])
+            add_delta(blk.attn.qkv, qkv)
+            add_delta(blk.attn.proj, proj)
+            add_delta(blk.mlp.fc1, fc1)
+            add_delta(blk.mlp.fc2, fc2)
+
+    def merge_with(self, sd, u, v, Ms):
+        """dW (y = x W^T) for each block's linears from the right-multipliers M_t."""
+        s, r = self.o["scale"], self.o["rank"]
+        d = u.shape[1]
+        for l, M in enumerate(Ms):
+            p = f"blocks.{l}"
+            for i, t in enumerate(QKV):  # y_t += s v((x u^T) M) => dW = s v M^T u
+                rows(sd[f"{p}.attn.qkv.weight"], i).add_(s * v @ M[t].t() @ u)
+            sd[f"{p}.attn.proj.weight"].add_(s * v @ M["proj"].t() @ u)
+            W1, W2 = sd[f"{p}.mlp.fc1.weight"], sd[f"{p}.mlp.fc2.weight"]
+            for a in range(4):  # fc1 output chunk a / fc2 input chunk a use core columns/rows a*r:(a+1)*r
+                W1[a * d:(a + 1) * d].add_(s * v @ M["fc1"][:, a * r:(a + 1) * r].t() @ u)
+                W2[:, a * d:(a + 1) * d].add_(s * v @ M["fc2"][a * r:(a + 1) * r].t() @ u)
+        return sd
+
+    def merge(self, sd, t):
+        Ms = []
+        for l in range(depth(sd)):
+            p = f"blocks.{l}.fact"
+            M = {k: t[f"{p}.{k}"].t() for k in ("q", "k", "v", "proj", "fc1", "fc2")}
+            Ms.append(M)
+        return self.merge_with(sd, t["fact.u"], t["fact.v"], Ms)
+
+
+class FacTTK(FacTTT):
+    """C_a = core @ factor[:, 12l:12l+4] -> [r,r,4]; C_m = core @ factor[:, 12l+4:12l+12] -> [r,r,8];
+    M1 = reshape(C_m[:,:,0:4], [r,4r]), M2 = reshape(C_m[:,:,4:8], [r,4r]) (C order)."""
+    name = "fact_tk"
+    defaults = {"rank": 32, "scale": 0.1, "dropout": 0.1}
+
+    def attach(self, model, new):
+        r, L = self.o["rank"], len(model.blocks)
+        self.core = new("fact.core", (r, r, r), i_xavier)
+        self.factor = new("fact.factor", (r, 12 * L), i_xavier)
+        super().attach(model, new)
+
+    @staticmethod
+    def multipliers(core, factor, l, r):
+        Ca = core @ factor[:, 12 * l:12 * l + 4]      # [r, r, 4]
+        Cm = core @ factor[:, 12 * l + 4:12 * l + 12]  # [r, r, 8]
+        M = {t: Ca[:, :, i] for i, t in enumerate(("q", "k", "v", "proj"))}
+        M["fc1"] = Cm[:, :, 0:4].reshape(r, 4 * r)      # u(x) @ M1
+        M["fc2"] = Cm[:, :, 4:8].reshape(r, 4 * r).t()  # reshape(u(x4)) @ M2^T
+        return M
+
+    def cores(self, l, new):
+        r = self.o["rank"]
+        return lambda: self.multipliers(self.core, self.factor, l, r)
+
+    def merge(self, sd, t):
+        r = self.o["rank"]
+        Ms = [self.multipliers(t["fact.core"], t["fact.factor"], l, r) for l in range(depth(sd))]
+        return self.merge_with(sd, t["fact.u"], t["fact.v"], Ms)
+
+
+def rep_sites(L):
+    """(timm linear, tensor prefix): the adapter sits on the input of qkv and of fc1."""
+    return [(f"blocks.{l}.{s}", f"blocks.{l}.{s}.rep_adapter") for l in range(L) for s in ("attn.qkv", "mlp.fc1")]
+
+
+class RepAdapter(Method):
+    """The linear's input x <- x + s * up(down(x)), up grouped (Conv1d(dim, d, 1, groups=G))."""
+    name = "rep_adapter"
+    defaults = {"dim": 8, "groups": 2, "scale": 1.0, "dropout": 0.1}
+
+    def attach(self, model, new):
+        mods = dict(model.named_modules())
+        d, dim, G, s = model.embed_dim, self.o["dim"], self.o["groups"], self.o["scale"]
+        assert dim % G == 0 and d % G == 0
+        for site, p in rep_sites(len(model.blocks)):
+            down = new.linear(f"{p}.down", d, dim, i_xavier, i_zeros)
+            up_w = new(f"{p}.up.weight", (d, dim // G), i_zeros)
+            up_b = new(f"{p}.up.bias", (d,), i_zeros)
+
+            def adapt(x, down=down, up_w=up_w, up_b=up_b):
+                z = down(x).transpose(-1, -2)                                  # [B, dim, N]
+                z = F.conv1d(z, up_w.unsqueeze(-1), up_b, groups=G)            # [B, d, N]
+                return x + s * z.transpose(-1, -2)
+            lin = mods[site]
+            lin.forward = lambda x, lin=lin, adapt=adapt: F.linear(adapt(x), lin.weight, lin.bias)
+
+    def merge(self, sd, t):
+        G, s = self.o["groups"], self.o["scale"]
+        for site, p in rep_sites(depth(sd)):
+            A, bA = t[f"{p}.down.weight"], t[f"{p}.down.bias"]
+            Bg, bB = t[f"{p}.up.weight"], t[f"{p}.up.bias"]
+            d, dim = A.shape[1], A.shape[0]
+            B = torch.zeros(d, dim, dtype=A.dtype)  # dense block-diagonal [d, dim]
+            for g in range(G):
+                B[g * d // G:(g + 1) * d // G, g * dim // G:(g + 1) * dim // G] = Bg[g * d // G:(g + 1) * d // G]
+            W, b = sd[f"{site}.weight"], sd[f"{site}.bias"]
+            sd[f"{site}.bias"] = b + W @ (s * (B @ bA + bB))
+            sd[f"{site}.weight"] = W @ (torch.eye(d, dtype=W.dtype) + s * B @ A)
+        return sd
+
+
+class Convpass(Method):
+    """x <- x + attn(norm1 x) + s*C1(norm1 x); x <- x + mlp(norm2 x) + s*C2(norm2 x);
+    C(z) = up(QG(conv'(QG(down z)))), conv' = 3x3 conv over the patch grid, CLS as a 1x1 image."""
+    name = "convpass"
+    defaults = {"dim": 8, "scale": 0.1, "dropout": 0.1, "xavier_conv": False}
+
+    def branch(self, new, prefix, d, grid):
+        dim = self.o["dim"]
+
+        def conv_identity(t, g):
+            t.zero_()
+            t[:, :, 1, 1] = torch.eye(dim)
+        down = new.linear(f"{prefix}.down", d, dim, i_xavier, i_zeros)
+        cw = new(f"{prefix}.conv.weight", (dim, dim, 3, 3), i_xavier if self.o["xavier_conv"] else conv_identity)
+        cb = new(f"{prefix}.conv.bias", (dim,), i_zeros)
+        up = new.linear(f"{prefix}.up", dim, d, i_zeros, i_zeros)
+        gh, gw = grid
+
+        def C(z):
+            B = z.shape[0]
+            z = quick_gelu(down(z))
+            patches = z[:, 1:].reshape(B, gh, gw, dim).permute(0, 3, 1, 2)
+            patches = F.conv2d(patches, cw, cb, stride=1, padding=1).permute(0, 2, 3, 1).reshape(B, gh * gw, dim)
+            cls = z[:, :1].reshape(B, 1, 1, dim).permute(0, 3, 1, 2)
+            cls = F.conv2d(cls, cw, cb, stride=1, padding=1).permute(0, 2, 3, 1).reshape(B, 1, dim)
+            return up(quick_gelu(torch.cat([cls, patches], dim=1)))
+        return C
+
+    def attach(self, model, new):
+        assert model.num_prefix_tokens == 1
+        d, s, grid = model.embed_dim, self.o["scale"], model.patch_embed.grid_size
+        for l, blk in enumerate(model.blocks):
+            C1 = self.branch(new, f"blocks.{l}.convpass_attn", d, grid)
+            C2 = self.branch(new, f"blocks.{l}.convpass_mlp", d, grid)
+
+            def forward(x, blk=blk, C1=C1, C2=C2, **kw):
+                h = blk.norm1(x)
+                x = x + blk.drop_path1(blk.ls1(blk.attn(h))) + s * C1(h)
+                h = blk.norm2(x)
+                return x + blk.drop_path2(blk.ls2(blk.mlp(h))) + s * C2(h)
+            blk.forward = forward
+
+
+METHODS = {m.name: m for m in (Full, Linear, Partial, BitFit, LNTune, Adapter, AdaptFormer, LoRA, DoRA,
+                                VPTShallow, VPTDeep, Prefix, SSF, FacTTT, FacTTK, RepAdapter, Convpass)}
+IDENTITY_AT_INIT = {"lora", "dora", "adapter", "adaptformer", "rep_adapter", "fact_tt", "fact_tk", "convpass"}
+
+
+# ----------------------------------------------------------------------------------------------
+# running a case
+
+def case_seed(case):
+    return 7000 + [c[0] for c in CASES].index(case)
+
+
+def run_case(case, method_name, options, dtype=torch.float32):
+    """Builds the case (same random values for any dtype) and returns everything it produces."""
+    method = METHODS[method_name](options)
+    model = load_backbone(dtype)
+    gen = torch.Generator().manual_seed(case_seed(case))
+    x = torch.randn(BATCH, 3, 16, 16, generator=gen)
+    labels = torch.randint(0, model.num_classes, (BATCH,), generator=gen)
+    params = dict(model.named_parameters())
+    trained = list(dict.fromkeys(method.trains(model) + ["head.weight", "head.bias"]))
+    with torch.no_grad():
+        for n in trained:
+            params[n].add_((BACKBONE_NOISE * torch.randn(params[n].shape, generator=gen)).to(dtype))
+    for n, p in params.items():
+        p.requires_grad_(n in trained)
+    base_sd = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    with torch.no_grad():  # the checkpoint model / the fixture's backbone without the method
+        ckpt_logits = load_backbone(dtype)(x.to(dtype))
+        base_logits = load_backbone(dtype, base_sd)(x.to(dtype))
+    new = Tensors("random", gen, dtype)
+    method.attach(model, new)
+    assert not set(new.tensors) & set(trained)
+    trainable = {n: params[n] for n in trained}
+    trainable.update(new.tensors)
+    logits = model(x.to(dtype))
+    loss = F.cross_entropy(logits, labels)
+    grads = torch.autograd.grad(loss, list(trainable.values()))
+    return dict(method=method, model=model, x=x, labels=labels, base_sd=base_sd, ckpt_logits=ckpt_logits, base_logits=base_logits,
+                trainable={n: t.detach() for n, t in trainable.items()}, logits=logits.detach(),
+                loss=loss.detach(), grads=dict(zip(trainable, grads)))
+
+
+def identity_check(method_name, options):
+    """The method built with its INTENDED init leaves the plain model's logits unchanged."""
+    gen = torch.Generator().manual_seed(99)
+    x = torch.randn(BATCH, 3, 16, 16, generator=gen)
+    plain = load_backbone()
+    model = load_backbone()
+    new = Tensors("intended", gen, torch.float32)
+    METHODS[method_name](options).attach(model, new)
+    with torch.no_grad():
+        a, b = plain(x), model(x)
+    diff = (a - b).abs().max().item()
+    assert diff <= IDENTITY_TOL, (method_name, diff)
+    # the intended init really has the zero parts and non-zero other parts
+    assert any(t.abs().sum() == 0 for t in new.tensors.values()), method_name
+    return diff
+
+
+def merged_state_dict(res):
+    method = res["method"]
+    sd = {k: v.clone() for k, v in res["base_sd"].items()}
+    t = {k: v.clone() for k, v in res["trainable"].items()}
+    with torch.no_grad():
+        sd = method.merge(sd, t)
+    return {k: v.contiguous() for k, v in sd.items()}
+
+
+def merge_check(res):
+    sd = merged_state_dict(res)
+    assert set(sd) == set(res["base_sd"]) and all(sd[k].shape == res["base_sd"][k].shape for k in sd)
+    with torch.no_grad():
+        logits = load_backbone(res["logits"].dtype, sd)(res["x"].to(res["logits"].dtype))
+    diff = (logits - res["logits"]).abs().max().item()
+    assert diff <= MERGE_TOL, (res["method"].name, diff)
+    return sd, logits, diff
+
+
+@torch.no_grad()
+def check_merged_file(path, x):
+    """Strict load into a fresh VisionTransformer and via timm.create_model('local-dir:')."""
+    data = safetensors.torch.load_file(path)
+    logits = data.pop("logits")
+    assert torch.equal(load_backbone(torch.float32, data)(x), logits)
+    with tempfile.TemporaryDirectory() as tmp:
+        with open(os.path.join(VIT_DIR, "config.json")) as f:
+            c = json.load(f)
+        c["model_args"].pop("norm_layer_eps")
+        with open(os.path.join(tmp, "config.json"), "w") as f:
+            json.dump(c, f)
+        safetensors.torch.save_file(data, os.path.join(tmp, "model.safetensors"))
+        m = timm.create_model("local-dir:" + tmp, pretrained=True).eval()
+        assert torch.equal(m(x), logits)
+
+
+@torch.no_grad()
+def prefix_loop_check():
+    """prefix_attention against a per-head loop (head h reads columns h*Dh:(h+1)*Dh of P)."""
+    gen = torch.Generator().manual_seed(5)
+    model = load_backbone(torch.float64)
+    attn = model.blocks[0].attn
+    d, H, Dh = model.embed_dim, attn.num_heads, attn.head_dim
+    x = torch.randn(2, 17, d, generator=gen, dtype=torch.float64)
+    Pk, Pv = torch.randn(3, d, generator=gen, dtype=torch.float64), torch.randn(3, d, generator=gen, dtype=torch.float64)
+    out = prefix_attention(attn, x, Pk, Pv)
+    qkv = attn.qkv(x)
+    heads = []
+    for h in range(H):
+        sl = slice(h * Dh, (h + 1) * Dh)
+        q, k, v = qkv[..., sl], qkv[..., d:][..., sl], qkv[..., 2 * d:][..., sl]
+        k = torch.cat([k, Pk[:, sl].expand(2, -1, -1)], 1)
+        v = torch.cat([v, Pv[:, sl].expand(2, -1, -1)], 1)
+        heads.append(torch.softmax(q @ k.transpose(1, 2) / math.sqrt(Dh), -1) @ v)
+    ref = attn.proj(torch.cat(heads, -1))
+    diff = (out - ref).abs().max().item()
+    assert diff < 1e-12, diff
+    return diff
+
+
+@torch.no_grad()
+def vpt_deep_check():
+    """vpt_deep with P_1 := block 0's outputs at the prompt positions equals vpt_shallow (one
+    image: those outputs depend on the image, P_1 is shared by the batch)."""
+    gen = torch.Generator().manual_seed(6)
+    x = torch.randn(1, 3, 16, 16, generator=gen, dtype=torch.float64)
+    shallow = load_backbone(torch.float64)
+    new = Tensors("random", gen, torch.float64)
+    VPTShallow({"prompts": 2}).attach(shallow, new)
+    P0 = new.tensors["prompt.tokens"]
+    out0 = shallow.blocks[0](with_prompts(embed(shallow, x), P0, 1, replace=False))
+    deep = load_backbone(torch.float64)
+    new2 = Tensors("random", gen, torch.float64)
+    VPTDeep({"prompts": 2}).attach(deep, new2)
+    new2.tensors["prompt.deep.0"].detach().copy_(P0)
+    new2.tensors["prompt.deep.1"].detach().copy_(out0[0, 1:3])
+    diff = (deep(x) - shallow(x)).abs().max().item()
+    assert diff < 1e-12, diff
+    # and a different P_1 changes the result (block 1 really reads the replaced tokens)
+    new2.tensors["prompt.deep.1"].detach().add_(0.5 * torch.randn(2, 32, generator=gen, dtype=torch.float64))
+    assert (deep(x) - shallow(x)).abs().max().item() > 1e-4
+    return diff
+
+
+def dora_detach_check(res, options):
+    """The fixture's gradients tell a detached row norm from a differentiated one."""
+    DoRA.detach_norm = False
+    try:
+        other = run_case("dora", "dora", options)
+    finally:
+        DoRA.detach_norm = True
+    assert torch.equal(other["logits"], res["logits"])
+    return max(relmax(other["grads"][n], res["grads"][n]) for n in res["grads"] if "lora_" in n)
+
+
+def relmax(a, b):
+    return ((a - b).abs().max() / b.abs().max().clamp_min(1e-30)).item()
+
+
+def main():
+    if os.path.isdir(OUT_DIR):
+        for f in os.listdir(OUT_DIR):
+            if f.endswith(".safetensors"):
+                os.remove(os.path.join(OUT_DIR, f))
+    os.makedirs(OUT_DIR, exist_ok=True)
+
+    # the base model is exactly the cls_token fixture
+    ref = safetensors.torch.load_file(os.path.join(VIT_DIR, "reference.safetensors"))
+    with torch.no_grad():
+        assert torch.equal(load_backbone()(ref["input"]), ref["logits"])
+    print(f"base: {os.path.relpath(VIT_DIR, REPO)} reproduces reference logits exactly")
+    print(f"prefix attention vs per-head loop (fp64): max |diff| {prefix_loop_check():.1e}")
+    print(f"vpt_deep (P_1 = block-0 prompt outputs) vs vpt_shallow (fp64): max |diff| {vpt_deep_check():.1e}")
+
+    written = []
+    for case, method_name, options, write_merged in CASES:
+        res = run_case(case, method_name, options)
+        res64 = run_case(case, method_name, options, torch.float64)
+        checks = []
+        for n, g in res["grads"].items():
+            assert g.shape == res["trainable"][n].shape and torch.isfinite(g).all(), n
+            assert g.abs().max() > 0, f"{case}: zero gradient for {n}"
+        changed = (res["logits"] - res["ckpt_logits"]).abs().max().item()
+        assert changed > 1e-3, (case, changed)
+        checks.append(f"logits move {changed:.1e} from the checkpoint's")
+        if res["trainable"].keys() - res["base_sd"].keys():
+            own = (res["logits"] - res["base_logits"]).abs().max().item()
+            assert own > 1e-3, (case, own)
+            checks.append(f"{own:.1e} from the method's alone")
+        dev_logits = (res["logits"].double() - res64["logits"]).abs().max().item()
+        dev_grads = max(relmax(res["grads"][n].double(), res64["grads"][n]) for n in res["grads"])
+        checks.append(f"fp32-fp64 logits {dev_logits:.1e}, grads rel {dev_grads:.1e}")
+        if method_name in IDENTITY_AT_INIT:
+            checks.append(f"identity at intended init {identity_check(method_name, options):.1e}")
+        if method_name == "dora":
+            checks.append(f"grads without the detach differ by {dora_detach_check(res, options):.1e} rel")
+        if res["method"].merge is not None:
+            sd, mlogits, diff = merge_check(res)
+            checks.append(f"merged vs method logits {diff:.1e}")
+
+        tensors = {"input": res["x"], "labels": res["labels"], "logits": res["logits"], "loss": res["loss"]}
+        for n, t in res["trainable"].items():
+            tensors[n] = t
+            tensors["grad." + n] = res["grads"][n]
+        assert tensors["loss"].shape == () and tensors["labels"].dtype == torch.int64
+        meta = {"method": method_name, "options": json.dumps(options, sort_keys=True)}
+        path = os.path.join(OUT_DIR, f"{case}.safetensors")
+        write_safetensors(path, tensors, meta)
+        back = safetensors.torch.load_file(path)
+        assert set(back) == set(tensors) and all(torch.equal(back[k], tensors[k]) for k in tensors)
+        written.append(path)
+        if write_merged:
+            mpath = os.path.join(OUT_DIR, f"{case}_merged.safetensors")
+            write_safetensors(mpath, {**sd, "logits": mlogits}, {**meta, "merged_from": f"{case}.safetensors"})
+            check_merged_file(mpath, res["x"])
+            checks.append("merged file loads in timm")
+            written.append(mpath)
+        n_method = sum(t.numel() for n, t in res["trainable"].items() if not n.startswith("head."))
+        print(f"{case:16s} [{method_name}] {len(res['trainable'])} trainable tensors, {n_method} params w/o head, "
+              f"loss {res['loss'].item():.4f}; " + "; ".join(checks))
+
+    total = 0
+    for p in written:
+        total += os.path.getsize(p)
+        digest = hashlib.sha256(open(p, "rb").read()).hexdigest()[:12]
+        print(f"{os.path.relpath(p, REPO)}: {os.path.getsize(p)} bytes sha256:{digest}")
+    print(f"total: {total} bytes (torch {torch.__version__}, timm {timm.__version__})")
+    if total >= SIZE_LIMIT:
+        print("error: PEFT fixture set exceeds 1.5 MB", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
