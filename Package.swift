@@ -5,6 +5,8 @@ import PackageDescription
 //   vpeft (CLI) → Models → NN → Tensor → COpenBLAS (system OpenBLAS, cblas)
 //                 Models → Checkpoints (safetensors/npz/pth readers) → CZlib (system zlib)
 //   PEFT (methods attach at the model's sites) → Models
+//   Datasets (decoding via CTurboJPEG/CPNG, transforms, loaders) → Tensor
+//   Viz (PNG/SVG plots, t-SNE, attention overlays) → Tensor, CPNG
 let package = Package(
     name: "VPEFTBench",
     platforms: [.macOS(.v13)],
@@ -14,6 +16,8 @@ let package = Package(
         .library(name: "Checkpoints", targets: ["Checkpoints"]),
         .library(name: "Models", targets: ["Models"]),
         .library(name: "PEFT", targets: ["PEFT"]),
+        .library(name: "Datasets", targets: ["Datasets"]),
+        .library(name: "Viz", targets: ["Viz"]),
         .executable(name: "vpeft", targets: ["vpeft"]),
     ],
     dependencies: [
@@ -27,10 +31,14 @@ let package = Package(
         ),
         .target(name: "Tensor", dependencies: ["COpenBLAS"]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .target(name: "NN", dependencies: ["Tensor"]),
         .target(name: "Checkpoints", dependencies: ["Tensor", "CZlib"]),
         .target(name: "Models", dependencies: ["Tensor", "NN", "Checkpoints"]),
         .target(name: "PEFT", dependencies: ["Tensor", "NN", "Models"]),
+        .target(name: "Datasets", dependencies: ["Tensor", "CTurboJPEG", "CPNG", "CZlib"]),
+        .target(name: "Viz", dependencies: ["Tensor", "CPNG", "CZlib"]),
         .executableTarget(
             name: "vpeft",
             dependencies: ["Tensor", "NN", "Checkpoints", "Models", "PEFT", "COpenBLAS", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -40,6 +48,8 @@ let package = Package(
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "Tensor"], exclude: ["Fixtures"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Checkpoints", "NN", "Tensor"], exclude: ["Fixtures"]),
         .testTarget(name: "PEFTTests", dependencies: ["PEFT", "Models", "NN", "Tensor"], exclude: ["Fixtures"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensor"], exclude: ["Fixtures"]),
+        .testTarget(name: "VizTests", dependencies: ["Viz", "Tensor", "CPNG"]),
     ],
     swiftLanguageModes: [.v5]
 )
