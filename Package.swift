@@ -7,6 +7,7 @@ import PackageDescription
 //   PEFT (methods attach at the model's sites) → Models
 //   Datasets (decoding via CTurboJPEG/CPNG, transforms, loaders) → Tensor
 //   Viz (PNG/SVG plots, t-SNE, attention overlays) → Tensor, CPNG
+//   Reports (paper-style tables and plots from run records) → Viz
 let package = Package(
     name: "VPEFTBench",
     platforms: [.macOS(.v13)],
@@ -18,6 +19,7 @@ let package = Package(
         .library(name: "PEFT", targets: ["PEFT"]),
         .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "Viz", targets: ["Viz"]),
+        .library(name: "Reports", targets: ["Reports"]),
         .executable(name: "vpeft", targets: ["vpeft"]),
     ],
     dependencies: [
@@ -39,9 +41,10 @@ let package = Package(
         .target(name: "PEFT", dependencies: ["Tensor", "NN", "Models"]),
         .target(name: "Datasets", dependencies: ["Tensor", "CTurboJPEG", "CPNG", "CZlib"]),
         .target(name: "Viz", dependencies: ["Tensor", "CPNG", "CZlib"]),
+        .target(name: "Reports", dependencies: ["Viz"]),
         .executableTarget(
             name: "vpeft",
-            dependencies: ["Tensor", "NN", "Checkpoints", "Models", "PEFT", "COpenBLAS", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Tensor", "NN", "Checkpoints", "Models", "PEFT", "Datasets", "Viz", "Reports", "COpenBLAS", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], exclude: ["Fixtures"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensor"]),
@@ -50,6 +53,7 @@ let package = Package(
         .testTarget(name: "PEFTTests", dependencies: ["PEFT", "Models", "NN", "Tensor"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensor"], exclude: ["Fixtures"]),
         .testTarget(name: "VizTests", dependencies: ["Viz", "Tensor", "CPNG"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Viz"]),
     ],
     swiftLanguageModes: [.v5]
 )
