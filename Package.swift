@@ -8,6 +8,7 @@ import PackageDescription
 //   Datasets (decoding via CTurboJPEG/CPNG, transforms, loaders) → Tensor
 //   Viz (PNG/SVG plots, t-SNE, attention overlays) → Tensor, CPNG
 //   Reports (paper-style tables and plots from run records) → Viz
+//   Training (trainer, protocols, configs, checkpoints) → PEFT
 let package = Package(
     name: "VPEFTBench",
     platforms: [.macOS(.v13)],
@@ -20,10 +21,12 @@ let package = Package(
         .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "Viz", targets: ["Viz"]),
         .library(name: "Reports", targets: ["Reports"]),
+        .library(name: "Training", targets: ["Training"]),
         .executable(name: "vpeft", targets: ["vpeft"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         .systemLibrary(
@@ -42,9 +45,10 @@ let package = Package(
         .target(name: "Datasets", dependencies: ["Tensor", "CTurboJPEG", "CPNG", "CZlib"]),
         .target(name: "Viz", dependencies: ["Tensor", "CPNG", "CZlib"]),
         .target(name: "Reports", dependencies: ["Viz"]),
+        .target(name: "Training", dependencies: ["Tensor", "NN", "Models", "PEFT", "Yams"]),
         .executableTarget(
             name: "vpeft",
-            dependencies: ["Tensor", "NN", "Checkpoints", "Models", "PEFT", "Datasets", "Viz", "Reports", "COpenBLAS", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Tensor", "NN", "Checkpoints", "Models", "PEFT", "Datasets", "Viz", "Reports", "Training", "COpenBLAS", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], exclude: ["Fixtures"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensor"]),
@@ -54,6 +58,7 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensor"], exclude: ["Fixtures"]),
         .testTarget(name: "VizTests", dependencies: ["Viz", "Tensor", "CPNG"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Viz"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "PEFT", "Models", "NN", "Tensor"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -39,6 +39,10 @@ public final class Attention: Module {
 
     /// Returns the output and, when asked, the attention probabilities [B, heads, N, N(+P)].
     func callAsFunction(_ x: Tensor, hooks: [AttentionHook], keepProbabilities: Bool, context: inout ForwardContext) -> (Tensor, Tensor?) {
+        if hooks.isEmpty && !keepProbabilities {
+            // Nothing modifies q, k, v: read them straight from the fused projection.
+            return (proj(fusedSelfAttention(qkv(x), heads: numHeads, scale: scale)), nil)
+        }
         let (b, n, d) = (x.shape[0], x.shape[1], x.shape[2])
         let heads = qkv(x).reshaped([b, n, 3, numHeads, d / numHeads]).permuted([2, 0, 3, 1, 4])
         func part(_ i: Int) -> Tensor { heads.narrowed(0, start: i, length: 1).reshaped([b, numHeads, n, d / numHeads]) }

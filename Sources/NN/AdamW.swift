@@ -18,6 +18,29 @@ public final class AdamW: Optimizer {
         (self.beta1, self.beta2, self.epsilon) = (beta1, beta2, epsilon)
     }
 
+    public func exportState(names: [(name: String, tensor: Tensor)]) -> [String: Tensor] {
+        var state: [String: Tensor] = ["step": Tensor(scalar: Float(stepCount))]
+        for (name, p) in names {
+            guard let moment = moments[ObjectIdentifier(p)] else { continue }
+            state["\(name).exp_avg"] = moment.m
+            state["\(name).exp_avg_sq"] = moment.v
+        }
+        return state
+    }
+
+    public func importState(_ state: [String: Tensor], names: [(name: String, tensor: Tensor)]) throws {
+        guard let step = state["step"] else { throw OptimizerStateError("AdamW state has no 'step'") }
+        stepCount = Int(step.item)
+        moments = [:]
+        for (name, p) in names {
+            guard let m = state["\(name).exp_avg"], let v = state["\(name).exp_avg_sq"] else { continue }
+            guard m.shape == p.shape, v.shape == p.shape else {
+                throw OptimizerStateError("AdamW state for '\(name)' has shape \(m.shape), parameter has \(p.shape)")
+            }
+            moments[ObjectIdentifier(p)] = (m.copy(), v.copy())
+        }
+    }
+
     public func step() {
         stepCount += 1
         let t = Float(stepCount)

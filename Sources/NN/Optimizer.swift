@@ -21,6 +21,16 @@ public protocol Optimizer: AnyObject {
     var learningRate: Float { get set }
     /// One update; tensors without a gradient are skipped (as PyTorch does).
     func step()
+    /// The optimiser's state (moments, step count) for a checkpoint, keyed by parameter names.
+    func exportState(names: [(name: String, tensor: Tensor)]) -> [String: Tensor]
+    /// Restores what `exportState` wrote, so training resumes bit-identically.
+    func importState(_ state: [String: Tensor], names: [(name: String, tensor: Tensor)]) throws
+}
+
+/// A checkpoint's optimiser state does not fit the parameters.
+public struct OptimizerStateError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
 
 extension Optimizer {

@@ -17,6 +17,21 @@ public final class SGD: Optimizer {
         (self.momentum, self.dampening, self.nesterov) = (momentum, dampening, nesterov)
     }
 
+    public func exportState(names: [(name: String, tensor: Tensor)]) -> [String: Tensor] {
+        var state: [String: Tensor] = [:]
+        for (name, p) in names { if let b = buffers[ObjectIdentifier(p)] { state["\(name).momentum_buffer"] = b } }
+        return state
+    }
+
+    public func importState(_ state: [String: Tensor], names: [(name: String, tensor: Tensor)]) throws {
+        buffers = [:]
+        for (name, p) in names {
+            guard let b = state["\(name).momentum_buffer"] else { continue }
+            guard b.shape == p.shape else { throw OptimizerStateError("SGD state for '\(name)' has shape \(b.shape), parameter has \(p.shape)") }
+            buffers[ObjectIdentifier(p)] = b.copy()
+        }
+    }
+
     public func step() {
         for group in groups {
             let lr = learningRate * group.learningRateScale, wd = group.weightDecay

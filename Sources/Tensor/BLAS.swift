@@ -21,6 +21,15 @@ public enum BLAS {
     nonisolated(unsafe) public static var profiling = false
     nonisolated(unsafe) public static var profile = Profile()
 
+    /// Runs `body` with BLAS on one thread, so that our own threads can each call `gemm` on
+    /// small independent products (attention heads) without nesting two thread pools.
+    public static func singleThreaded<T>(_ body: () throws -> T) rethrows -> T {
+        let budget = Parallel.threadCount
+        setThreadCount(1)
+        defer { setThreadCount(budget) }
+        return try body()
+    }
+
     /// `C[m×n] = alpha · op(A)[m×k] · op(B)[k×n] + beta · C`, all row-major.
     /// `lda`/`ldb`/`ldc` default to the packed row lengths.
     @inline(__always)

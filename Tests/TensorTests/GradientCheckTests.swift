@@ -188,3 +188,17 @@ final class GradientCheckTests: XCTestCase {
         }
     }
 }
+
+extension GradientCheckTests {
+    /// The fused path equals splitting qkv and calling `attention`, forward and backward.
+    func testFusedSelfAttention() {
+        let (b, n, heads, dh) = (2, 5, 3, 4)
+        let qkv = g.normal([b, n, 3 * heads * dh])
+        checkGradients("fused self-attention", inputs: [qkv]) { fusedSelfAttention($0[0], heads: heads, scale: 0.4) }
+        let split = qkv.reshaped([b, n, 3, heads, dh]).permuted([2, 0, 3, 1, 4])
+        func part(_ i: Int) -> Tensor { split.narrowed(0, start: i, length: 1).reshaped([b, heads, n, dh]) }
+        let reference = attention(part(0), part(1), part(2), scale: 0.4).transposed(1, 2).reshaped([b, n, heads * dh])
+        let fused = fusedSelfAttention(qkv, heads: heads, scale: 0.4)
+        for (x, y) in zip(fused.scalars, reference.scalars) { XCTAssertEqual(x, y, accuracy: 1e-6) }
+    }
+}

@@ -56,31 +56,46 @@ extension Tensor {
     }
 }
 
-/// Row softmax of `rows` rows of `length` (rows `stride` apart), vectorised exp.
+/// Row softmax of `rows` rows of `length` (rows `stride` apart), over threads.
 func softmaxRows(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, rows: Int, length n: Int, stride: Int) {
     Parallel.chunks(rows, grain: Swift.max(1, 8192 / Swift.max(n, 1))) { range in
-        for r in range {
-            let p = src + r * stride, q = dst + r * stride
-            var m = -Float.infinity
-            for j in 0..<n { m = Swift.max(m, p[j]) }
-            // Exponentials first (a vectorisable loop), then their sum.
-            for j in 0..<n { q[j] = fastExp(p[j] - m) }
-            let s = sumContiguous(q, n)
-            let inv = 1 / s
-            for t in 0..<n { q[t] *= inv }
-        }
+        let offset = range.lowerBound * stride
+        softmaxRowsSerial(src + offset, dst + offset, rows: range.count, length: n, stride: stride)
     }
 }
 
-/// dx = y ⊙ (g − Σ g⊙y) row by row.
+/// In-place softmax of contiguous rows on the calling thread.
+func softmaxRowsSerial(_ rows: UnsafeMutablePointer<Float>, rows count: Int, length n: Int) {
+    softmaxRowsSerial(rows, rows, rows: count, length: n, stride: n)
+}
+
+func softmaxRowsSerial(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, rows: Int, length n: Int, stride: Int) {
+    for r in 0..<rows {
+        let p = src + r * stride, q = dst + r * stride
+        var m = -Float.infinity
+        for j in 0..<n { m = Swift.max(m, p[j]) }
+        // Exponentials first (a vectorisable loop), then their sum.
+        for j in 0..<n { q[j] = fastExp(p[j] - m) }
+        let inv = 1 / sumContiguous(q, n)
+        for j in 0..<n { q[j] *= inv }
+    }
+}
+
+/// dx = y ⊙ (g − Σ g⊙y) row by row, over threads.
 func softmaxBackwardRows(_ y: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, rows: Int, length n: Int) {
     Parallel.chunks(rows, grain: Swift.max(1, 8192 / Swift.max(n, 1))) { range in
-        for r in range {
-            let yp = y + r * n, gp = g + r * n, dp = dx + r * n
-            var dot: Float = 0
-            for j in 0..<n { dot += yp[j] * gp[j] }
-            for j in 0..<n { dp[j] = yp[j] * (gp[j] - dot) }
-        }
+        let offset = range.lowerBound * n
+        softmaxBackwardRowsSerial(y + offset, g + offset, dx + offset, rows: range.count, length: n)
+    }
+}
+
+/// The same on the calling thread (`dx` may be `g`).
+func softmaxBackwardRowsSerial(_ y: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, rows: Int, length n: Int) {
+    for r in 0..<rows {
+        let yp = y + r * n, gp = g + r * n, dp = dx + r * n
+        var dot: Float = 0
+        for j in 0..<n { dot += yp[j] * gp[j] }
+        for j in 0..<n { dp[j] = yp[j] * (gp[j] - dot) }
     }
 }
 

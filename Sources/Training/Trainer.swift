@@ -1,0 +1,155 @@
+import Foundation
+import Models
+import NN
+import PEFT
+import Tensor
+
+/// The training loop: AdamW/SGD with parameter groups, warm-up + cosine schedule (per epoch as
+/// V-PETL steps it, or per step), label smoothing, drop-path, gradient clipping and
+/// accumulation, evaluation on a schedule, atomic checkpoints and exact resume.
+///
+/// All randomness of a step (drop-path, dropout) is drawn from `seed` and the step's global
+/// index, and the data of an epoch depends only on the source's seed and the epoch, so a run
+/// resumed from any checkpoint ends bit-identical to an uninterrupted one.
+public final class Trainer {
+    public let model: PEFTModel
+    public let config: TrainingConfig
+    public let train: BatchSource
+    public let eval: BatchSource?
+    public let folder: URL?
+    public let progress: ProgressReporter
+    public let optimizer: Optimizer
+    private let schedule: LearningRateSchedule
+
+    public init(model: PEFTModel, config: TrainingConfig, train: BatchSource, eval: BatchSource?, folder: URL?,
+                progress: ProgressReporter = ProgressReporter()) {
+        self.model = model
+        self.config = config
+        self.train = train
+        self.eval = eval
+        self.folder = folder
+        self.progress = progress
+        // V-PETL: weight decay on every trainable tensor (one group).
+        let group = ParameterGroup(model.trainableTensors.map(\.tensor), weightDecay: Float(config.weightDecay))
+        optimizer = config.optimizer == "sgd"
+            ? SGD([group], learningRate: Float(config.lr), momentum: Float(config.momentum))
+            : AdamW([group], learningRate: Float(config.lr))
+        let stepsPerEpoch = max(1, (train.sampleCount + config.batchSize - 1) / config.batchSize / config.gradAccumulation)
+        let unit = config.schedulePer == "step" ? stepsPerEpoch : 1
+        schedule = .cosine(base: config.lr, tInitial: config.epochs * unit, warmupT: config.warmupEpochs * unit,
+                           lrMin: config.minLR, warmupLRInit: config.warmupLR)
+    }
+
+    /// The learning rate for an epoch (per-epoch stepping) or an update (per-step stepping).
+    /// Per epoch, timm's scheduler is stepped after each epoch with that epoch's index, so
+    /// epoch e trains at f(e − 1) and epoch 0 at the warm-up start f(0) (PROTOCOL.md).
+    func learningRate(epoch: Int, update: Int) -> Double {
+        config.schedulePer == "step" ? schedule.value(at: update) : schedule.value(at: max(epoch - 1, 0))
+    }
+
+    public enum Outcome: Equatable {
+        case finished
+        /// Stopped by Ctrl-C after writing a checkpoint.
+        case interrupted
+    }
+
+    /// Trains from scratch, or from the folder's checkpoint when `resume` is set.
+    public func run(resume: Bool = false) throws -> (outcome: Outcome, state: TrainingState) {
+        let hash = Trainer.hash(config)
+        var state = TrainingState(configHash: hash, epoch: 0, batchInEpoch: 0, globalBatch: 0, epochLossSum: 0, epochImages: 0, history: [])
+        if let folder, let saved = try TrainingCheckpoint.state(in: folder) {
+            guard saved.configHash == hash else {
+                throw ConfigError("\(folder.path) holds a checkpoint of a different run (config fingerprint \(saved.configHash), this run \(hash)); choose another --out")
+            }
+            guard resume else {
+                throw ConfigError("\(folder.path) already holds a checkpoint of this run: add --resume to continue it, or choose another --out")
+            }
+            state = try TrainingCheckpoint.restore(into: model, optimizer: optimizer, from: folder)
+            progress.line("resuming at epoch \(state.epoch + 1), batch \(state.batchInEpoch)")
+        }
+        let root = SeededRandom(seed: config.seed)
+        let batchesPerEpoch = (train.sampleCount + config.batchSize - 1) / config.batchSize
+        while state.epoch < config.epochs {
+            let epoch = state.epoch
+            let epochStart = Date()
+            var epochImagesTimed = 0
+            var index = 0
+            for batch in try train.batches(epoch: epoch) {
+                defer { index += 1 }
+                if index < state.batchInEpoch { continue }   // resuming inside this epoch
+                let update = state.globalBatch / config.gradAccumulation
+                let lr = learningRate(epoch: epoch, update: update)
+                optimizer.learningRate = Float(lr)
+                let rng = root.derived("step-\(state.globalBatch)")
+                let logits = model.forward(batch.images, options: ForwardOptions(training: true), rng: rng).logits!
+                let loss = crossEntropy(logits, targets: batch.labels, labelSmoothing: Float(config.labelSmoothing))
+                guard loss.item.isFinite else {
+                    throw TrainingError.nonFiniteLoss(epoch: epoch, batch: index, value: loss.item,
+                                                      checkpoint: folder.map { $0.appendingPathComponent(TrainingCheckpoint.fileName).path })
+                }
+                (config.gradAccumulation > 1 ? loss * (1 / Float(config.gradAccumulation)) : loss).backward()
+                state.globalBatch += 1
+                state.batchInEpoch = index + 1
+                state.epochLossSum += Double(loss.item) * Double(batch.labels.count)
+                state.epochImages += batch.labels.count
+                epochImagesTimed += batch.labels.count
+                let boundary = state.globalBatch % config.gradAccumulation == 0 || index + 1 == batchesPerEpoch
+                if boundary {
+                    if config.gradClip > 0 { clipGradientNorm(optimizer.parameters, maxNorm: Float(config.gradClip)) }
+                    optimizer.step()
+                    optimizer.zeroGrad()
+                }
+                let elapsed = Date().timeIntervalSince(epochStart)
+                let speed = Double(epochImagesTimed) / max(elapsed, 1e-9)
+                let remaining = Double((config.epochs - epoch) * batchesPerEpoch - index - 1) * Double(config.batchSize) / max(speed, 1e-9)
+                progress.step(epoch: epoch, epochs: config.epochs, step: index + 1, steps: batchesPerEpoch,
+                              loss: state.epochLossSum / Double(max(state.epochImages, 1)), lr: lr, imagesPerSecond: speed, eta: remaining)
+                if Interrupt.requested && boundary {
+                    if let folder { try TrainingCheckpoint.save(state, model: model, optimizer: optimizer, in: folder) }
+                    progress.line("interrupted: checkpoint written at epoch \(epoch + 1), batch \(index + 1); continue with --resume")
+                    return (.interrupted, state)
+                }
+            }
+            var record = EpochRecord(epoch: epoch + 1, lr: learningRate(epoch: epoch, update: 0),
+                                     trainLoss: state.epochLossSum / Double(max(state.epochImages, 1)),
+                                     trainImagesPerSecond: Double(epochImagesTimed) / max(Date().timeIntervalSince(epochStart), 1e-9))
+            if let eval, (epoch + 1) % config.evalEvery == 0 || epoch + 1 == config.epochs {
+                let result = try Evaluator.evaluate(model, on: eval)
+                (record.evalTop1, record.evalTop5, record.evalLoss) = (result.top1, result.top5, result.loss)
+            }
+            state.history.append(record)
+            progress.line(String(format: "epoch %d/%d  train loss %.4f  %.1f img/s", epoch + 1, config.epochs, record.trainLoss, record.trainImagesPerSecond)
+                          + (record.evalTop1.map { String(format: "  eval top-1 %.2f%%", $0) } ?? ""))
+            state.epoch += 1
+            state.batchInEpoch = 0
+            state.epochLossSum = 0
+            state.epochImages = 0
+            if let folder { try TrainingCheckpoint.save(state, model: model, optimizer: optimizer, in: folder) }
+        }
+        return (.finished, state)
+    }
+
+    /// FNV-1a of the config's canonical JSON (everything that changes the run's result).
+    static func hash(_ config: TrainingConfig) -> String {
+        var copy = config
+        copy.threads = nil   // the thread count does not change results
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let data = (try? encoder.encode(copy)) ?? Data()
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in data { h = (h ^ UInt64(byte)) &* 0x100_0000_01B3 }
+        return String(h, radix: 16)
+    }
+}
+
+public enum TrainingError: Error, CustomStringConvertible, Equatable {
+    case nonFiniteLoss(epoch: Int, batch: Int, value: Float, checkpoint: String?)
+
+    public var description: String {
+        switch self {
+        case let .nonFiniteLoss(epoch, batch, value, checkpoint):
+            return "training stopped: loss is \(value) at epoch \(epoch + 1), batch \(batch + 1) (try a lower lr or grad_clip)"
+                + (checkpoint.map { "; the last good checkpoint is \($0)" } ?? "")
+        }
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+
+/// Everything that determines a training run, fully resolved before training starts, printed at
+/// the start and stored with the results. Keys are snake_case in files and `--set key=value`.
+public struct TrainingConfig: Codable, Equatable, Sendable {
+    // Backbone
+    public var model = "vit_base_patch16_224"
+    public var weights: String?
+    public var imgSize: Int?
+    // Method
+    public var method = "linear"
+    /// The method's options as JSON text (their keys depend on the method).
+    public var methodOptions: [String: JSONValue] = [:]
+    public var initStyle: String = "intended"
+    // Data
+    public var dataset = "vtab1k:cifar100"
+    public var dataRoot: String?
+    public var trainAugmentation = false
+    public var interpolation = "bilinear"
+    public var normalization = "imagenet"
+    public var protocolName = "honest"
+    // Optimisation (V-PETL image protocol defaults)
+    public var epochs = 100
+    public var batchSize = 64
+    public var optimizer = "adamw"
+    public var lr: Double = 1e-3
+    public var weightDecay: Double = 1e-4
+    public var momentum: Double = 0.9
+    public var warmupEpochs = 10
+    public var minLR: Double = 1e-5
+    public var warmupLR: Double = 1e-6
+    /// "epoch" (V-PETL: the schedule steps after each epoch) or "step".
+    public var schedulePer = "epoch"
+    public var labelSmoothing: Double = 0
+    public var dropPath: Double = 0.1
+    /// Clip the global gradient norm to this (0 = off).
+    public var gradClip: Double = 0
+    public var gradAccumulation = 1
+    // Evaluation
+    /// Evaluate every N epochs (and always after the last).
+    public var evalEvery = 10
+    public var seed: UInt64 = 42
+    public var threads: Int?
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case model, weights, imgSize = "img_size", method, methodOptions = "method_options", initStyle = "init"
+        case dataset, dataRoot = "data_root", trainAugmentation = "train_augmentation", interpolation, normalization
+        case protocolName = "protocol", epochs, batchSize = "batch_size", optimizer, lr, weightDecay = "weight_decay", momentum
+        case warmupEpochs = "warmup_epochs", minLR = "min_lr", warmupLR = "warmup_lr", schedulePer = "schedule_per"
+        case labelSmoothing = "label_smoothing", dropPath = "drop_path", gradClip = "grad_clip", gradAccumulation = "grad_accumulation"
+        case evalEvery = "eval_every", seed, threads
+    }
+
+    /// Checks every value a user can get wrong, naming the key.
+    public func validate() throws {
+        func require(_ ok: Bool, _ key: String, _ value: Any, _ expectation: String) throws {
+            if !ok { throw ConfigError("\(key) = \(value): \(expectation)") }
+        }
+        try require(epochs > 0, "epochs", epochs, "must be positive")
+        try require(batchSize > 0, "batch_size", batchSize, "must be positive")
+        try require(["adamw", "sgd"].contains(optimizer), "optimizer", optimizer, "must be adamw or sgd")
+        try require(lr > 0 && lr.isFinite, "lr", lr, "must be a positive number")
+        try require(weightDecay >= 0, "weight_decay", weightDecay, "must be ≥ 0")
+        try require(warmupEpochs >= 0 && warmupEpochs < epochs, "warmup_epochs", warmupEpochs, "must be in 0..<epochs (\(epochs))")
+        try require(minLR >= 0 && warmupLR >= 0, "min_lr/warmup_lr", (minLR, warmupLR), "must be ≥ 0")
+        try require(["epoch", "step"].contains(schedulePer), "schedule_per", schedulePer, "must be epoch or step")
+        try require((0..<1).contains(labelSmoothing), "label_smoothing", labelSmoothing, "must be in [0, 1)")
+        try require((0..<1).contains(dropPath), "drop_path", dropPath, "must be in [0, 1)")
+        try require(gradClip >= 0, "grad_clip", gradClip, "must be ≥ 0 (0 = off)")
+        try require(gradAccumulation >= 1, "grad_accumulation", gradAccumulation, "must be ≥ 1")
+        try require(evalEvery >= 1, "eval_every", evalEvery, "must be ≥ 1")
+        try require(["vpetl", "honest", "honest-select"].contains(protocolName), "protocol", protocolName, "must be vpetl, honest or honest-select")
+        try require(["intended", "vpetl"].contains(initStyle), "init", initStyle, "must be intended or vpetl")
+        try require(["bilinear", "bicubic"].contains(interpolation), "interpolation", interpolation, "must be bilinear or bicubic")
+        if let threads { try require(threads > 0, "threads", threads, "must be positive") }
+        if let imgSize { try require(imgSize > 0, "img_size", imgSize, "must be positive") }
+    }
+}
+
+public struct ConfigError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// A JSON value, so free-form option maps survive Codable round trips exactly.
+public enum JSONValue: Codable, Equatable, Sendable {
+    case number(Double), string(String), bool(Bool), array([JSONValue]), object([String: JSONValue]), null
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null }
+        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
+        else if let n = try? c.decode(Double.self) { self = .number(n) }
+        else if let s = try? c.decode(String.self) { self = .string(s) }
+        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
+        else { self = .object(try c.decode([String: JSONValue].self)) }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .number(let n): try c.encode(n)
+        case .string(let s): try c.encode(s)
+        case .bool(let b): try c.encode(b)
+        case .array(let a): try c.encode(a)
+        case .object(let o): try c.encode(o)
+        case .null: try c.encodeNil()
+        }
+    }
+
+    /// As Foundation JSON objects (for the method registry).
+    public var foundationValue: Any {
+        switch self {
+        case .number(let n): return n == n.rounded() && Swift.abs(n) < 1e15 ? Int(n) as Any : n
+        case .string(let s): return s
+        case .bool(let b): return b
+        case .array(let a): return a.map(\.foundationValue)
+        case .object(let o): return o.mapValues(\.foundationValue)
+        case .null: return NSNull()
+        }
+    }
+}

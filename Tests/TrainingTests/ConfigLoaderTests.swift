@@ -1,0 +1,46 @@
+import Foundation
+import Training
+import XCTest
+
+final class ConfigLoaderTests: XCTestCase {
+    func testLayersOverrideInOrderAndRecordOrigins() throws {
+        var loader = ConfigLoader()
+        try loader.apply(["lr": 0.01, "label_smoothing": 0.1], from: "dataset defaults")
+        try loader.apply(["lr": 0.005, "method": "lora", "method_options": ["rank": 4]], from: "configs/methods/lora.yaml")
+        try loader.apply(overrides: ["lr=2e-3", "method_options.alpha=16", "epochs=5"])
+        let config = try loader.resolve()
+        XCTAssertEqual(config.lr, 2e-3)
+        XCTAssertEqual(config.labelSmoothing, 0.1)
+        XCTAssertEqual(config.epochs, 5)
+        XCTAssertEqual(config.methodOptions, ["rank": .number(4), "alpha": .number(16)])
+        XCTAssertEqual(loader.origins["lr"], "--set")
+        XCTAssertEqual(loader.origins["label_smoothing"], "dataset defaults")
+    }
+
+    func testTyposAndWrongTypesAreClearErrors() throws {
+        var loader = ConfigLoader()
+        XCTAssertThrowsError(try loader.apply(["learning_rate": 0.1], from: "my.yaml")) { error in
+            XCTAssertTrue("\(error)".contains("my.yaml: unknown key 'learning_rate'"), "\(error)")
+        }
+        XCTAssertThrowsError(try loader.apply(overrides: ["epoch=3"])) { XCTAssertTrue("\($0)".contains("did you mean 'epochs'"), "\($0)") }
+        try loader.apply(overrides: ["epochs=many"])
+        XCTAssertThrowsError(try loader.resolve()) { XCTAssertTrue("\($0)".contains("'epochs'"), "\($0)") }
+        var negative = ConfigLoader()
+        try negative.apply(overrides: ["batch_size=0"])
+        XCTAssertThrowsError(try negative.resolve()) { XCTAssertTrue("\($0)".contains("batch_size = 0"), "\($0)") }
+    }
+
+    func testYAMLFiles() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("vpeft-\(UUID()).yaml")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try "method: adapter\nmethod_options:\n  dim: 8\nlr: 1.0e-3\ntrain_augmentation: true\n".write(to: url, atomically: true, encoding: .utf8)
+        var loader = ConfigLoader()
+        try loader.apply(file: url)
+        let config = try loader.resolve()
+        XCTAssertEqual(config.method, "adapter")
+        XCTAssertEqual(config.methodOptions["dim"], .number(8))
+        XCTAssertTrue(config.trainAugmentation)
+        try "- just\n- a list\n".write(to: url, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try ConfigLoader().apply(file: url)) { XCTAssertTrue("\($0)".contains("mapping"), "\($0)") }
+    }
+}

@@ -1,0 +1,162 @@
+import Foundation
+import Models
+import NN
+import PEFT
+import Tensor
+import Training
+import XCTest
+
+final class TrainerTests: XCTestCase {
+    static let tiny = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("ModelsTests/Fixtures/vit/cls_token").path
+
+    func config(epochs: Int = 6, lr: Double = 3e-3, method: String = "linear") -> TrainingConfig {
+        var c = TrainingConfig()
+        (c.epochs, c.batchSize, c.lr, c.weightDecay, c.warmupEpochs, c.evalEvery, c.method, c.dropPath) = (epochs, 8, lr, 1e-4, 1, 1, method, 0.1)
+        c.seed = 7
+        return c
+    }
+
+    func peft(_ method: String, options: [String: Any] = [:]) throws -> PEFTModel {
+        try PEFTModel(backbone: try VisionTransformer.load(model: Self.tiny), method: try MethodRegistry.method(named: method, options: options), classes: 5, seed: 3)
+    }
+
+    func temporaryFolder() -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("vpeft-train-\(UUID())")
+    }
+
+    /// A tiny ViT learns a generated separable dataset with several methods: loss falls and
+    /// accuracy ends far above chance (20 %).
+    func testSeveralMethodsLearnASeparableDataset() throws {
+        let train = SyntheticImages(), test = SyntheticImages(perClass: 6, shuffle: false, seed: 2)
+        for (method, options, lr) in [("linear", [:], 2e-2), ("lora", ["rank": 4, "alpha": 8], 1e-2), ("adapter", ["dim": 4], 1e-2),
+                                      ("bitfit", [:], 1e-2), ("vpt_deep", ["prompts": 2], 1e-2), ("ssf", [:], 1e-2)] as [(String, [String: Any], Double)] {
+            let model = try peft(method, options: options)
+            let before = try Evaluator.evaluate(model, on: test)
+            let trainer = Trainer(model: model, config: config(epochs: 8, lr: lr, method: method), train: train, eval: test, folder: nil,
+                                  progress: ProgressReporter(quiet: true))
+            let (outcome, state) = try trainer.run()
+            XCTAssertEqual(outcome, .finished)
+            XCTAssertLessThan(state.history.last!.trainLoss, state.history.first!.trainLoss * 0.7, "\(method): loss falls")
+            let after = state.history.last!.evalTop1!
+            XCTAssertGreaterThan(after, 60, "\(method): accuracy \(after)% (before \(before.top1)%)")
+        }
+    }
+
+    /// Interrupting at a batch and resuming ends bit-identical to an uninterrupted run.
+    func testResumeAfterInterruptIsBitIdentical() throws {
+        let train = SyntheticImages(), test = SyntheticImages(perClass: 4, shuffle: false, seed: 2)
+        var c = config(epochs: 4, lr: 5e-3, method: "lora")
+        c.methodOptions = ["rank": .number(2)]
+        c.gradClip = 1
+        func fresh() throws -> PEFTModel { try peft("lora", options: ["rank": 2]) }
+
+        let straight = try fresh()
+        let (_, straightState) = try Trainer(model: straight, config: c, train: train, eval: test, folder: nil, progress: ProgressReporter(quiet: true)).run()
+
+        let folder = temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var rng = SeededRandom(seed: 99)
+        let stopAt = 1 + rng.nextInt(4 * 8 - 2)         // a random batch somewhere in the run
+        let interrupted = try fresh()
+        let first = InterruptingSource(inner: train, stopAfterBatches: stopAt)
+        let (outcome, _) = try Trainer(model: interrupted, config: c, train: first, eval: test, folder: folder, progress: ProgressReporter(quiet: true)).run()
+        Interrupt.request(false)
+        XCTAssertEqual(outcome, .interrupted)
+        let resumed = try fresh()
+        let (_, resumedState) = try Trainer(model: resumed, config: c, train: train, eval: test, folder: folder, progress: ProgressReporter(quiet: true)).run(resume: true)
+
+        for ((name, a), (_, b)) in zip(straight.trainableTensors, resumed.trainableTensors) {
+            XCTAssertEqual(a.scalars.map(\.bitPattern), b.scalars.map(\.bitPattern), "\(name) after resume at batch \(stopAt)")
+        }
+        XCTAssertEqual(straightState.history.map(\.evalTop1), resumedState.history.map(\.evalTop1))
+        XCTAssertEqual(straightState.history.map(\.trainLoss), resumedState.history.map(\.trainLoss))
+    }
+
+    func testNonFiniteLossStopsCleanlyAndKeepsTheLastGoodCheckpoint() throws {
+        var poisoned = SyntheticImages()
+        poisoned.poisoned = 3
+        let folder = temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // One clean epoch first, so there is a good checkpoint.
+        let model = try peft("linear")
+        var c = config(epochs: 2, method: "linear")
+        c.evalEvery = 1
+        XCTAssertThrowsError(try Trainer(model: model, config: c, train: PoisonFromEpoch(inner: poisoned, epoch: 1), eval: nil, folder: folder,
+                                         progress: ProgressReporter(quiet: true)).run()) { error in
+            XCTAssertTrue("\(error)".contains("loss is nan"), "\(error)")
+            XCTAssertTrue("\(error)".contains("checkpoint.safetensors"), "\(error)")
+        }
+        let state = try XCTUnwrap(TrainingCheckpoint.state(in: folder))
+        XCTAssertEqual(state.epoch, 1, "the checkpoint of the last good epoch stays")
+    }
+
+    func testAnotherRunsCheckpointIsRefusedBeforeTraining() throws {
+        let folder = temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let train = SyntheticImages(perClass: 2)
+        _ = try Trainer(model: try peft("linear"), config: config(epochs: 1), train: train, eval: nil, folder: folder, progress: ProgressReporter(quiet: true)).run()
+        var other = config(epochs: 1)
+        other.lr = 0.5
+        XCTAssertThrowsError(try Trainer(model: try peft("linear"), config: other, train: train, eval: nil, folder: folder,
+                                         progress: ProgressReporter(quiet: true)).run()) { XCTAssertTrue("\($0)".contains("different run"), "\($0)") }
+        XCTAssertThrowsError(try Trainer(model: try peft("linear"), config: config(epochs: 1), train: train, eval: nil, folder: folder,
+                                         progress: ProgressReporter(quiet: true)).run()) { XCTAssertTrue("\($0)".contains("--resume"), "\($0)") }
+    }
+
+    /// V-PETL steps timm's scheduler after each epoch: epoch e trains at f(e − 1), epoch 0 at f(0).
+    func testPerEpochLearningRatesFollowVPETL() throws {
+        var c = config(epochs: 100, lr: 1e-3)
+        (c.warmupEpochs, c.minLR, c.warmupLR) = (10, 1e-5, 1e-6)
+        let trainer = Trainer(model: try peft("linear"), config: c, train: SyntheticImages(perClass: 1), eval: nil, folder: nil)
+        XCTAssertEqual(trainer.learningRate(epoch: 0, update: 0), 1e-6, accuracy: 1e-15)
+        XCTAssertEqual(trainer.learningRate(epoch: 1, update: 0), 1e-6, accuracy: 1e-15)
+        XCTAssertEqual(trainer.learningRate(epoch: 2, update: 0), 1e-6 + (1e-3 - 1e-6) / 10, accuracy: 1e-15)
+        XCTAssertEqual(trainer.learningRate(epoch: 11, update: 0), 1e-5 + 0.5 * (1e-3 - 1e-5) * (1 + cos(Double.pi * 10 / 100)), accuracy: 1e-15)
+    }
+
+    func testProtocolBookkeeping() {
+        let history = [EpochRecord(epoch: 10, lr: 0, trainLoss: 1, trainImagesPerSecond: 1, evalTop1: 70),
+                       EpochRecord(epoch: 20, lr: 0, trainLoss: 1, trainImagesPerSecond: 1, evalTop1: 75),
+                       EpochRecord(epoch: 30, lr: 0, trainLoss: 1, trainImagesPerSecond: 1, evalTop1: 72)]
+        XCTAssertEqual(EvaluationProtocol.vpetl.trainSplit, "train800val200")
+        XCTAssertEqual(EvaluationProtocol.vpetl.evalSplit, "test")
+        XCTAssertEqual(EvaluationProtocol.vpetl.reported(from: history)?.top1, 75)
+        XCTAssertTrue(EvaluationProtocol.vpetl.reported(from: history)!.kind.contains("test-set selection"))
+        XCTAssertEqual(EvaluationProtocol.honest.reported(from: history)?.top1, 72)
+        XCTAssertEqual(EvaluationProtocol.honestSelect.trainSplit, "train800")
+        XCTAssertEqual(EvaluationProtocol.honestSelect.evalSplit, "val200")
+        XCTAssertEqual(EvaluationProtocol.honestSelect.reported(from: history)?.top1, 72)
+    }
+}
+
+/// Requests an interrupt after a number of batches (as Ctrl-C would).
+struct InterruptingSource: BatchSource {
+    let inner: BatchSource
+    let stopAfterBatches: Int
+    var classes: Int { inner.classes }
+    var sampleCount: Int { inner.sampleCount }
+
+    func batches(epoch: Int) throws -> AnySequence<Batch> {
+        let perEpoch = (inner.sampleCount + 7) / 8
+        let all = Array(try inner.batches(epoch: epoch))
+        return AnySequence(all.enumerated().lazy.map { i, batch in
+            if epoch * perEpoch + i + 1 >= stopAfterBatches { Interrupt.request() }
+            return batch
+        })
+    }
+}
+
+/// Clean data before `epoch`, the poisoned source from then on.
+struct PoisonFromEpoch: BatchSource {
+    let inner: SyntheticImages
+    let epoch: Int
+    var classes: Int { inner.classes }
+    var sampleCount: Int { inner.sampleCount }
+
+    func batches(epoch e: Int) throws -> AnySequence<Batch> {
+        var source = inner
+        if e < epoch { source.poisoned = nil }
+        return try source.batches(epoch: e)
+    }
+}
