@@ -1,3 +1,4 @@
+import Foundation
 import NN
 import Tensor
 
@@ -96,7 +97,8 @@ public final class Block: Module {
     public let norm2: LayerNorm
     public let mlp: Mlp
     public let ls2: LayerScale?
-    public let dropPath: Float
+    /// Stochastic-depth rate of this block (training only).
+    public var dropPath: Float
     public var hooks = BlockHooks()
 
     init(_ c: VisionTransformerConfig, dropPath: Float, using rng: inout WeightInit) {
@@ -164,23 +166,28 @@ public struct ForwardContext {
     public var blockOutputs: [Tensor] = []
 }
 
-/// Everything a forward pass produced.
-public struct VisionTransformerOutput {
+/// Everything a forward pass produced (fields a backbone does not have stay empty).
+public struct BackboneOutput {
     /// Classifier output [B, classes]; nil when the model has no head.
     public var logits: Tensor?
     /// The pooled pre-logits feature [B, D] (after fc_norm).
     public var features: Tensor
-    /// The token sequence entering block 0 (after position embedding and pre-norm).
+    /// ViT: the token sequence entering block 0 (after position embedding and pre-norm);
+    /// CNN: the stem's output.
     public var tokens: Tensor
     /// Each block's output, when `keepBlockOutputs`.
     public var blockOutputs: [Tensor]
-    /// The final normalised token sequence (`forward_features`).
+    /// The final normalised token sequence (`forward_features`); CNN: the last feature map.
     public var final: Tensor
-    /// Attention probabilities [B, heads, N, N] of the requested blocks.
+    /// Attention probabilities [B, heads, N, N] of the requested blocks (ViT).
     public var attention: [Int: Tensor]
+
+    public init(logits: Tensor?, features: Tensor, tokens: Tensor, blockOutputs: [Tensor], final: Tensor, attention: [Int: Tensor]) {
+        (self.logits, self.features, self.tokens, self.blockOutputs, self.final, self.attention) = (logits, features, tokens, blockOutputs, final, attention)
+    }
 }
 
-public final class VisionTransformer: Module {
+public final class VisionTransformer: Backbone {
     public let config: VisionTransformerConfig
     public let patchEmbed: PatchEmbed
     public var clsToken: Tensor?
@@ -207,14 +214,31 @@ public final class VisionTransformer: Module {
         clsToken = config.classToken ? rng.truncatedNormal([1, 1, config.embedDim], std: 1e-6) : nil
         posEmbed = rng.truncatedNormal([1, config.tokenCount, config.embedDim], std: 0.02)
         normPre = config.preNorm ? LayerNorm(config.embedDim, eps: config.normEps) : nil
-        let rates = (0..<config.depth).map { config.depth > 1 ? config.dropPathRate * Float($0) / Float(config.depth - 1) : 0 }
-        blocks = rates.map { Block(config, dropPath: $0, using: &rng) }
+        blocks = (0..<config.depth).map { _ in Block(config, dropPath: 0, using: &rng) }
         norm = config.usesFcNorm ? nil : LayerNorm(config.embedDim, eps: config.normEps)
         fcNorm = config.usesFcNorm ? LayerNorm(config.embedDim, eps: config.normEps) : nil
         head = config.numClasses > 0 ? Linear(config.embedDim, config.numClasses, using: &rng.rng) : nil
+        setDropPathRate(config.dropPathRate)
     }
 
     public var numFeatures: Int { config.embedDim }
+    public var inputSize: Int { config.imgSize }
+    public var architecture: String {
+        "vit (img \(config.imgSize), patch \(config.patchSize), dim \(config.embedDim), depth \(config.depth), heads \(config.numHeads))"
+    }
+    public var architectureIdentity: String {
+        var c = config
+        c.numClasses = 0
+        c.dropPathRate = 0
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: (try? encoder.encode(c)) ?? Data(), as: UTF8.self)
+    }
+
+    /// Stochastic depth for training: rates linspace(0, `rate`, depth) over the blocks, as timm.
+    public func setDropPathRate(_ rate: Float) {
+        for (i, block) in blocks.enumerated() { block.dropPath = blocks.count > 1 ? rate * Float(i) / Float(blocks.count - 1) : 0 }
+    }
 
     /// Replaces the classifier with a new one for `classes` outputs (PyTorch default init).
     public func resetHead(classes: Int, using rng: inout SeededRandom) {
@@ -231,7 +255,7 @@ public final class VisionTransformer: Module {
         return normPre.map { $0(x) } ?? x
     }
 
-    public func forward(_ images: Tensor, options: ForwardOptions = ForwardOptions(), rng: SeededRandom = SeededRandom(seed: 0)) -> VisionTransformerOutput {
+    public func forward(_ images: Tensor, options: ForwardOptions, rng: SeededRandom) -> BackboneOutput {
         var context = ForwardContext(options: options, rng: rng)
         let tokens = tokenHooks.apply(embed(images), &context)
         var x = tokens
@@ -241,7 +265,7 @@ public final class VisionTransformer: Module {
         }
         let final = finalHooks.apply(norm.map { $0(x) } ?? x, &context)
         let features = featureHooks.apply(pool(final), &context)
-        return VisionTransformerOutput(logits: head.map { $0(features) }, features: features, tokens: tokens,
+        return BackboneOutput(logits: head.map { $0(features) }, features: features, tokens: tokens,
                                        blockOutputs: context.blockOutputs, final: final, attention: context.attention)
     }
 
@@ -258,7 +282,7 @@ public final class VisionTransformer: Module {
 
     /// Logits when the model has a head, else the pooled features.
     public func callAsFunction(_ images: Tensor) -> Tensor {
-        let out = forward(images)
+        let out = forward(images, options: ForwardOptions(), rng: SeededRandom(seed: 0))
         return out.logits ?? out.features
     }
 

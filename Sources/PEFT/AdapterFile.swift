@@ -34,7 +34,8 @@ public enum AdapterFile {
     }
 
     public struct BackboneIdentity: Codable, Equatable {
-        public var config: VisionTransformerConfig
+        /// `Backbone.architectureIdentity`: the architecture-defining configuration as JSON.
+        public var architecture: String
         /// FNV-1a over the names and bytes of the backbone weights the adapter was trained on
         /// (head excluded).
         public var fingerprint: String
@@ -42,12 +43,11 @@ public enum AdapterFile {
 
     /// Writes the adapter of `model`, whose backbone had `fingerprint` before training.
     public static func save(_ model: PEFTModel, backboneFingerprint fingerprint: String, to folder: URL) throws {
-        let config = architecture(of: model.backbone.config)
         let manifest = Manifest(
             format: format, method: type(of: model.method).name,
             options: String(decoding: try JSONSerialization.data(withJSONObject: MethodRegistry.options(of: model.method), options: [.sortedKeys]), as: UTF8.self),
             initStyle: model.initStyle, seed: model.seed, classes: model.classes,
-            backbone: BackboneIdentity(config: config, fingerprint: fingerprint),
+            backbone: BackboneIdentity(architecture: model.backbone.architectureIdentity, fingerprint: fingerprint),
             trainableParameters: model.trainableParameterCount(), trainableParametersWithHead: model.trainableParameterCount(includingHead: true))
         let tensors = Dictionary(uniqueKeysWithValues: model.trainableTensors.map { ($0.name, $0.tensor) })
         try SafeTensors.write(tensors, metadata: ["format": format], to: folder.appendingPathComponent("adapter.safetensors"))
@@ -69,11 +69,10 @@ public enum AdapterFile {
 
     /// Attaches the adapter in `folder` to `backbone` (its pre-trained weights, before any
     /// training), checking that it is the backbone the adapter was trained on.
-    public static func load(_ folder: URL, onto backbone: VisionTransformer, classes expectedClasses: Int? = nil) throws -> PEFTModel {
+    public static func load(_ folder: URL, onto backbone: any Backbone, classes expectedClasses: Int? = nil) throws -> PEFTModel {
         let manifest = try readManifest(folder)
-        let config = architecture(of: backbone.config)
-        guard config == manifest.backbone.config else {
-            throw AdapterError("\(folder.path): adapter was trained on a different backbone architecture (\(describe(manifest.backbone.config))) than the one given (\(describe(config)))")
+        guard backbone.architectureIdentity == manifest.backbone.architecture else {
+            throw AdapterError("\(folder.path): adapter was trained on a different backbone architecture (\(manifest.backbone.architecture)) than the one given (\(backbone.architectureIdentity))")
         }
         let fingerprint = Fingerprint.of(backbone)
         guard fingerprint == manifest.backbone.fingerprint else {
@@ -100,18 +99,6 @@ public enum AdapterFile {
         }
         return model
     }
-
-    /// The backbone configuration without the training-time settings (head size, drop-path).
-    private static func architecture(of config: VisionTransformerConfig) -> VisionTransformerConfig {
-        var c = config
-        c.numClasses = 0
-        c.dropPathRate = 0
-        return c
-    }
-
-    private static func describe(_ c: VisionTransformerConfig) -> String {
-        "img \(c.imgSize), patch \(c.patchSize), dim \(c.embedDim), depth \(c.depth), heads \(c.numHeads)"
-    }
 }
 
 public struct AdapterError: Error, CustomStringConvertible {
@@ -121,7 +108,7 @@ public struct AdapterError: Error, CustomStringConvertible {
 
 /// A fingerprint of a backbone's weights (names and exact bytes; the head excluded).
 public enum Fingerprint {
-    public static func of(_ model: VisionTransformer) -> String {
+    public static func of(_ model: any Backbone) -> String {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
         for (name, tensor) in model.namedParameters where !name.hasPrefix("head.") {
             for byte in name.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }

@@ -15,8 +15,7 @@ func validateFacT(_ method: String, rank: Int, dropout: Float, config: VisionTra
 struct SharedFactors {
     let uWeight: Tensor, vWeight: Tensor
 
-    init(_ model: PEFTModel, rank: Int, using rng: inout SeededRandom) {
-        let d = model.backbone.config.embedDim
+    init(_ model: PEFTModel, width d: Int, rank: Int, using rng: inout SeededRandom) {
         uWeight = model.register("fact.u", Initialiser.kaimingUniform([rank, d], fanIn: d, using: &rng), role: .linearWeight)
         vWeight = model.register("fact.v", Tensor.zeros([d, rank]), role: .linearWeight)
     }

@@ -22,7 +22,7 @@ public protocol PEFTMethod: Codable, Sendable {
     init()
 
     /// Checks option values, throwing a `MethodOptionError` that names the option.
-    func validate(for config: VisionTransformerConfig) throws
+    func validate(for backbone: any Backbone) throws
     /// Installs the method's modules at `model.backbone`'s sites and marks what trains.
     func attach(to model: PEFTModel, using rng: inout SeededRandom) throws
     /// Folds the trained method into the backbone's weights (mergeable methods only); the
@@ -32,7 +32,7 @@ public protocol PEFTMethod: Codable, Sendable {
 
 extension PEFTMethod {
     public static var cacheable: Bool { false }
-    public func validate(for config: VisionTransformerConfig) throws {}
+    public func validate(for backbone: any Backbone) throws {}
     public func merge(into model: PEFTModel) throws {
         throw MethodOptionError("\(Self.name) cannot be merged into the backbone")
     }

@@ -5,7 +5,7 @@ import Tensor
 /// A backbone with a PEFT method attached: the frozen backbone, the method's new tensors, the
 /// backbone tensors it unfroze, and a fresh classifier head.
 public final class PEFTModel {
-    public let backbone: VisionTransformer
+    public let backbone: any Backbone
     public let method: any PEFTMethod
     public let initStyle: InitStyle
     public let seed: UInt64
@@ -18,9 +18,9 @@ public final class PEFTModel {
 
     /// Freezes `backbone`, replaces its head with a new one for `classes` (PyTorch default
     /// init) and attaches `method`. Everything random is drawn from `seed`.
-    public init(backbone: VisionTransformer, method: any PEFTMethod, classes: Int, initStyle: InitStyle = .intended, seed: UInt64 = 0) throws {
+    public init(backbone: any Backbone, method: any PEFTMethod, classes: Int, initStyle: InitStyle = .intended, seed: UInt64 = 0) throws {
         guard classes > 0 else { throw MethodOptionError("classes = \(classes): need at least one class") }
-        try method.validate(for: backbone.config)
+        try method.validate(for: backbone)
         self.backbone = backbone
         self.method = method
         self.initStyle = initStyle
@@ -75,13 +75,21 @@ public final class PEFTModel {
         trainableTensors.filter { includingHead || !$0.name.hasPrefix("head.") }.reduce(0) { $0 + $1.tensor.count }
     }
 
-    public func forward(_ images: Tensor, options: ForwardOptions = ForwardOptions(), rng: SeededRandom = SeededRandom(seed: 0)) -> VisionTransformerOutput {
+    public func forward(_ images: Tensor, options: ForwardOptions = ForwardOptions(), rng: SeededRandom = SeededRandom(seed: 0)) -> BackboneOutput {
         dropout.training = options.training
         dropout.rng = rng.derived("peft-dropout")
         return backbone.forward(images, options: options, rng: rng)
     }
 
     public func callAsFunction(_ images: Tensor) -> Tensor { forward(images).logits! }
+
+    /// The backbone as a ViT, for methods defined on ViT sites only.
+    public func vit(for method: String) throws -> VisionTransformer {
+        guard let vit = backbone as? VisionTransformer else {
+            throw MethodOptionError("\(method) is defined for ViT backbones; this backbone is \(backbone.architecture)")
+        }
+        return vit
+    }
 
     /// Folds the method into the backbone (mergeable methods) and removes every hook: the
     /// backbone is then a plain ViT with the same outputs.
@@ -96,7 +104,7 @@ public final class PEFTModel {
 extension PEFTModel {
     /// Folds the hooks of every block's linear layers into their weights (`Linear.foldHooks`).
     func foldLinearHooks() throws {
-        for block in backbone.blocks {
+        for block in try vit(for: type(of: method).name).blocks {
             for layer in [block.attn.qkv, block.attn.proj, block.mlp.fc1, block.mlp.fc2] { try layer.foldHooks() }
         }
     }

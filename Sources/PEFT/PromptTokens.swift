@@ -14,13 +14,13 @@ func promptInit(_ c: VisionTransformerConfig, _ prompts: Int, using rng: inout S
     return Tensor.uniform([prompts, c.embedDim], low: -v, high: v, using: &rng)
 }
 
-func installPrompts(_ model: PEFTModel, first: Tensor, deep: [Int: Tensor], dropout: Float) {
-    let prefix = model.backbone.config.prefixTokens, count = first.shape[0]
-    model.backbone.tokenHooks.append(PromptInsertion(prompts: first, after: prefix, dropout: model.dropout, rate: dropout))
+func installPrompts(_ vit: VisionTransformer, _ model: PEFTModel, first: Tensor, deep: [Int: Tensor], dropout: Float) {
+    let prefix = vit.config.prefixTokens, count = first.shape[0]
+    vit.tokenHooks.append(PromptInsertion(prompts: first, after: prefix, dropout: model.dropout, rate: dropout))
     for (l, prompts) in deep {
-        model.backbone.blocks[l].hooks.input.append(PromptReplacement(prompts: prompts, at: prefix, dropout: model.dropout, rate: dropout))
+        vit.blocks[l].hooks.input.append(PromptReplacement(prompts: prompts, at: prefix, dropout: model.dropout, rate: dropout))
     }
-    model.backbone.finalHooks.append(PromptRemoval(at: prefix, count: count))
+    vit.finalHooks.append(PromptRemoval(at: prefix, count: count))
 }
 
 /// [x₀…x_{k−1}, P, x_k…]: inserts the prompts after the first `after` tokens.

@@ -29,6 +29,7 @@ public final class Trainer {
         self.eval = eval
         self.folder = folder
         self.progress = progress
+        model.backbone.setDropPathRate(Float(config.dropPath))
         // V-PETL: weight decay on every trainable tensor (one group).
         let group = ParameterGroup(model.trainableTensors.map(\.tensor), weightDecay: Float(config.weightDecay))
         optimizer = config.optimizer == "sgd"
@@ -43,7 +44,7 @@ public final class Trainer {
     /// The learning rate for an epoch (per-epoch stepping) or an update (per-step stepping).
     /// Per epoch, timm's scheduler is stepped after each epoch with that epoch's index, so
     /// epoch e trains at f(e − 1) and epoch 0 at the warm-up start f(0) (PROTOCOL.md).
-    func learningRate(epoch: Int, update: Int) -> Double {
+    public func learningRate(epoch: Int, update: Int) -> Double {
         config.schedulePer == "step" ? schedule.value(at: update) : schedule.value(at: max(epoch - 1, 0))
     }
 

@@ -34,6 +34,11 @@ public struct EpochRecord: Codable, Equatable, Sendable {
     public var evalTop5: Double?
     public var evalLoss: Double?
 
+    public init(epoch: Int, lr: Double, trainLoss: Double, trainImagesPerSecond: Double, evalTop1: Double? = nil, evalTop5: Double? = nil, evalLoss: Double? = nil) {
+        (self.epoch, self.lr, self.trainLoss, self.trainImagesPerSecond) = (epoch, lr, trainLoss, trainImagesPerSecond)
+        (self.evalTop1, self.evalTop5, self.evalLoss) = (evalTop1, evalTop5, evalLoss)
+    }
+
     enum CodingKeys: String, CodingKey {
         case epoch, lr, trainLoss = "train_loss", trainImagesPerSecond = "train_images_per_s"
         case evalTop1 = "eval_top1", evalTop5 = "eval_top5", evalLoss = "eval_loss"

@@ -20,7 +20,9 @@ struct Merge: ParsableCommand {
 
     func run() throws {
         let manifest = try AdapterFile.readManifest(URL(fileURLWithPath: adapter))
-        let backbone = try VisionTransformer.load(model: model, weights: weights.map { URL(fileURLWithPath: $0) }, imgSize: manifest.backbone.config.imgSize,
+        // The adapter's backbone identity fixes the image size it was trained at.
+        let trained = try? JSONDecoder().decode(VisionTransformerConfig.self, from: Data(manifest.backbone.architecture.utf8))
+        let backbone = try VisionTransformer.load(model: model, weights: weights.map { URL(fileURLWithPath: $0) }, imgSize: trained?.imgSize,
                                                   numClasses: manifest.classes)
         let peft = try AdapterFile.load(URL(fileURLWithPath: adapter), onto: backbone)
         try peft.merge()

@@ -202,7 +202,9 @@ final class MethodSuiteTests: XCTestCase {
         XCTAssertTrue(message { _ = try MethodRegistry.method(named: "lora", options: ["rnak": 4]) }.contains("valid options: alpha, dropout, rank, targets"))
         XCTAssertTrue(message { _ = try MethodRegistry.method(named: "lora", options: ["rank": "eight"]) }.contains("'rank'"))
         XCTAssertTrue(message { _ = try MethodRegistry.method(named: "lora", options: ["targets": ["q", "x"]]) }.contains("targets"))
-        let config = try! VisionTransformerConfig.preset("vit_base_patch16_224")
+        var preset = try! VisionTransformerConfig.preset("vit_base_patch16_224")
+        preset.numClasses = 0
+        let config = try! VisionTransformer(preset, randomInit: false)
         XCTAssertTrue(message { try MethodRegistry.method(named: "lora", options: ["rank": 0]).validate(for: config) }.contains("'rank' = 0"))
         XCTAssertTrue(message { try MethodRegistry.method(named: "vpt_deep", options: ["prompts": -1]).validate(for: config) }.contains("'prompts' = -1"))
         XCTAssertTrue(message { try MethodRegistry.method(named: "partial", options: ["k": 13]).validate(for: config) }.contains("1…12"))

@@ -7,7 +7,7 @@ final class ConfigLoaderTests: XCTestCase {
         var loader = ConfigLoader()
         try loader.apply(["lr": 0.01, "label_smoothing": 0.1], from: "dataset defaults")
         try loader.apply(["lr": 0.005, "method": "lora", "method_options": ["rank": 4]], from: "configs/methods/lora.yaml")
-        try loader.apply(overrides: ["lr=2e-3", "method_options.alpha=16", "epochs=5"])
+        try loader.apply(overrides: ["lr=2e-3", "method_options.alpha=16", "epochs=5", "warmup_epochs=1"])
         let config = try loader.resolve()
         XCTAssertEqual(config.lr, 2e-3)
         XCTAssertEqual(config.labelSmoothing, 0.1)
@@ -41,6 +41,7 @@ final class ConfigLoaderTests: XCTestCase {
         XCTAssertEqual(config.methodOptions["dim"], .number(8))
         XCTAssertTrue(config.trainAugmentation)
         try "- just\n- a list\n".write(to: url, atomically: true, encoding: .utf8)
-        XCTAssertThrowsError(try ConfigLoader().apply(file: url)) { XCTAssertTrue("\($0)".contains("mapping"), "\($0)") }
+        var second = ConfigLoader()
+        XCTAssertThrowsError(try second.apply(file: url)) { XCTAssertTrue("\($0)".contains("mapping"), "\($0)") }
     }
 }

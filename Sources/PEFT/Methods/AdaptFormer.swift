@@ -18,14 +18,15 @@ public struct AdaptFormer: PEFTMethod {
     public var dropout: Float = 0.1
     public init() {}
 
-    public func validate(for config: VisionTransformerConfig) throws {
+    public func validate(for backbone: any Backbone) throws {
         try MethodOptionError.require(dim > 0, Self.name, "dim", dim, "must be positive")
         try MethodOptionError.require((0..<1).contains(dropout), Self.name, "dropout", dropout, "must be in [0, 1)")
     }
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
-        let d = model.backbone.config.embedDim
-        for (l, block) in model.backbone.blocks.enumerated() {
+        let vit = try model.vit(for: Self.name)
+        let d = vit.config.embedDim
+        for (l, block) in vit.blocks.enumerated() {
             let prefix = "blocks.\(l).adaptformer"
             let norm = LayerNorm(d, eps: 1e-5)
             model.register("\(prefix).norm.weight", norm.weight)

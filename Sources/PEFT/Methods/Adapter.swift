@@ -18,13 +18,14 @@ public struct Adapter: PEFTMethod {
     public var houlsby = false
     public init() {}
 
-    public func validate(for config: VisionTransformerConfig) throws {
+    public func validate(for backbone: any Backbone) throws {
         try MethodOptionError.require(dim > 0, Self.name, "dim", dim, "must be positive")
     }
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
-        let d = model.backbone.config.embedDim
-        for (l, block) in model.backbone.blocks.enumerated() {
+        let vit = try model.vit(for: Self.name)
+        let d = vit.config.embedDim
+        for (l, block) in vit.blocks.enumerated() {
             func adapter(_ site: String) -> SequentialAdapter {
                 SequentialAdapter(Bottleneck(model, prefix: "blocks.\(l).adapter_\(site)", dim: d, hidden: dim, activation: .gelu, dropout: 0,
                                              down: Initialiser.pytorchLinear(d, dim, using: &rng),

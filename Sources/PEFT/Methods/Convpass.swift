@@ -22,14 +22,15 @@ public struct Convpass: PEFTMethod {
     public var xavierConv = false
     public init() {}
 
-    public func validate(for config: VisionTransformerConfig) throws {
+    public func validate(for backbone: any Backbone) throws {
         try MethodOptionError.require(dim > 0, Self.name, "dim", dim, "must be positive")
         try MethodOptionError.require((0..<1).contains(dropout), Self.name, "dropout", dropout, "must be in [0, 1)")
     }
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
-        let c = model.backbone.config, d = c.embedDim
-        for (l, block) in model.backbone.blocks.enumerated() {
+        let vit = try model.vit(for: Self.name)
+        let c = vit.config, d = c.embedDim
+        for (l, block) in vit.blocks.enumerated() {
             for site in ["attn", "mlp"] {
                 let prefix = "blocks.\(l).convpass_\(site)"
                 let convWeight: Tensor
@@ -46,7 +47,7 @@ public struct Convpass: PEFTMethod {
                                  bias: model.register("\(prefix).conv.bias", Tensor.zeros([dim])), padding: .symmetric(1, 1)),
                     up: Linear(weight: model.register("\(prefix).up.weight", Tensor.zeros([d, dim]), role: .linearWeight),
                                bias: model.register("\(prefix).up.bias", Tensor.zeros([d]), role: .linearBias)),
-                    prefixTokens: c.prefixTokens, grid: c.gridSize, scale: scale, dropPath: block.dropPath,
+                    prefixTokens: c.prefixTokens, grid: c.gridSize, scale: scale, block: block,
                     dropout: model.dropout, rate: dropout)
                 if site == "attn" { block.hooks.attnBranch.append(bypass) } else { block.hooks.mlpBranch.append(bypass) }
             }
@@ -57,12 +58,14 @@ public struct Convpass: PEFTMethod {
 /// s·DropPath(C(normed)) beside a sub-layer.
 final class ConvBypass: BranchHook {
     let down: Linear, conv: Conv2d, up: Linear
-    let prefixTokens: Int, grid: Int, scale: Float, dropPath: Float
+    let prefixTokens: Int, grid: Int, scale: Float
+    /// The block it sits in, for its current drop-path rate (unowned: the block owns the hook).
+    unowned let block: Block
     let dropout: DropoutSource, rate: Float
 
-    init(down: Linear, conv: Conv2d, up: Linear, prefixTokens: Int, grid: Int, scale: Float, dropPath: Float, dropout: DropoutSource, rate: Float) {
+    init(down: Linear, conv: Conv2d, up: Linear, prefixTokens: Int, grid: Int, scale: Float, block: Block, dropout: DropoutSource, rate: Float) {
         (self.down, self.conv, self.up) = (down, conv, up)
-        (self.prefixTokens, self.grid, self.scale, self.dropPath) = (prefixTokens, grid, scale, dropPath)
+        (self.prefixTokens, self.grid, self.scale, self.block) = (prefixTokens, grid, scale, block)
         (self.dropout, self.rate) = (dropout, rate)
     }
 
@@ -80,6 +83,6 @@ final class ConvBypass: BranchHook {
             parts.insert(conv(prefix).reshaped([b, prefixTokens, c]), at: 0)
         }
         let out = up(dropout(concat(parts, dim: 1).quickGelu(), rate))
-        return out.dropPath(dropPath, training: context.options.training, using: &context.rng) * scale
+        return out.dropPath(block.dropPath, training: context.options.training, using: &context.rng) * scale
     }
 }

@@ -18,12 +18,13 @@ public struct DoRA: PEFTMethod {
     public var targets: [LinearTarget] = [.q, .v]
     public init() {}
 
-    public func validate(for config: VisionTransformerConfig) throws {
+    public func validate(for backbone: any Backbone) throws {
         try validateLowRank(Self.name, rank: rank, targets: targets, dropout: 0)
     }
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
-        for (l, block) in model.backbone.blocks.enumerated() {
+        let vit = try model.vit(for: Self.name)
+        for (l, block) in vit.blocks.enumerated() {
             for target in targets {
                 let layer = target.layer(in: block), rows = target.rows(in: block)
                 let delta = LowRankDelta(model, block: block, index: l, target: target, rank: rank, using: &rng)

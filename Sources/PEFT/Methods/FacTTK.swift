@@ -18,16 +18,18 @@ public struct FacTTK: PEFTMethod {
     public var dropout: Float = 0.1
     public init() {}
 
-    public func validate(for config: VisionTransformerConfig) throws {
+    public func validate(for backbone: any Backbone) throws {
+        guard let config = (backbone as? VisionTransformer)?.config else { return }
         try validateFacT(Self.name, rank: rank, dropout: dropout, config: config)
     }
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
-        let r = rank, depth = model.backbone.blocks.count
-        let shared = SharedFactors(model, rank: r, using: &rng)
+        let vit = try model.vit(for: Self.name)
+        let r = rank, depth = vit.blocks.count
+        let shared = SharedFactors(model, width: vit.config.embedDim, rank: r, using: &rng)
         let core = model.register("fact.core", Initialiser.xavierUniform([r, r, r], fanIn: r * r, fanOut: r * r, using: &rng))
         let factor = model.register("fact.factor", Initialiser.xavierUniform([r, 12 * depth], fanIn: 12 * depth, fanOut: r, using: &rng))
-        for (l, block) in model.backbone.blocks.enumerated() {
+        for (l, block) in vit.blocks.enumerated() {
             // The 12 matrices of block l: core × factor[:, 12l …], as the official code slices them.
             func cores(_ start: Int, _ count: Int) -> Tensor { matmul(core, factor.narrowed(1, start: 12 * l + start, length: count)) }
             func chunk(_ c: Tensor, _ from: Int) -> Tensor { c.narrowed(2, start: from, length: 4).reshaped([r, 4 * r]) }

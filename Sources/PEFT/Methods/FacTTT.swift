@@ -22,13 +22,15 @@ public struct FacTTT: PEFTMethod {
     public var dropout: Float = 0.1
     public init() {}
 
-    public func validate(for config: VisionTransformerConfig) throws {
+    public func validate(for backbone: any Backbone) throws {
+        guard let config = (backbone as? VisionTransformer)?.config else { return }
         try validateFacT(Self.name, rank: rank, dropout: dropout, config: config)
     }
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
-        let shared = SharedFactors(model, rank: rank, using: &rng)
-        for (l, block) in model.backbone.blocks.enumerated() {
+        let vit = try model.vit(for: Self.name)
+        let shared = SharedFactors(model, width: vit.config.embedDim, rank: rank, using: &rng)
+        for (l, block) in vit.blocks.enumerated() {
             func core(_ name: String, _ out: Int, _ input: Int) -> Tensor {
                 model.register("blocks.\(l).fact.\(name)", Initialiser.kaimingUniform([out, input], fanIn: input, using: &rng), role: .linearWeight)
             }

@@ -19,12 +19,13 @@ public struct LoRA: PEFTMethod {
     public var dropout: Float = 0
     public init() {}
 
-    public func validate(for config: VisionTransformerConfig) throws {
+    public func validate(for backbone: any Backbone) throws {
         try validateLowRank(Self.name, rank: rank, targets: targets, dropout: dropout)
     }
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
-        for (l, block) in model.backbone.blocks.enumerated() {
+        let vit = try model.vit(for: Self.name)
+        for (l, block) in vit.blocks.enumerated() {
             for target in targets {
                 let delta = LowRankDelta(model, block: block, index: l, target: target, rank: rank, using: &rng)
                 target.layer(in: block).hooks.append(LowRankHook(delta: delta, rows: target.rows(in: block), scale: alpha / Float(rank),

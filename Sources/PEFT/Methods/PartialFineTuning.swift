@@ -13,13 +13,15 @@ public struct PartialFineTuning: PEFTMethod {
     public var k = 1
     public init() {}
 
-    public func validate(for config: VisionTransformerConfig) throws {
+    public func validate(for backbone: any Backbone) throws {
+        guard let config = (backbone as? VisionTransformer)?.config else { return }
         try MethodOptionError.require((1...config.depth).contains(k), Self.name, "k", k, "must be in 1…\(config.depth) (the model's depth)")
     }
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
-        let depth = model.backbone.blocks.count
-        let finalNorm = model.backbone.finalNorm.name + "."
+        let vit = try model.vit(for: Self.name)
+        let depth = vit.blocks.count
+        let finalNorm = vit.finalNorm.name + "."
         model.unfreeze { name in
             if name.hasPrefix(finalNorm) { return true }
             guard name.hasPrefix("blocks."), let l = Int(name.split(separator: ".")[1]) else { return false }

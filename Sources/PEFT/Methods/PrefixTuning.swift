@@ -16,13 +16,14 @@ public struct PrefixTuning: PEFTMethod {
     public var length = 20
     public init() {}
 
-    public func validate(for config: VisionTransformerConfig) throws {
+    public func validate(for backbone: any Backbone) throws {
         try MethodOptionError.require(length > 0, Self.name, "length", length, "must be positive")
     }
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
-        let c = model.backbone.config
-        for (l, block) in model.backbone.blocks.enumerated() {
+        let vit = try model.vit(for: Self.name)
+        let c = vit.config
+        for (l, block) in vit.blocks.enumerated() {
             let keys = model.register("blocks.\(l).attn.prefix_key", Tensor.normal([length, c.embedDim], std: 0.02, using: &rng))
             let values = model.register("blocks.\(l).attn.prefix_value", Tensor.normal([length, c.embedDim], std: 0.02, using: &rng))
             block.hooks.attention.append(PrefixKeysValues(keys: keys, values: values, heads: c.numHeads))

@@ -19,7 +19,8 @@ public struct RepAdapter: PEFTMethod {
     public var dropout: Float = 0.1
     public init() {}
 
-    public func validate(for config: VisionTransformerConfig) throws {
+    public func validate(for backbone: any Backbone) throws {
+        guard let config = (backbone as? VisionTransformer)?.config else { return }
         try MethodOptionError.require(dim > 0, Self.name, "dim", dim, "must be positive")
         try MethodOptionError.require(groups > 0 && dim % groups == 0 && config.embedDim % groups == 0, Self.name, "groups", groups,
                                       "must divide dim \(dim) and the model width \(config.embedDim)")
@@ -27,8 +28,9 @@ public struct RepAdapter: PEFTMethod {
     }
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
-        let d = model.backbone.config.embedDim
-        for (l, block) in model.backbone.blocks.enumerated() {
+        let vit = try model.vit(for: Self.name)
+        let d = vit.config.embedDim
+        for (l, block) in vit.blocks.enumerated() {
             for (layer, name) in [(block.attn.qkv, "blocks.\(l).attn.qkv"), (block.mlp.fc1, "blocks.\(l).mlp.fc1")] {
                 let prefix = "\(name).rep_adapter"
                 let down = Linear(weight: model.register("\(prefix).down.weight", Initialiser.xavierUniform([dim, d], fanIn: d, fanOut: dim, using: &rng), role: .linearWeight),

@@ -14,8 +14,8 @@ public struct SSF: PEFTMethod {
     public init() {}
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
-        let vit = model.backbone
-        func install(_ name: String, _ channels: Int, channelAxis: Int = -1) -> ScaleShift {
+        let vit = try model.vit(for: Self.name)
+                func install(_ name: String, _ channels: Int, channelAxis: Int = -1) -> ScaleShift {
             ScaleShift(scale: model.register("\(name).ssf_scale", Tensor.normal([channels], mean: 1, std: 0.02, using: &rng)),
                        shift: model.register("\(name).ssf_shift", Tensor.normal([channels], std: 0.02, using: &rng)),
                        channelAxis: channelAxis)
@@ -35,7 +35,7 @@ public struct SSF: PEFTMethod {
     }
 
     public func merge(into model: PEFTModel) throws {
-        let vit = model.backbone
+        let vit = try model.vit(for: Self.name)
         for norm in vit.blocks.flatMap({ [$0.norm1, $0.norm2] }) + [vit.finalNorm.layer] {
             for case let hook as ScaleShift in norm.hooks { hook.fold(weight: norm.weight, bias: norm.bias) }
             norm.hooks = []

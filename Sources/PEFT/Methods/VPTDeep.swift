@@ -15,15 +15,16 @@ public struct VPTDeep: PEFTMethod {
     public var dropout: Float = 0
     public init() {}
 
-    public func validate(for config: VisionTransformerConfig) throws {
+    public func validate(for backbone: any Backbone) throws {
         try validatePrompts(Self.name, prompts, dropout)
     }
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
+        let vit = try model.vit(for: Self.name)
         var deep: [Int: Tensor] = [:]
-        for l in model.backbone.blocks.indices {
-            deep[l] = model.register("prompt.deep.\(l)", promptInit(model.backbone.config, prompts, using: &rng))
+        for l in vit.blocks.indices {
+            deep[l] = model.register("prompt.deep.\(l)", promptInit(vit.config, prompts, using: &rng))
         }
-        installPrompts(model, first: deep[0]!, deep: deep.filter { $0.key > 0 }, dropout: dropout)
+        installPrompts(vit, model, first: deep[0]!, deep: deep.filter { $0.key > 0 }, dropout: dropout)
     }
 }

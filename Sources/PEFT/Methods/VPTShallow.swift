@@ -16,12 +16,13 @@ public struct VPTShallow: PEFTMethod {
     public var dropout: Float = 0
     public init() {}
 
-    public func validate(for config: VisionTransformerConfig) throws {
+    public func validate(for backbone: any Backbone) throws {
         try validatePrompts(Self.name, prompts, dropout)
     }
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
-        let tokens = model.register("prompt.tokens", promptInit(model.backbone.config, prompts, using: &rng))
-        installPrompts(model, first: tokens, deep: [:], dropout: dropout)
+        let vit = try model.vit(for: Self.name)
+        let tokens = model.register("prompt.tokens", promptInit(vit.config, prompts, using: &rng))
+        installPrompts(vit, model, first: tokens, deep: [:], dropout: dropout)
     }
 }

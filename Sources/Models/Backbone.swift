@@ -1,0 +1,35 @@
+import NN
+import Tensor
+
+/// What PEFT methods, training and visualisation need from a pre-trained backbone (a ViT, a
+/// CNN): named parameters, a replaceable head, stochastic depth, hook removal, and a forward
+/// that reports logits, pooled features and intermediate states.
+public protocol Backbone: Module {
+    /// The architecture family and size, for messages ("vit_base_patch16_224-like").
+    var architecture: String { get }
+    /// The architecture-defining configuration as canonical JSON (without head size or
+    /// training settings): two backbones with equal identities accept the same adapters.
+    var architectureIdentity: String { get }
+    /// Expected input side length (square images).
+    var inputSize: Int { get }
+    var numFeatures: Int { get }
+    var head: Linear? { get }
+    func resetHead(classes: Int, using rng: inout SeededRandom)
+    func setDropPathRate(_ rate: Float)
+    /// Removes every PEFT hook: the plain backbone again.
+    func removeAllHooks()
+    func forward(_ images: Tensor, options: ForwardOptions, rng: SeededRandom) -> BackboneOutput
+}
+
+extension Backbone {
+    /// Inference forward with default options.
+    public func forward(_ images: Tensor) -> BackboneOutput {
+        forward(images, options: ForwardOptions(), rng: SeededRandom(seed: 0))
+    }
+}
+
+extension Backbone {
+    public func forward(_ images: Tensor, options: ForwardOptions) -> BackboneOutput {
+        forward(images, options: options, rng: SeededRandom(seed: 0))
+    }
+}
