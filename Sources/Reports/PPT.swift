@@ -7,8 +7,18 @@ import Foundation
 public enum PPT {
     public static let normaliser = 1e7
 
+    /// nil for method "full" (full fine-tuning).
     public static func value(accuracy: Double, trainableParameters: Int, method: String) -> Double? {
-        guard method != "full" else { return nil }
-        return accuracy / 100 * exp(-log10(Double(trainableParameters) / normaliser + 1))
+        method == "full" ? nil : value(accuracy: accuracy, trainableParameters: trainableParameters)
+    }
+
+    public static func value(accuracy: Double, trainableParameters: Int) -> Double {
+        accuracy / 100 * exp(-log10(Double(trainableParameters) / normaliser + 1))
+    }
+
+    /// The accuracy (%) at which a method with `trainableParameters` reaches `ppt`: the
+    /// formula solved for M. Traces the iso-PPT curves of the PPT plot.
+    public static func accuracy(forPPT ppt: Double, trainableParameters: Double) -> Double {
+        100 * ppt * exp(log10(trainableParameters / normaliser + 1))
     }
 }
