@@ -8,7 +8,7 @@ import PackageDescription
 //   Datasets (decoding via CTurboJPEG/CPNG, transforms, loaders) → Tensor
 //   Viz (PNG/SVG plots, t-SNE, attention overlays) → Tensor, CPNG
 //   Reports (paper-style tables and plots from run records) → Viz
-//   Training (trainer, protocols, configs, checkpoints) → PEFT
+//   Training (trainer, protocols, configs, checkpoints, runs) → PEFT, Datasets
 let package = Package(
     name: "VPEFTBench",
     platforms: [.macOS(.v13)],
@@ -45,7 +45,7 @@ let package = Package(
         .target(name: "Datasets", dependencies: ["Tensor", "CTurboJPEG", "CPNG", "CZlib"]),
         .target(name: "Viz", dependencies: ["Tensor", "CPNG", "CZlib"]),
         .target(name: "Reports", dependencies: ["Viz"]),
-        .target(name: "Training", dependencies: ["Tensor", "NN", "Models", "PEFT", "Yams"]),
+        .target(name: "Training", dependencies: ["Tensor", "NN", "Models", "PEFT", "Datasets", "Yams"]),
         .executableTarget(
             name: "vpeft",
             dependencies: ["Tensor", "NN", "Checkpoints", "Models", "PEFT", "Datasets", "Viz", "Reports", "Training", "COpenBLAS", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -58,7 +58,7 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensor"], exclude: ["Fixtures"]),
         .testTarget(name: "VizTests", dependencies: ["Viz", "Tensor", "CPNG"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Viz"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "PEFT", "Models", "NN", "Tensor"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Reports", "Datasets", "PEFT", "Models", "NN", "Tensor"]),
     ],
     swiftLanguageModes: [.v5]
 )

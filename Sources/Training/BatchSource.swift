@@ -19,5 +19,21 @@ public protocol BatchSource {
     var classes: Int { get }
     var sampleCount: Int { get }
     /// The batches of `epoch` (shuffled and augmented for training sources).
-    func batches(epoch: Int) throws -> AnySequence<Batch>
+    func batches(epoch: Int) throws -> BatchStream
+}
+
+/// The batches of one epoch, read one at a time; reading may fail (a corrupt image), and the
+/// error reaches the caller instead of ending the epoch silently.
+public struct BatchStream {
+    private let produce: () throws -> Batch?
+
+    public init(_ produce: @escaping () throws -> Batch?) { self.produce = produce }
+
+    /// A stream over batches already in memory.
+    public init(_ batches: [Batch]) {
+        var iterator = batches.makeIterator()
+        produce = { iterator.next() }
+    }
+
+    public func next() throws -> Batch? { try produce() }
 }

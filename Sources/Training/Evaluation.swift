@@ -27,7 +27,8 @@ public enum Evaluator {
         var hits = [Int](repeating: 0, count: classes), totals = hits
         var matrix = confusion ? [[Int]](repeating: [Int](repeating: 0, count: classes), count: classes) : nil
         let start = Date()
-        for batch in try source.batches(epoch: 0) {
+        let stream = try source.batches(epoch: 0)
+        while let batch = try stream.next() {
             let logits = withoutGradients { model.forward(batch.images).logits! }
             let c = logits.shape[1]
             guard c == classes else { throw ConfigError("model has \(c) classes, evaluation data has \(classes)") }

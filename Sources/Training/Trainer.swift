@@ -74,9 +74,10 @@ public final class Trainer {
             let epoch = state.epoch
             let epochStart = Date()
             var epochImagesTimed = 0
-            var index = 0
-            for batch in try train.batches(epoch: epoch) {
-                defer { index += 1 }
+            var index = -1
+            let stream = try train.batches(epoch: epoch)
+            while let batch = try stream.next() {
+                index += 1
                 if index < state.batchInEpoch { continue }   // resuming inside this epoch
                 let update = state.globalBatch / config.gradAccumulation
                 let lr = learningRate(epoch: epoch, update: update)

@@ -29,14 +29,14 @@ struct SyntheticImages: BatchSource {
 
     var sampleCount: Int { images.count }
 
-    func batches(epoch: Int) throws -> AnySequence<Batch> {
+    func batches(epoch: Int) throws -> BatchStream {
         var order = Array(images.indices)
         if shuffle {
             var rng = SeededRandom(seed: seed).derived("epoch-\(epoch)")
             order.shuffle(using: &rng)
         }
         let chunks = stride(from: 0, to: order.count, by: batchSize).map { Array(order[$0..<min($0 + batchSize, order.count)]) }
-        return AnySequence(chunks.map { indices in
+        return BatchStream(chunks.map { indices in
             let batch = concat(indices.map { images[$0].reshaped([1] + images[$0].shape) }, dim: 0).copy()
             if let poisoned, let i = indices.firstIndex(of: poisoned) {
                 let n = images[0].count

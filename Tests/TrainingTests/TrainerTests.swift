@@ -138,13 +138,16 @@ struct InterruptingSource: BatchSource {
     var classes: Int { inner.classes }
     var sampleCount: Int { inner.sampleCount }
 
-    func batches(epoch: Int) throws -> AnySequence<Batch> {
+    func batches(epoch: Int) throws -> BatchStream {
         let perEpoch = (inner.sampleCount + 7) / 8
-        let all = Array(try inner.batches(epoch: epoch))
-        return AnySequence(all.enumerated().lazy.map { i, batch in
+        let stream = try inner.batches(epoch: epoch)
+        var i = 0
+        return BatchStream {
+            guard let batch = try stream.next() else { return nil }
             if epoch * perEpoch + i + 1 >= stopAfterBatches { Interrupt.request() }
+            i += 1
             return batch
-        })
+        }
     }
 }
 
@@ -155,7 +158,7 @@ struct PoisonFromEpoch: BatchSource {
     var classes: Int { inner.classes }
     var sampleCount: Int { inner.sampleCount }
 
-    func batches(epoch e: Int) throws -> AnySequence<Batch> {
+    func batches(epoch e: Int) throws -> BatchStream {
         var source = inner
         if e < epoch { source.poisoned = nil }
         return try source.batches(epoch: e)

@@ -1,0 +1,69 @@
+import Datasets
+import Foundation
+
+/// Resolves a run's configuration from its layers, later ones winning:
+///   1. the dataset's protocol defaults (the VTAB-1k / FGVC catalog: lr, wd, smoothing, augmentation),
+///   2. the method's per-dataset settings (`configs/methods/<method>.yaml`: `defaults`, then the
+///      entry for the dataset),
+///   3. the user's `--config` file,
+///   4. the command's flags,
+///   5. `--set key=value`.
+/// Layers 1–2 depend on the method and dataset, which layers 3–5 may set, so those are read first.
+public enum RunConfiguration {
+    public static func resolve(configFile: URL?, flags: [String: Any], overrides: [String], configsFolder: URL?) throws -> (TrainingConfig, ConfigLoader) {
+        var user = ConfigLoader()
+        if let configFile { try user.apply(file: configFile) }
+        try user.apply(flags, from: "command line")
+        try user.apply(overrides: overrides)
+        let method = user.values["method"] as? String ?? TrainingConfig().method
+        let dataset = user.values["dataset"] as? String ?? TrainingConfig().dataset
+        let (suite, name) = try DatasetReference.parse(dataset)
+
+        var loader = ConfigLoader()
+        if suite == "vtab1k", let task = VTAB1kCatalog.standard.task(named: name) {
+            let h = VTAB1kCatalog.standard.hyperparameters(task: task, method: method)
+            try loader.apply(["lr": h.learningRate, "weight_decay": h.weightDecay, "label_smoothing": task.labelSmoothing,
+                              "train_augmentation": task.trainAugmentation], from: "VTAB-1k catalog (\(task.name))")
+        }
+        if let configsFolder {
+            let file = configsFolder.appendingPathComponent("methods/\(method).yaml")
+            if FileManager.default.fileExists(atPath: file.path) {
+                let all = try ConfigLoader.readMapping(file)
+                if let defaults = all["defaults"] as? [String: Any] { try loader.apply(defaults, from: "\(file.path) (defaults)") }
+                if let entries = all[suite] as? [String: Any], let entry = entries[name] as? [String: Any] {
+                    try loader.apply(entry, from: "\(file.path) (\(suite).\(name))")
+                }
+            }
+        }
+        if let configFile { try loader.apply(file: configFile) }
+        try loader.apply(flags, from: "command line")
+        try loader.apply(overrides: overrides)
+        return (try loader.resolve(), loader)
+    }
+
+    /// Where the repository's `configs/` folder is: `$VPEFT_CONFIGS`, else `./configs`, else
+    /// next to the executable's repository checkout (`.build/<config>/vpeft` → `configs`).
+    public static func configsFolder(executable: String = CommandLine.arguments[0]) -> URL? {
+        let fm = FileManager.default
+        var candidates: [URL] = []
+        if let env = ProcessInfo.processInfo.environment["VPEFT_CONFIGS"] { candidates.append(URL(fileURLWithPath: env)) }
+        candidates.append(URL(fileURLWithPath: fm.currentDirectoryPath).appendingPathComponent("configs"))
+        let exe = URL(fileURLWithPath: executable).resolvingSymlinksInPath()
+        candidates.append(exe.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("configs"))
+        return candidates.first { fm.fileExists(atPath: $0.appendingPathComponent("methods").path) }
+    }
+}
+
+/// `suite:name` dataset references (`vtab1k:cifar100`, `fgvc:cub`, `vtab1k:textile` for an
+/// imported task in the VTAB-1k layout).
+public enum DatasetReference {
+    public static let suites = ["vtab1k", "fgvc"]
+
+    public static func parse(_ text: String) throws -> (suite: String, name: String) {
+        let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+        guard parts.count == 2, suites.contains(parts[0]), !parts[1].isEmpty else {
+            throw ConfigError("dataset '\(text)': expected suite:name with suite one of \(suites.joined(separator: ", ")) (e.g. vtab1k:cifar100)")
+        }
+        return (parts[0], parts[1])
+    }
+}

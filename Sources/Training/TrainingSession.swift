@@ -1,0 +1,130 @@
+import Datasets
+import Foundation
+import Models
+import NN
+import PEFT
+import Tensor
+
+/// Everything one run needs, assembled from a resolved config before any training starts (so
+/// a wrong dataset, split, method option or checkpoint fails fast): the backbone with its
+/// pre-trained weights, the data of the protocol's splits, and the PEFT model on top.
+public final class TrainingSession {
+    public let config: TrainingConfig
+    public let evaluationProtocol: EvaluationProtocol
+    public let suite: String
+    public let datasetName: String
+    public let datasetGroup: String?
+    public let model: PEFTModel
+    public let train: LoaderBatchSource
+    public let eval: LoaderBatchSource
+    /// The backbone's fingerprint before training (adapter files record it).
+    public let backboneFingerprint: String
+    public let imgSize: Int
+
+    public init(config: TrainingConfig) throws {
+        self.config = config
+        guard let proto = EvaluationProtocol(rawValue: config.protocolName) else { throw ConfigError("protocol = \(config.protocolName): unknown") }
+        evaluationProtocol = proto
+        (suite, datasetName) = try DatasetReference.parse(config.dataset)
+        guard let root = config.dataRoot else { throw ConfigError("data_root is not set: give --data-root DIR (the folder holding \(datasetName)/)") }
+        let rootURL = URL(fileURLWithPath: root)
+
+        let backbone = try BackboneLoader.load(model: config.model, weights: config.weights.map { URL(fileURLWithPath: $0) }, imgSize: config.imgSize)
+        backboneFingerprint = Fingerprint.of(backbone)
+        imgSize = config.imgSize ?? backbone.inputSize
+
+        let (trainList, evalList, group): (any LabeledImageSource, any LabeledImageSource, String?)
+        switch suite {
+        case "vtab1k":
+            let task = VTAB1kCatalog.standard.task(named: datasetName) != nil
+                ? try VTAB1kDataset(root: rootURL, name: datasetName)
+                : try VTAB1kDataset(folder: rootURL.appendingPathComponent(datasetName))
+            trainList = try task.split(VTAB1kDataset.Split(rawValue: proto.trainSplit)!)
+            evalList = try task.split(VTAB1kDataset.Split(rawValue: proto.evalSplit)!)
+            group = task.task?.group
+        default:
+            let fgvc = try FGVCDataset(root: rootURL, name: datasetName)
+            // FGVC: train on train (+ val for the final runs), report on test; select on val.
+            trainList = try fgvc.split("train")
+            evalList = try fgvc.split(proto == .honestSelect ? "val" : "test")
+            group = nil
+        }
+        datasetGroup = group
+        let normalization = try Self.normalization(config.normalization)
+        guard let interpolation = Interpolation(rawValue: config.interpolation) else { throw ConfigError("interpolation = \(config.interpolation): unknown") }
+        let trainPipeline = try ImagePipeline.vtab1k(augment: config.trainAugmentation, interpolation: interpolation, normalization: normalization, size: imgSize)
+        let evalPipeline = try ImagePipeline.vtab1k(augment: false, interpolation: interpolation, normalization: normalization, size: imgSize)
+        let workers = max(1, min(2, Parallel.threadCount))
+        train = LoaderBatchSource(try DataLoader(source: trainList, pipeline: trainPipeline,
+                                                 options: DataLoaderOptions(batchSize: config.batchSize, shuffle: true, seed: config.seed, workers: workers)))
+        eval = LoaderBatchSource(try DataLoader(source: evalList, pipeline: evalPipeline,
+                                                options: DataLoaderOptions(batchSize: config.batchSize, shuffle: false, seed: config.seed, workers: workers)))
+
+        let options = config.methodOptions.mapValues(\.foundationValue)
+        let method = try MethodRegistry.method(named: config.method, options: options)
+        guard let initStyle = InitStyle(rawValue: config.initStyle) else { throw ConfigError("init = \(config.initStyle): unknown") }
+        model = try PEFTModel(backbone: backbone, method: method, classes: trainList.classCount, initStyle: initStyle, seed: config.seed)
+    }
+
+    /// Named presets plus `efficientnet`: (x − 127)/128 on 0–255 pixels, what the
+    /// EfficientNet-Lite weights were trained with.
+    static func normalization(_ name: String) throws -> PixelNormalization {
+        if name == "efficientnet" { return try .custom(mean: [127 / 255, 127 / 255, 127 / 255], std: [128 / 255, 128 / 255, 128 / 255]) }
+        return try .named(name)
+    }
+
+    /// Trains (or resumes) in `folder`, then writes the adapter, the per-epoch log and the run
+    /// record there. Returns the record, or nil when interrupted (a checkpoint was written).
+    public func run(in folder: URL, resume: Bool, progress: ProgressReporter) throws -> RunRecordFile? {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let started = Date()
+        BufferPool.shared.resetPeak()
+        let trainer = Trainer(model: model, config: config, train: train, eval: eval, folder: folder, progress: progress)
+        let (outcome, state) = try trainer.run(resume: resume)
+        guard outcome == .finished else { return nil }
+        let adapterFolder = folder.appendingPathComponent("adapter")
+        try AdapterFile.save(model, backboneFingerprint: backboneFingerprint, to: adapterFolder)
+        try Self.writeLog(state.history, to: folder.appendingPathComponent("epochs.csv"))
+        guard let reported = evaluationProtocol.reported(from: state.history) else { throw ConfigError("no evaluation was run") }
+        let evaluated = state.history.filter { $0.evalTop1 != nil }
+        let best = evaluated.max { $0.evalTop1! < $1.evalTop1! }
+        let adapterBytes = (try? FileManager.default.attributesOfItem(atPath: adapterFolder.appendingPathComponent("adapter.safetensors").path)[.size] as? Int) ?? nil
+        let record = RunRecordFile(
+            runID: Trainer.hash(config), method: config.method, methodOptions: config.methodOptions, initStyle: config.initStyle,
+            backbone: .init(architecture: config.model, fingerprint: backboneFingerprint, imgSize: imgSize),
+            dataset: .init(suite: suite, name: datasetName, group: datasetGroup, classes: train.classes, manifestSHA256: nil,
+                           trainSplit: evaluationProtocol.trainSplit, evalSplit: evaluationProtocol.evalSplit,
+                           trainImages: train.sampleCount, evalImages: eval.sampleCount),
+            evaluationProtocol: evaluationProtocol.rawValue, seed: config.seed, config: config,
+            accuracy: .init(top1Final: evaluated.last?.evalTop1, top1Best: best?.evalTop1, bestEpoch: best?.epoch, top5Final: evaluated.last?.evalTop5,
+                            reported: reported.top1, reportedKind: reported.kind,
+                            perEpoch: evaluated.map { .init(epoch: $0.epoch, top1: $0.evalTop1!) }),
+            params: .init(trainable: model.trainableParameterCount(), trainableWithHead: model.trainableParameterCount(includingHead: true),
+                          ppt: RunRecordFile.ppt(accuracy: reported.top1, trainable: model.trainableParameterCount(), method: config.method)),
+            cost: .init(adapterBytes: adapterBytes, peakMemoryMB: Double(BufferPool.shared.peakBytes) / 1_048_576,
+                        trainImagesPerSecond: state.history.map(\.trainImagesPerSecond).reduce(0, +) / Double(max(state.history.count, 1)),
+                        evalImagesPerSecond: nil, mergedEvalImagesPerSecond: nil, wallSeconds: Date().timeIntervalSince(started)),
+            environment: .init(vpeft: Version.string, cpu: Version.cpu, threads: Parallel.threadCount, blas: "OpenBLAS \(BLAS.coreName)",
+                               gitCommit: ProcessInfo.processInfo.environment["VPEFT_GIT_COMMIT"]))
+        try record.write(to: folder.appendingPathComponent("record.json"))
+        return record
+    }
+
+    static func writeLog(_ history: [EpochRecord], to url: URL) throws {
+        var text = "epoch,lr,train_loss,train_images_per_s,eval_top1,eval_top5,eval_loss\n"
+        for r in history {
+            text += "\(r.epoch),\(r.lr),\(r.trainLoss),\(r.trainImagesPerSecond),\(r.evalTop1.map { "\($0)" } ?? ""),\(r.evalTop5.map { "\($0)" } ?? ""),\(r.evalLoss.map { "\($0)" } ?? "")\n"
+        }
+        try Data(text.utf8).write(to: url, options: .atomic)
+    }
+}
+
+/// The program's version and the machine, for records.
+public enum Version {
+    public static let string = "0.1.0"
+    public static var cpu: String {
+        let text = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").first { $0.hasPrefix("model name") }
+            .map { String($0.split(separator: ":", maxSplits: 1).last ?? "").trimmingCharacters(in: .whitespaces) } ?? "unknown"
+    }
+}

@@ -1,0 +1,38 @@
+import ArgumentParser
+import Foundation
+import Reports
+
+struct Report: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Paper-style tables and plots from the run records in a folder (never recomputed by hand).",
+        discussion: """
+        Reads every run record (schema vpeft-run/1) below DIR and prints the Table-IV-style accuracy \
+        table: per-dataset accuracy, group means, the mean of datasets and the mean of group means \
+        (both labelled), trainable parameters without the head, PPT (C = 10^7), seeds as mean ± std, \
+        best and second best marked, the protocol in the caption. --efficiency prints the cost table \
+        instead; --plots DIR writes the PPT plot, per-dataset bars and training curves (PNG and SVG).
+        """)
+
+    @Argument(help: "A folder of run records (searched recursively).") var directory: String
+    @Option(help: "Output format: md, csv, latex or json.") var format = "md"
+    @Option(help: "Also write the table to this file (format from its extension).") var output: String?
+    @Option(help: "Write plots into this folder.") var plots: String?
+    @Flag(help: "The efficiency table (params, adapter KB, memory, images/s) instead of accuracy.") var efficiency = false
+
+    func validate() throws {
+        guard TableFormat(rawValue: format) != nil else {
+            throw ValidationError("--format \(format): choose one of \(TableFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+    }
+
+    func run() throws {
+        let folder = URL(fileURLWithPath: directory)
+        let table = efficiency ? try EfficiencyTable.make(fromRecordsIn: folder) : try AccuracyTable.make(fromRecordsIn: folder)
+        print(TableFormat(rawValue: format)!.render(table))
+        if let output { try table.write(to: URL(fileURLWithPath: output)) }
+        if let plots {
+            let written = try RecordPlots.writeAll(records: try RunRecordLoader.load(from: folder), to: URL(fileURLWithPath: plots))
+            for url in written { print("wrote \(url.path)") }
+        }
+    }
+}
