@@ -24,9 +24,11 @@ test: setup
 	$(SWIFT) build -c release --build-tests
 	$(SWIFT) test -c release --skip-build
 
+## The main job: real PEFT methods on a real pre-trained backbone over real data (see README).
 demo: build
 	$(VPEFT) doctor
-	$(VPEFT) bench-engine --batch 8 --repeats 3
+	bash scripts/demo/prepare_data.sh
+	time $(VPEFT) bench --suite configs/suites/demo.yaml --out runs/demo
 
 ## Reference fixtures from PyTorch/timm (only needed to regenerate Tests/*/Fixtures).
 fixtures:

@@ -1,0 +1,59 @@
+import Foundation
+
+/// Runs the cells of a grid that have no record yet. Each cell is a deterministic job in its
+/// own folder: a finished cell (its `record.json` exists) is skipped, an interrupted one resumes
+/// from its checkpoint — so re-running an interrupted grid completes only what is missing, and
+/// cells run anywhere (another process, a cluster node) produce the same records.
+public struct GridRunner {
+    public let suite: BenchSuite
+    public let folder: URL
+
+    public init(suite: BenchSuite, folder: URL) {
+        self.suite = suite
+        self.folder = folder
+    }
+
+    public func cellFolder(_ cell: BenchSuite.Cell) -> URL { folder.appendingPathComponent("cells").appendingPathComponent(cell.folderName) }
+
+    public func isFinished(_ cell: BenchSuite.Cell) -> Bool {
+        FileManager.default.fileExists(atPath: cellFolder(cell).appendingPathComponent("record.json").path)
+    }
+
+    public var pending: [BenchSuite.Cell] { suite.cells.filter { !isFinished($0) } }
+
+    /// Runs every pending cell with `run(cell, folder, resume)`; returns how many ran. A cell
+    /// that throws stops the grid (its error names the cell); finished cells stay finished.
+    @discardableResult
+    public func runPending(_ run: (BenchSuite.Cell, URL, Bool) throws -> Void) throws -> Int {
+        var ran = 0
+        for cell in pending {
+            let folder = cellFolder(cell)
+            let resume = FileManager.default.fileExists(atPath: folder.appendingPathComponent(TrainingCheckpoint.fileName).path)
+            do { try run(cell, folder, resume) } catch {
+                throw ConfigError("cell \(cell.method) × \(cell.dataset) × seed \(cell.seed): \(error)")
+            }
+            ran += 1
+        }
+        return ran
+    }
+
+    /// A Slurm job-array script: array task i runs cell i (`vpeft bench --suite … --cell i`),
+    /// all writing under `folder` (a shared filesystem); `vpeft report` then merges the records.
+    public func slurmScript(suiteFile: String, executable: String, cpusPerTask: Int, memory: String, time: String) -> String {
+        """
+        #!/bin/bash
+        #SBATCH --job-name=vpeft-\(suite.name)
+        #SBATCH --array=0-\(suite.cells.count - 1)
+        #SBATCH --cpus-per-task=\(cpusPerTask)
+        #SBATCH --mem=\(memory)
+        #SBATCH --time=\(time)
+        #SBATCH --output=\(folder.path)/slurm/%A_%a.out
+        # \(suite.cells.count) cells: \(suite.methods.count) methods × \(suite.datasets.count) datasets × \(suite.seeds.count) seeds.
+        # Each array task runs one cell; finished cells are skipped, interrupted ones resume.
+        set -euo pipefail
+        mkdir -p \(folder.path)/slurm
+        export VPEFT_THREADS=${SLURM_CPUS_PER_TASK:-\(cpusPerTask)}
+        \(executable) bench --suite \(suiteFile) --out \(folder.path) --cell "$SLURM_ARRAY_TASK_ID"
+        """
+    }
+}

@@ -1,0 +1,107 @@
+import ArgumentParser
+import Foundation
+import Reports
+import Tensor
+import Training
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a benchmark grid (methods × datasets × seeds) and report it like the paper.",
+        discussion: """
+        Each cell is a deterministic job in OUT/cells/<method>/<dataset>/seed-<seed>/. Finished cells \
+        (with a record.json) are skipped, interrupted ones resume, so re-running an interrupted grid \
+        completes only the missing cells. --jobs N runs cells as N child processes sharing the cores; \
+        --emit slurm writes an sbatch job-array script (one array task per cell) instead of running. \
+        At the end the Table-IV-style report is printed and written to OUT/report.md with plots in OUT/plots.
+        """)
+
+    @Option(help: "The suite file (YAML).") var suite: String
+    @Option(help: "Output folder of the grid.") var out: String?
+    @Option(name: .customLong("set"), help: "key=value override for every cell (repeatable).") var overrides: [String] = []
+    @Flag(help: "List the cells and their state, run nothing.") var dryRun = false
+    @Option(help: "Run only cell number I (0-based, as listed by --dry-run): what each Slurm array task does.") var cell: Int?
+    @Option(help: "Cells to run at once, as child processes.") var jobs = 1
+    @Option(help: "Write a scheduler script instead of running: slurm.") var emit: String?
+    @Option(help: "Threads per cell (default: the cores divided by --jobs).") var threads: Int?
+
+    func validate() throws {
+        guard jobs >= 1 else { throw ValidationError("--jobs must be ≥ 1, got \(jobs)") }
+        if let emit, emit != "slurm" { throw ValidationError("--emit \(emit): only 'slurm' is supported") }
+    }
+
+    func run() throws {
+        let suiteURL = URL(fileURLWithPath: suite)
+        let grid = try BenchSuite.load(suiteURL)
+        let folder = URL(fileURLWithPath: out ?? "runs/\(grid.name)")
+        let runner = GridRunner(suite: grid, folder: folder)
+        let cells = grid.cells
+        if dryRun {
+            print("\(cells.count) cells (\(runner.pending.count) pending) in \(folder.path):")
+            for (i, c) in cells.enumerated() { print("  [\(i)] \(c.method) × \(c.dataset) × seed \(c.seed)\(runner.isFinished(c) ? "  (done)" : "")") }
+            return
+        }
+        if emit == "slurm" {
+            let script = runner.slurmScript(suiteFile: suiteURL.path, executable: CommandLine.arguments[0], cpusPerTask: threads ?? 4, memory: "16G", time: "24:00:00")
+            let url = folder.appendingPathComponent("bench.sbatch")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try Data(script.utf8).write(to: url)
+            print("wrote \(url.path): submit with `sbatch \(url.path)`, then `vpeft report \(folder.path)`")
+            return
+        }
+        let budget = threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount / jobs)
+        Parallel.setThreadCount(budget)
+        if let cell {
+            guard cells.indices.contains(cell) else { throw ValidationError("--cell \(cell): the suite has cells 0..<\(cells.count)") }
+            try runCell(cells[cell], grid: grid, runner: runner)
+            return
+        }
+        if jobs > 1 {
+            try runAsChildProcesses(runner.pending.compactMap { c in cells.firstIndex(of: c) }, folder: folder, threads: budget)
+        } else {
+            Interrupt.install()
+            try runner.runPending { c, _, _ in try runCell(c, grid: grid, runner: runner) }
+        }
+        try report(folder)
+    }
+
+    private func runCell(_ c: BenchSuite.Cell, grid: BenchSuite, runner: GridRunner) throws {
+        guard !runner.isFinished(c) else { print("\(c.method) × \(c.dataset) × seed \(c.seed): done"); return }
+        let cellFolder = runner.cellFolder(c)
+        let resume = FileManager.default.fileExists(atPath: cellFolder.appendingPathComponent(TrainingCheckpoint.fileName).path)
+        let (config, _) = try RunConfiguration.resolve(configFile: nil, flags: grid.flags(for: c), overrides: overrides,
+                                                       configsFolder: RunConfiguration.configsFolder())
+        print("== \(c.method) × \(c.dataset) × seed \(c.seed)\(resume ? " (resuming)" : "")")
+        let session = try TrainingSession(config: config)
+        guard let record = try session.run(in: cellFolder, resume: resume, progress: ProgressReporter()) else { throw ExitCode(130) }
+        print(String(format: "   %.2f%% (%@), %@ trainable", record.accuracy.reported, record.accuracy.reportedKind, record.params.trainable.formatted()))
+    }
+
+    /// Up to `jobs` child `vpeft bench --cell i` processes at a time.
+    private func runAsChildProcesses(_ indices: [Int], folder: URL, threads: Int) throws {
+        var queue = indices[...]
+        var running: [Process] = []
+        var failed: [Int32] = []
+        while !queue.isEmpty || !running.isEmpty {
+            while running.count < jobs, let i = queue.popFirst() {
+                let p = Process()
+                p.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+                p.arguments = ["bench", "--suite", suite, "--out", folder.path, "--cell", "\(i)", "--threads", "\(threads)"] + overrides.flatMap { ["--set", $0] }
+                try p.run()
+                running.append(p)
+            }
+            Thread.sleep(forTimeInterval: 0.5)
+            for p in running where !p.isRunning && p.terminationStatus != 0 { failed.append(p.terminationStatus) }
+            running.removeAll { !$0.isRunning }
+        }
+        if !failed.isEmpty { throw ValidationError("\(failed.count) cell(s) failed; re-run to retry them (finished cells are kept)") }
+    }
+
+    private func report(_ folder: URL) throws {
+        let table = try AccuracyTable.make(fromRecordsIn: folder)
+        print(TableFormat.markdown.render(table))
+        try table.write(to: folder.appendingPathComponent("report.md"))
+        try EfficiencyTable.make(fromRecordsIn: folder).write(to: folder.appendingPathComponent("efficiency.md"))
+        let written = try RecordPlots.writeAll(records: try RunRecordLoader.load(from: folder), to: folder.appendingPathComponent("plots"))
+        print("wrote \(folder.path)/report.md, efficiency.md and \(written.count) plots in \(folder.path)/plots")
+    }
+}
