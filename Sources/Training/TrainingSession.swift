@@ -68,7 +68,7 @@ public final class TrainingSession {
 
     /// Named presets plus `efficientnet`: (x − 127)/128 on 0–255 pixels, what the
     /// EfficientNet-Lite weights were trained with.
-    static func normalization(_ name: String) throws -> PixelNormalization {
+    public static func normalization(_ name: String) throws -> PixelNormalization {
         if name == "efficientnet" { return try .custom(mean: [127 / 255, 127 / 255, 127 / 255], std: [128 / 255, 128 / 255, 128 / 255]) }
         return try .named(name)
     }
@@ -84,6 +84,7 @@ public final class TrainingSession {
         guard outcome == .finished else { return nil }
         let adapterFolder = folder.appendingPathComponent("adapter")
         try AdapterFile.save(model, backboneFingerprint: backboneFingerprint, to: adapterFolder)
+        try Self.saveRunConfig(config, in: adapterFolder)
         try Self.writeLog(state.history, to: folder.appendingPathComponent("epochs.csv"))
         guard let reported = evaluationProtocol.reported(from: state.history) else { throw ConfigError("no evaluation was run") }
         let evaluated = state.history.filter { $0.evalTop1 != nil }
@@ -108,6 +109,31 @@ public final class TrainingSession {
                                gitCommit: ProcessInfo.processInfo.environment["VPEFT_GIT_COMMIT"]))
         try record.write(to: folder.appendingPathComponent("record.json"))
         return record
+    }
+
+    /// The training configuration next to the adapter, so `vpeft eval`/`predict` preprocess
+    /// images exactly as training did.
+    public static let runConfigFile = "run_config.json"
+
+    static func saveRunConfig(_ config: TrainingConfig, in folder: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try encoder.encode(config).write(to: folder.appendingPathComponent(runConfigFile), options: .atomic)
+    }
+
+    /// The training configuration stored with an adapter.
+    public static func runConfig(ofAdapter folder: URL) throws -> TrainingConfig {
+        let url = folder.appendingPathComponent(runConfigFile)
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw ConfigError("\(url.path): missing — the adapter folder was not written by `vpeft train`; pass --model/--img-size/--normalization explicitly")
+        }
+        do { return try JSONDecoder().decode(TrainingConfig.self, from: data) } catch { throw ConfigError("\(url.path): \(error)") }
+    }
+
+    /// The preprocessing of a run's evaluation images.
+    public static func evalPipeline(_ config: TrainingConfig, imgSize: Int) throws -> ImagePipeline {
+        guard let interpolation = Interpolation(rawValue: config.interpolation) else { throw ConfigError("interpolation = \(config.interpolation): unknown") }
+        return try ImagePipeline.vtab1k(augment: false, interpolation: interpolation, normalization: try normalization(config.normalization), size: imgSize)
     }
 
     static func writeLog(_ history: [EpochRecord], to url: URL) throws {

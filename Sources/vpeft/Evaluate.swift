@@ -1,0 +1,79 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import Models
+import PEFT
+import Tensor
+import Training
+
+/// A trained adapter on its backbone, with the preprocessing its run used.
+struct AdaptedModel {
+    let model: PEFTModel
+    let config: TrainingConfig
+    let imgSize: Int
+    let pipeline: ImagePipeline
+
+    /// Loads `adapter` (written by `vpeft train`) onto its backbone; `model`/`weights` override
+    /// the run's.
+    init(adapter: String, model: String? = nil, weights: String? = nil) throws {
+        let folder = URL(fileURLWithPath: adapter)
+        var config = try TrainingSession.runConfig(ofAdapter: folder)
+        if let model { config.model = model }
+        if let weights { config.weights = weights }
+        let backbone = try BackboneLoader.load(model: config.model, weights: config.weights.map { URL(fileURLWithPath: $0) }, imgSize: config.imgSize)
+        self.model = try AdapterFile.load(folder, onto: backbone)
+        self.config = config
+        imgSize = config.imgSize ?? backbone.inputSize
+        pipeline = try TrainingSession.evalPipeline(config, imgSize: imgSize)
+    }
+}
+
+struct Evaluate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Evaluate a trained adapter on a dataset split: top-1, top-5, per-class accuracy, confusion matrix.",
+        discussion: "The backbone, weights and preprocessing are the adapter's training run's (stored with it); the classes must match.")
+
+    @Option(help: "Adapter folder (written by `vpeft train`).") var adapter: String
+    @Option(help: "Dataset as suite:name (default: the run's).") var dataset: String?
+    @Option(help: "Folder holding the dataset folders (default: the run's).") var dataRoot: String?
+    @Option(help: "Split: test, val200, train800, train800val200 (FGVC: train, val, test).") var split = "test"
+    @Option(help: "Override the backbone weights.") var weights: String?
+    @Flag(help: "Print the confusion matrix.") var confusion = false
+    @Option(help: "Write the result as JSON to this file.") var output: String?
+
+    func run() throws {
+        let adapted = try AdaptedModel(adapter: adapter, weights: weights)
+        let (suite, name) = try DatasetReference.parse(dataset ?? adapted.config.dataset)
+        guard let root = dataRoot ?? adapted.config.dataRoot else { throw ValidationError("--data-root is needed") }
+        let source: any LabeledImageSource
+        if suite == "vtab1k" {
+            guard let s = VTAB1kDataset.Split(rawValue: split) else { throw ValidationError("--split \(split): one of \(VTAB1kDataset.Split.allCases.map(\.rawValue))") }
+            let rootURL = URL(fileURLWithPath: root)
+            let task = VTAB1kCatalog.standard.task(named: name) != nil ? try VTAB1kDataset(root: rootURL, name: name) : try VTAB1kDataset(folder: rootURL.appendingPathComponent(name))
+            source = try task.split(s, checkClasses: false)
+        } else {
+            source = try FGVCDataset(root: URL(fileURLWithPath: root), name: name).split(split)
+        }
+        guard source.classCount == adapted.model.classes else {
+            throw ValidationError("\(name) has \(source.classCount) classes, the adapter \(adapted.model.classes)")
+        }
+        let loader = try DataLoader(source: source, pipeline: adapted.pipeline, options: DataLoaderOptions(batchSize: 32, shuffle: false))
+        let result = try Evaluator.evaluate(adapted.model, on: LoaderBatchSource(loader), confusion: confusion)
+        print(String(format: "%@ on %@/%@ (%d images): top-1 %.2f%%, top-5 %.2f%%, loss %.4f, %.1f img/s", adapted.config.method, name, split,
+                     result.images, result.top1, result.top5, result.loss, result.imagesPerSecond))
+        let names = source.classNames
+        for (c, acc) in result.perClass.enumerated() {
+            print(String(format: "  class %3d %@ %@", c, (names?[c] ?? "").padding(toLength: 16, withPad: " ", startingAt: 0), acc.map { String(format: "%6.2f%%", $0) } ?? "   (absent)"))
+        }
+        if let matrix = result.confusion {
+            print("confusion (rows: true class, columns: predicted):")
+            for row in matrix { print("  " + row.map { String(format: "%5d", $0) }.joined()) }
+        }
+        if let output {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(result).write(to: URL(fileURLWithPath: output), options: .atomic)
+        }
+    }
+}
