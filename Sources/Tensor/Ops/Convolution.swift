@@ -1,6 +1,7 @@
 /// 2-D convolution over NCHW tensors, as `F.conv2d` (cross-correlation), with groups and
-/// TensorFlow-style "SAME" padding. General case: im2col + `BLAS.gemm` per sample and group;
-/// depthwise (groups = channels = outputs): a direct kernel.
+/// TensorFlow-style "SAME" padding. General case: im2col + `BLAS.gemm` per sample and group
+/// (1×1 stride-1 convolutions multiply the input directly); depthwise (groups = channels =
+/// outputs): a direct, vectorised kernel. The kernels are in ConvolutionKernels.swift.
 
 /// Zero padding around the spatial axes.
 public enum Padding: Equatable, Sendable {
@@ -43,45 +44,60 @@ struct ConvGeometry {
     }
 
     /// Unfolds channels `c0..<c0+cg` of sample `sample` into rows (channel, ky, kx) × (oy, ox).
-    func im2col(_ x: UnsafePointer<Float>, sample: Int, c0: Int, cg: Int, into col: UnsafeMutablePointer<Float>) {
+    func im2col(_ x: UnsafePointer<Float>, sample: Int, c0: Int, cg: Int, into col: UnsafeMutablePointer<Float>, parallel: Bool = true) {
         let cols = ho * wo
-        Parallel.chunks(cg * kh * kw, grain: 8) { rows in
+        let body = { (rows: Range<Int>) in
             for row in rows {
                 let ch = row / (kh * kw), ky = (row / kw) % kh, kx = row % kw
                 let plane = x + ((sample * c + c0 + ch) * h) * w
                 let dst = col + row * cols
+                // Output columns whose input column is inside the image: ox in lo..<hi.
+                let a = left - kx, b = w - 1 + left - kx
+                let lo = Swift.min(a <= 0 ? 0 : (a + sw - 1) / sw, wo)
+                let hi = Swift.max(b < 0 ? 0 : Swift.min(wo, b / sw + 1), lo)
                 for oy in 0..<ho {
                     let iy = oy * sh - top + ky
                     let line = dst + oy * wo
-                    if iy < 0 || iy >= h { line.initialize(repeating: 0, count: wo); continue }
-                    for ox in 0..<wo {
-                        let ix = ox * sw - left + kx
-                        line[ox] = ix >= 0 && ix < w ? plane[iy * w + ix] : 0
+                    if iy < 0 || iy >= h || lo >= hi { line.initialize(repeating: 0, count: wo); continue }
+                    let src = plane + iy * w + kx - left
+                    if lo > 0 { line.initialize(repeating: 0, count: lo) }
+                    if sw == 1 {
+                        (line + lo).update(from: src + lo, count: hi - lo)
+                    } else {
+                        for ox in lo..<hi { line[ox] = src[ox * sw] }
                     }
+                    if hi < wo { (line + hi).initialize(repeating: 0, count: wo - hi) }
                 }
             }
         }
+        if parallel { Parallel.chunks(cg * kh * kw, grain: 8, body) } else { body(0..<(cg * kh * kw)) }
     }
 
     /// Adds the columns back into the image gradient (the adjoint of `im2col`).
-    func col2im(_ col: UnsafePointer<Float>, sample: Int, c0: Int, cg: Int, into dx: UnsafeMutablePointer<Float>) {
+    func col2im(_ col: UnsafePointer<Float>, sample: Int, c0: Int, cg: Int, into dx: UnsafeMutablePointer<Float>, parallel: Bool = true) {
         let cols = ho * wo
-        Parallel.chunks(cg, grain: 1) { channels in
+        let body = { (channels: Range<Int>) in
             for ch in channels {
                 let plane = dx + ((sample * c + c0 + ch) * h) * w
                 for ky in 0..<kh { for kx in 0..<kw {
                     let src = col + ((ch * kh + ky) * kw + kx) * cols
+                    let a = left - kx, b = w - 1 + left - kx
+                    let lo = Swift.min(a <= 0 ? 0 : (a + sw - 1) / sw, wo)
+                    let hi = Swift.max(b < 0 ? 0 : Swift.min(wo, b / sw + 1), lo)
                     for oy in 0..<ho {
                         let iy = oy * sh - top + ky
                         if iy < 0 || iy >= h { continue }
-                        for ox in 0..<wo {
-                            let ix = ox * sw - left + kx
-                            if ix >= 0 && ix < w { plane[iy * w + ix] += src[oy * wo + ox] }
+                        let line = src + oy * wo, dst = plane + iy * w + kx - left
+                        if sw == 1 {
+                            for ox in lo..<hi { dst[ox] += line[ox] }
+                        } else {
+                            for ox in lo..<hi { dst[ox * sw] += line[ox] }
                         }
                     }
                 } }
             }
         }
+        if parallel { Parallel.chunks(cg, grain: 1, body) } else { body(0..<cg) }
     }
 }
 
@@ -93,101 +109,29 @@ public func conv2d(_ x: Tensor, _ weight: Tensor, _ bias: Tensor? = nil, stride:
     precondition(groups > 0 && geo.c == cg * groups && o % groups == 0,
                  "conv2d: input \(x.shape) with weight \(weight.shape) and groups \(groups) do not fit")
     if let bias { precondition(bias.shape == [o], "conv2d: bias \(bias.shape) != [\(o)]") }
-    let og = o / groups, spatial = geo.ho * geo.wo, patch = cg * geo.kh * geo.kw
     let depthwise = groups == geo.c && o == geo.c
+    let gemmConv = GemmConv(geo: geo, o: o, groups: groups)
     let out = Tensor(uninitializedShape: [geo.n, o, geo.ho, geo.wo])
     if depthwise {
-        depthwiseForward(geo, x.data, weight.data, out.data)
+        depthwiseForward(geo, x.data, weight.data, bias: bias.map { UnsafePointer($0.data) }, out.data)
     } else {
-        let col = Tensor(uninitializedShape: [patch, spatial])
-        for s in 0..<geo.n {
-            for gi in 0..<groups {
-                geo.im2col(x.data, sample: s, c0: gi * cg, cg: cg, into: col.data)
-                BLAS.gemm(m: og, n: spatial, k: patch, a: weight.data + gi * og * patch, b: col.data,
-                          c: out.data + (s * o + gi * og) * spatial)
-            }
-        }
-    }
-    if let bias {
-        for plane in 0..<(geo.n * o) {
-            let b = bias.data[plane % o], p = out.data + plane * spatial
-            for i in 0..<spatial { p[i] += b }
-        }
+        gemmConv.forward(x.data, weight.data, bias: bias.map { UnsafePointer($0.data) }, out.data)
     }
     if Tensor.needsGraph([x, weight, bias]) {
         let keptX = weight.requiresGrad ? x.detached() : nil
         let keptW = x.requiresGrad ? weight.detached() : nil
         let needBias = bias?.requiresGrad == true
         out.record("conv2d", [x, weight, bias]) { g in
-            let gx = keptW.map { _ in Tensor.zeros(x.shape) }
+            let gx = keptW.map { _ in Tensor(uninitializedShape: x.shape) }
             let gw = keptX.map { _ in Tensor.zeros(weight.shape) }
             if depthwise {
                 depthwiseBackward(geo, g.data, x: keptX?.data, w: keptW?.data, gx: gx?.data, gw: gw?.data)
             } else {
-                let col = Tensor(uninitializedShape: [patch, spatial])
-                for s in 0..<geo.n {
-                    for gi in 0..<groups {
-                        let gs = g.data + (s * o + gi * og) * spatial
-                        if let keptX, let gw {
-                            geo.im2col(keptX.data, sample: s, c0: gi * cg, cg: cg, into: col.data)
-                            BLAS.gemm(transB: true, m: og, n: patch, k: spatial, a: gs, b: col.data, beta: 1, c: gw.data + gi * og * patch)
-                        }
-                        if let keptW, let gx {
-                            BLAS.gemm(transA: true, m: patch, n: spatial, k: og, a: keptW.data + gi * og * patch, b: gs, c: col.data)
-                            geo.col2im(col.data, sample: s, c0: gi * cg, cg: cg, into: gx.data)
-                        }
-                    }
-                }
+                gemmConv.backward(g.data, x: keptX?.data, w: keptW?.data, gx: gx?.data, gw: gw?.data)
             }
-            let gb = needBias ? g.reshaped([geo.n, o, spatial]).sum(dims: [0, 2]) : nil
+            let gb = needBias ? g.reshaped([geo.n, o, geo.ho * geo.wo]).sum(dims: [0, 2]) : nil
             return [gx, gw, gb]
         }
     }
     return out
-}
-
-private func depthwiseForward(_ geo: ConvGeometry, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Parallel.chunks(geo.n * geo.c, grain: 1) { planes in
-        for plane in planes {
-            let ch = plane % geo.c
-            let src = x + plane * geo.h * geo.w, dst = y + plane * geo.ho * geo.wo, k = w + ch * geo.kh * geo.kw
-            for oy in 0..<geo.ho { for ox in 0..<geo.wo {
-                var acc: Float = 0
-                for ky in 0..<geo.kh {
-                    let iy = oy * geo.sh - geo.top + ky
-                    if iy < 0 || iy >= geo.h { continue }
-                    for kx in 0..<geo.kw {
-                        let ix = ox * geo.sw - geo.left + kx
-                        if ix >= 0 && ix < geo.w { acc += src[iy * geo.w + ix] * k[ky * geo.kw + kx] }
-                    }
-                }
-                dst[oy * geo.wo + ox] = acc
-            } }
-        }
-    }
-}
-
-private func depthwiseBackward(_ geo: ConvGeometry, _ g: UnsafePointer<Float>, x: UnsafePointer<Float>?, w: UnsafePointer<Float>?,
-                               gx: UnsafeMutablePointer<Float>?, gw: UnsafeMutablePointer<Float>?) {
-    // Channels are independent: parallel over channels, samples in order (deterministic sums).
-    Parallel.chunks(geo.c, grain: 1) { channels in
-        for ch in channels { for s in 0..<geo.n {
-            let plane = s * geo.c + ch
-            let gp = g + plane * geo.ho * geo.wo, kOff = ch * geo.kh * geo.kw
-            for oy in 0..<geo.ho { for ox in 0..<geo.wo {
-                let gv = gp[oy * geo.wo + ox]
-                for ky in 0..<geo.kh {
-                    let iy = oy * geo.sh - geo.top + ky
-                    if iy < 0 || iy >= geo.h { continue }
-                    for kx in 0..<geo.kw {
-                        let ix = ox * geo.sw - geo.left + kx
-                        guard ix >= 0 && ix < geo.w else { continue }
-                        let idx = plane * geo.h * geo.w + iy * geo.w + ix
-                        if let gx, let w { gx[idx] += gv * w[kOff + ky * geo.kw + kx] }
-                        if let gw, let x { gw[kOff + ky * geo.kw + kx] += gv * x[idx] }
-                    }
-                }
-            } }
-        } }
-    }
 }

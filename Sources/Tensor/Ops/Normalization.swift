@@ -91,27 +91,50 @@ public func batchNormInference(_ x: Tensor, runningMean: Tensor, runningVar: Ten
             var gx: Tensor?, gw: Tensor?, gb: Tensor?
             if needX {
                 let t = Tensor(uninitializedShape: g.shape)
-                for plane in 0..<(n * c) {
-                    let s = scale[plane % c]
-                    for i in 0..<spatial { t.data[plane * spatial + i] = g.data[plane * spatial + i] * s }
+                let gs = g.data, ds = t.data
+                Parallel.chunks(n * c, grain: max(1, 16_384 / max(spatial, 1))) { range in
+                    for plane in range {
+                        let s = scale[plane % c], p = gs + plane * spatial, q = ds + plane * spatial
+                        for i in 0..<spatial { q[i] = p[i] * s }
+                    }
                 }
                 gx = t
             }
             if needW || needB {
-                var sw = [Float](repeating: 0, count: c), sb = sw
-                for plane in 0..<(n * c) {
-                    let ch = plane % c
-                    for i in 0..<spatial {
-                        let gv = g.data[plane * spatial + i]
-                        sb[ch] += gv
-                        if let keptX { sw[ch] += gv * (keptX.data[plane * spatial + i] - mean[ch]) * invStd[ch] }
+                // Parallel over channels, samples in order within a channel (deterministic sums).
+                let sw = Tensor.zeros([c]), sb = Tensor.zeros([c])
+                let gs = g.data, xs = keptX?.data, swp = sw.data, sbp = sb.data
+                Parallel.chunks(c, grain: max(1, 16_384 / max(n * spatial, 1))) { channels in
+                    for ch in channels {
+                        var accB: Float = 0, accW: Float = 0
+                        for s in 0..<n {
+                            let p = gs + (s * c + ch) * spatial
+                            accB += sumContiguous(p, spatial)
+                            if let xs { accW += centredDot(p, xs + (s * c + ch) * spatial, mean[ch], spatial) }
+                        }
+                        sbp[ch] = accB
+                        swp[ch] = accW * invStd[ch]
                     }
                 }
-                if needW { gw = Tensor(sw) }
-                if needB { gb = Tensor(sb) }
+                if needW { gw = sw }
+                if needB { gb = sb }
             }
             return [gx, gw, gb]
         }
     }
     return out
+}
+
+/// Σ g[i]·(x[i] − m), in 16 lanes then the tail.
+private func centredDot(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ m: Float, _ n: Int) -> Float {
+    var acc = Vec(repeating: 0)
+    let mv = Vec(repeating: m)
+    var i = 0
+    while i + 16 <= n {
+        acc += UnsafeRawPointer(g + i).loadUnaligned(as: Vec.self) * (UnsafeRawPointer(x + i).loadUnaligned(as: Vec.self) - mv)
+        i += 16
+    }
+    var s = acc.sum()
+    while i < n { s += g[i] * (x[i] - m); i += 1 }
+    return s
 }
