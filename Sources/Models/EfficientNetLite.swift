@@ -15,8 +15,9 @@ import Tensor
 /// backbone, so the running statistics of pre-training are used, never batch statistics.
 ///
 /// PEFT sites: every `Conv2d` and `BatchNorm2d` takes `LayerHook`s, each `MBConvBlock` takes
-/// hooks around the whole block (input → output, residual included), the classifier is an
-/// NN `Linear`. `convolutions` and `batchNorms` list them by checkpoint name. The `Backbone`
+/// hooks around the whole block (input → output, residual included), `featureHooks` act on the
+/// pooled features, the classifier is an NN `Linear`. `convolutions` and `batchNorms` list them
+/// by checkpoint name. The `Backbone`
 /// conformance (EfficientNetLiteBackbone.swift) is what PEFT and training use.
 
 /// `nn.BatchNorm2d` in inference form: (x − running_mean) / √(running_var + eps) · weight + bias.
@@ -128,6 +129,9 @@ public final class EfficientNetLite: Backbone {
     public let convHead: Conv2d
     public internal(set) var bn1: BatchNorm2d?
     public var fc: Linear?
+    /// The `features` site: hooks on the pooled features [B, numFeatures] before dropout and the
+    /// classifier (a hook gets the features and the identity as `next`).
+    public var featureHooks: [LayerHook] = []
 
     /// A model with TF-EfficientNet's initialisation (convs normal with std √(2 / fan-out), fc
     /// uniform ±1/√out with zero bias, BNs the identity); load a checkpoint for real use.
@@ -170,7 +174,7 @@ public final class EfficientNetLite: Backbone {
             if options.keepBlockOutputs { blockOutputs.append(x) }
         }
         let featureMap = applyNorm(bn1, convHead(x)).relu6()
-        let features = globalAvgPool(featureMap)
+        let features = withHooks(globalAvgPool(featureMap), featureHooks) { $0 }
         let logits = fc.map { $0(features.dropout(config.dropRate, training: options.training, using: &rng)) }
         return BackboneOutput(logits: logits, features: features, tokens: stem, blockOutputs: blockOutputs, final: featureMap, attention: [:])
     }

@@ -47,6 +47,7 @@ extension EfficientNetLite {
         for (_, conv) in convolutions { conv.hooks = [] }
         for (_, norm) in batchNorms { norm.hooks = [] }
         for block in blocks { block.hooks = [] }
+        featureHooks = []
         fc?.hooks = []
     }
 }

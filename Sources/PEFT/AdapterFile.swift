@@ -106,11 +106,15 @@ public struct AdapterError: Error, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
-/// A fingerprint of a backbone's weights (names and exact bytes; the head excluded).
+/// A fingerprint of a backbone's weights (names and exact bytes; the head excluded), and of
+/// the state that is not a parameter but shapes the function: EfficientNet's BatchNorm running
+/// statistics (a ViT has none, so its fingerprints are what they always were).
 public enum Fingerprint {
     public static func of(_ model: any Backbone) -> String {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for (name, tensor) in model.namedParameters where !name.hasPrefix("head.") {
+        let head = headTensors(of: model)
+        let buffers = (model as? EfficientNetLite)?.namedBuffers ?? []
+        for (name, tensor) in model.namedParameters.filter({ !head.contains(ObjectIdentifier($0.tensor)) }) + buffers {
             for byte in name.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
             // Whole 32-bit words at a time: the bytes of each float in one step.
             for i in 0..<tensor.count { hash = (hash ^ UInt64(tensor.data[i].bitPattern)) &* 0x100_0000_01B3 }

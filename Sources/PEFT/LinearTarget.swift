@@ -2,10 +2,20 @@ import Models
 import NN
 import Tensor
 
-/// A linear map inside a ViT block that weight-delta methods (LoRA, DoRA, …) can target: the
-/// q, k or v slice of the fused qkv projection, or a whole layer.
+/// A linear map that weight-delta methods (LoRA, DoRA, …) can target.
+/// ViT (per block): the q, k or v slice of the fused qkv projection, or a whole layer (proj,
+/// fc1, fc2). EfficientNet-Lite: the pointwise (1×1) convolutions, linear maps over channels —
+/// every block's `expand` (`_expand_conv`, absent in block 0) or `project` (`_project_conv`)
+/// conv, and the head conv (`conv_head`, `_conv_head`). A target of one family is an error on
+/// the other (`validate(_:_:for:)`).
 public enum LinearTarget: String, Codable, Sendable, CaseIterable {
     case q, k, v, proj, fc1, fc2
+    case expand, project
+    case convHead = "conv_head"
+
+    static let vitTargets: [LinearTarget] = [.q, .k, .v, .proj, .fc1, .fc2]
+    static let cnnTargets: [LinearTarget] = [.expand, .project, .convHead]
+    var isViT: Bool { Self.vitTargets.contains(self) }
 
     /// The layer holding this target in `block`.
     func layer(in block: Block) -> Linear {
@@ -14,6 +24,7 @@ public enum LinearTarget: String, Codable, Sendable, CaseIterable {
         case .proj: block.attn.proj
         case .fc1: block.mlp.fc1
         case .fc2: block.mlp.fc2
+        case .expand, .project, .convHead: preconditionFailure("LinearTarget: \(rawValue) is not a ViT target")
         }
     }
 
@@ -35,6 +46,30 @@ public enum LinearTarget: String, Codable, Sendable, CaseIterable {
         case .proj: "blocks.\(l).attn.proj"
         case .fc1: "blocks.\(l).mlp.fc1"
         case .fc2: "blocks.\(l).mlp.fc2"
+        case .expand, .project, .convHead: preconditionFailure("LinearTarget: \(rawValue) is not a ViT target")
+        }
+    }
+
+    /// The convolutions an EfficientNet-Lite target names, with their checkpoint names, for
+    /// `targets` in forward order (block by block, expand before project, the head conv last).
+    static func convolutions(_ targets: [LinearTarget], in net: EfficientNetLite) -> [(name: String, layer: Conv2d)] {
+        var list: [(name: String, layer: Conv2d)] = []
+        for (i, block) in net.blocks.enumerated() {
+            if targets.contains(.expand), let expand = block.expandConv { list.append(("_blocks.\(i)._expand_conv", expand)) }
+            if targets.contains(.project) { list.append(("_blocks.\(i)._project_conv", block.projectConv)) }
+        }
+        if targets.contains(.convHead) { list.append(("_conv_head", net.convHead)) }
+        return list
+    }
+
+    /// Checks that every target exists on `backbone`'s family (ViT targets on a ViT, conv
+    /// targets on EfficientNet-Lite); other backbones are left to the method's attach.
+    static func validate(_ method: String, _ targets: [LinearTarget], for backbone: any Backbone) throws {
+        if backbone is VisionTransformer, let wrong = targets.first(where: { !$0.isViT }) {
+            throw MethodOptionError("\(method): option 'targets' = \(targets.map(\.rawValue)): '\(wrong.rawValue)' is an EfficientNet-Lite target; on a ViT the targets are \(vitTargets.map(\.rawValue).joined(separator: ", "))")
+        }
+        if backbone is EfficientNetLite, let wrong = targets.first(where: { $0.isViT }) {
+            throw MethodOptionError("\(method): option 'targets' = \(targets.map(\.rawValue)): '\(wrong.rawValue)' is a ViT target; on \(backbone.architecture) the targets are \(cnnTargets.map(\.rawValue).joined(separator: ", ")) (the pointwise convolutions)")
         }
     }
 

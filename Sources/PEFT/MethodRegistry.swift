@@ -6,12 +6,17 @@ public enum MethodRegistry {
     public static let all: [any PEFTMethod.Type] = [
         FullFineTuning.self, LinearProbing.self, PartialFineTuning.self, BitFit.self, LayerNormTuning.self,
         Adapter.self, AdaptFormer.self, LoRA.self, DoRA.self, VPTShallow.self, VPTDeep.self, PrefixTuning.self,
-        SSF.self, FacTTT.self, FacTTK.self, RepAdapter.self, Convpass.self,
+        SSF.self, FacTTT.self, FacTTK.self, RepAdapter.self, Convpass.self, VisualPrompt.self,
     ]
 
     public static var names: [String] { all.map { $0.name } }
 
+    /// Other names a method answers to (the registry name is what adapter files record).
+    /// `norm_tune`: on a CNN LN-tune tunes BatchNorms, so "norm tuning" is the general name.
+    public static let aliases: [String: String] = ["norm_tune": LayerNormTuning.name]
+
     public static func type(named name: String) throws -> any PEFTMethod.Type {
+        let name = aliases[name] ?? name
         guard let type = all.first(where: { $0.name == name }) else {
             throw MethodOptionError("unknown method '\(name)'; known methods: \(names.joined(separator: ", "))")
         }

@@ -70,9 +70,11 @@ public final class PEFTModel {
         backbone.namedParameters.filter { $0.tensor.requiresGrad } + methodTensors
     }
 
-    /// Trainable parameters, without or with the head (the paper counts without).
+    /// Trainable parameters, without or with the head (the paper counts without). The head is
+    /// the backbone's classifier whatever its name (`head.*` in a ViT, `_fc.*` in EfficientNet).
     public func trainableParameterCount(includingHead: Bool = false) -> Int {
-        trainableTensors.filter { includingHead || !$0.name.hasPrefix("head.") }.reduce(0) { $0 + $1.tensor.count }
+        let head = includingHead ? [] : headTensors(of: backbone)
+        return trainableTensors.filter { !head.contains(ObjectIdentifier($0.tensor)) }.reduce(0) { $0 + $1.tensor.count }
     }
 
     public func forward(_ images: Tensor, options: ForwardOptions = ForwardOptions(), rng: SeededRandom = SeededRandom(seed: 0)) -> BackboneOutput {

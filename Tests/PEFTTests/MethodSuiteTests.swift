@@ -52,6 +52,7 @@ final class MethodSuiteTests: XCTestCase {
             ("dora", [:], 313_344), ("vpt_shallow", ["prompts": 100], 76_800), ("vpt_deep", ["prompts": 10], 92_160),
             ("prefix", ["length": 20], 368_640), ("ssf", [:], 205_824), ("fact_tt", ["rank": 8], 21_504),
             ("fact_tk", ["rank": 32], 86_528), ("rep_adapter", [:], 239_808), ("convpass", [:], 327_552),
+            ("visual_prompt", [:], 69_840),
         ]
         XCTAssertEqual(Set(expected.map(\.0)), Set(MethodRegistry.names), "every registered method has an expected count")
         var config = try VisionTransformerConfig.preset("vit_base_patch16_224")

@@ -98,6 +98,7 @@ CASES = [
     ("fact_tk", "fact_tk", {"rank": 4, "scale": 0.3}, False),
     ("rep_adapter", "rep_adapter", {"dim": 4, "groups": 2, "scale": 0.8}, True),
     ("convpass", "convpass", {"dim": 4, "scale": 0.5}, False),
+    ("visual_prompt", "visual_prompt", {}, False),  # appended last: the other cases keep their seeds
 ]
 
 
@@ -751,8 +752,31 @@ class Convpass(Method):
             blk.forward = forward
 
 
+class VisualPrompt(Method):
+    """Bahng et al.'s PadPrompter: the image entering patch_embed gets x + P, P the frame of the
+    four pads [1,3,p,S] (top, bottom) and [1,3,S-2p,p] (left, right) around a zero centre;
+    pad 0 = round(30*S/224) (half away from zero, as Swift's rounded())."""
+    name = "visual_prompt"
+    defaults = {"pad": 0}
+
+    def attach(self, model, new):
+        S = model.patch_embed.img_size[0]
+        p = self.o["pad"] or max(1, math.floor(30 * S / 224 + 0.5))
+        top = new("prompt.pad_top", (1, 3, p, S), i_normal(0.0, 1.0))
+        bottom = new("prompt.pad_bottom", (1, 3, p, S), i_normal(0.0, 1.0))
+        left = new("prompt.pad_left", (1, 3, S - 2 * p, p), i_normal(0.0, 1.0))
+        right = new("prompt.pad_right", (1, 3, S - 2 * p, p), i_normal(0.0, 1.0))
+        orig = class_forward(model.patch_embed)
+
+        def forward(x):
+            middle = torch.zeros(1, 3, S - 2 * p, S - 2 * p, dtype=x.dtype)
+            P = torch.cat([top, torch.cat([left, middle, right], dim=3), bottom], dim=2)
+            return orig(x + P)
+        model.patch_embed.forward = forward
+
+
 METHODS = {m.name: m for m in (Full, Linear, Partial, BitFit, LNTune, Adapter, AdaptFormer, LoRA, DoRA,
-                                VPTShallow, VPTDeep, Prefix, SSF, FacTTT, FacTTK, RepAdapter, Convpass)}
+                                VPTShallow, VPTDeep, Prefix, SSF, FacTTT, FacTTK, RepAdapter, Convpass, VisualPrompt)}
 IDENTITY_AT_INIT = {"lora", "dora", "adapter", "adaptformer", "rep_adapter", "fact_tt", "fact_tk", "convpass"}
 
 

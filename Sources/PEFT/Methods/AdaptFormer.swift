@@ -5,6 +5,7 @@ import Tensor
 /// AdaptFormer — Chen et al., NeurIPS 2022. A bottleneck parallel to the MLP on the
 /// un-normalised stream, outside DropPath:
 ///     x ← x + DropPath(mlp(norm2 x)) + s·up(Dropout(ReLU(down(LN(x)))))
+/// Backbones: ViT only (a CNN is refused by name: "adaptformer is defined for ViT backbones; this backbone is …").
 /// Sites: branch(l, .mlp) bypass. Init: down kaiming-uniform(a=√5), zero bias; up zero;
 /// own LayerNorm (eps 1e-5) 1/0. Params: L·(2d + 2·d·dim + dim + d); ViT-B/16, dim 8: 175,200
 /// (156,768 without the LayerNorm). s = 1.0 as benchmarked (the paper uses 0.1).

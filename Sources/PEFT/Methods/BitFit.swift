@@ -2,12 +2,19 @@ import Models
 import Tensor
 
 /// BitFit — Ben Zaken et al., ACL 2022. Only the bias terms train.
-/// Sites: every backbone bias (patch embedding, norm1, qkv, proj, norm2, fc1, fc2, final norm).
-/// Params: ViT-B/16 12·8,448 + 2·768 = 102,912. The trained biases live in the backbone itself.
+/// Backbones: any (it unfreezes every backbone tensor named `*.bias`).
+/// ViT sites: every backbone bias (patch embedding, norm1, qkv, proj, norm2, fc1, fc2, final
+/// norm). Params: ViT-B/16 12·8,448 + 2·768 = 102,912.
+/// EfficientNet-Lite: its convolutions have no bias (each is followed by a BatchNorm), so the
+/// trainable biases are the BatchNorm biases (β of `_bn0`, every block's `_bn0/_bn1/_bn2`, `_bn1`)
+/// — the per-channel shifts after every conv — plus the classifier's. Params = Σ BN channels =
+/// stem + Σ_blocks (hidden·[expand] + hidden + out) + features; Lite0: 21,008. (On a backbone
+/// whose BNs were folded the same shifts are the conv biases.)
+/// The trained biases live in the backbone itself.
 public struct BitFit: PEFTMethod {
     public static let name = "bitfit"
     public static let summary = "BitFit: only the bias terms train"
-    public static let sites = "linear(all).bias, norm(all).bias"
+    public static let sites = "linear(all).bias, norm(all).bias · CNN: BatchNorm biases"
     public static let mergeable = true
     public init() {}
 

@@ -3,6 +3,7 @@ import NN
 import Tensor
 
 /// Convpass — Jie & Deng, 2022. A convolutional bypass beside attention and MLP:
+/// Backbones: ViT only (a CNN is refused by name: "convpass is defined for ViT backbones; this backbone is …").
 ///     x ← x + DropPath(attn(norm1 x)) + s·DropPath(C₁(norm1 x))   (an independent draw)
 ///     x ← x + DropPath(mlp(norm2 x)) + s·DropPath(C₂(norm2 x))
 ///     C(z) = up(Dropout(QuickGELU(conv3×3(QuickGELU(down z)))))

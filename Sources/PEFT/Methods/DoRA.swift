@@ -5,6 +5,7 @@ import Tensor
 /// DoRA — Liu et al., ICML 2024 (as in Hugging Face PEFT). Weight-decomposed LoRA: a trained
 /// magnitude per output unit times the direction of the LoRA-updated weight,
 ///     W' = W₀ + (α/r)·B A,  n = ‖W'‖ per row (detached),  y_t = (m / n) ⊙ (x W'ᵀ) + b_t.
+/// Backbones: ViT only (a CNN is refused by name: "dora is defined for ViT backbones; …").
 /// Sites: linear(l, qkv) on q and v by default. Init: A kaiming, B zero, m = ‖W₀‖ rows (so the
 /// model starts unchanged). Params: LoRA's + out_t per target; ViT-B/16 q,v r 8: 313,344.
 /// Mergeable: W_t ← diag(m/n)·W'.
@@ -20,6 +21,7 @@ public struct DoRA: PEFTMethod {
 
     public func validate(for backbone: any Backbone) throws {
         try validateLowRank(Self.name, rank: rank, targets: targets, dropout: 0)
+        if backbone is VisionTransformer { try LinearTarget.validate(Self.name, targets, for: backbone) }
     }
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {

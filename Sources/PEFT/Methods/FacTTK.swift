@@ -6,6 +6,7 @@ import Tensor
 /// slices of a shared r×r×r tensor contracted with an r×12L factor (12 matrices per block: 4 for
 /// attention, 8 for the MLP), as the official `fact_tk.py` slices them. Shared U (kaiming) and V
 /// (zero); core and factor xavier-uniform. Params: 2·d·r + r³ + 12·L·r; ViT-B/16, r 32: 86,528.
+/// Backbones: ViT only (a CNN is refused by name: "fact_tk is defined for ViT backbones; this backbone is …").
 /// Sites: linear(l, qkv / proj / fc1 / fc2). Mergeable: ΔW = s·V·Cᵀ·U per layer. See FacTTT.swift
 /// for the shared wiring.
 public struct FacTTK: PEFTMethod {

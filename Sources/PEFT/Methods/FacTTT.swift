@@ -10,6 +10,7 @@ import Tensor
 ///
 /// FacT-TT (this file): the cores are per-block matrices (q, k, v, proj r×r; fc1 4r×r; fc2 r×4r),
 /// kaiming-uniform. Params: 2·d·r + L·(4r² + 8r²); ViT-B/16, r 8: 21,504. FacT-TK: FacTTK.swift.
+/// Backbones: ViT only (a CNN is refused by name: "fact_tt is defined for ViT backbones; this backbone is …").
 /// Sites: linear(l, qkv / proj / fc1 / fc2). Mergeable: ΔW = s·V·C·U per layer.
 /// s per dataset (cifar 1.0).
 public struct FacTTT: PEFTMethod {

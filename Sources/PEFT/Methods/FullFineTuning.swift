@@ -2,7 +2,9 @@ import Models
 import Tensor
 
 /// Full fine-tuning — every backbone tensor trains (the reference point of the benchmark).
-/// Sites: all. Params: the whole backbone; ViT-B/16 without head: 85,798,656.
+/// Backbones: any. Sites: all. Params: the whole backbone; ViT-B/16 without head: 85,798,656;
+/// EfficientNet-Lite0 without head: 3,371,008 (BatchNorm running statistics are buffers, not
+/// parameters: BN stays in inference form, so they do not train).
 /// The trained model is a plain backbone (no merge needed).
 public struct FullFineTuning: PEFTMethod {
     public static let name = "full"

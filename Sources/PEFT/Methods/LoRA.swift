@@ -4,14 +4,23 @@ import Tensor
 
 /// LoRA — Hu et al., ICLR 2022. A low-rank update beside chosen linear maps:
 ///     y_t ← y_t + (α/r)·B_t A_t x
-/// Sites: linear(l, qkv) on the q and v slices by default (any of q, k, v, proj, fc1, fc2).
-/// Init: A kaiming-uniform(a=√5), B zero (the model starts unchanged). Params: r·(in + out) per
-/// target; ViT-B/16, r 8, q+v: 294,912. Mergeable: W_t ← W_t + (α/r)·B A. (The V-PETL benchmark
-/// code uses no scaling, i.e. α = r.)
+/// Backbones: ViT, EfficientNet-Lite (other backbones are refused by name).
+/// ViT sites: linear(l, qkv) on the q and v slices by default (any of q, k, v, proj, fc1, fc2).
+/// Params: r·(in + out) per target; ViT-B/16, r 8, q+v: 294,912.
+/// EfficientNet-Lite sites: pointwise (1×1) convolutions, a linear map over channels, so
+/// ΔW = (α/r)·B·A reshaped to [O, I, 1, 1] (computed as two thin 1×1 convs). Default: every
+/// block's `project` conv (the ViT default [q, v] stands for it on a CNN); `targets` may list
+/// `expand` (every block's expansion conv; block 0 has none), `project`, `conv_head` (the
+/// 1×1 head conv). Tensors `_blocks.{i}._project_conv.lora_A` [r, I], `.lora_B` [O, r].
+/// Params: r·Σ(I + O) over the targeted convs; Lite0, r 8, project: 8·(Σ hidden + Σ out) =
+/// 8·(8,960 + 1,808) = 86,144 (expand adds 8·(1,488 + 8,928) = 83,328; conv_head 8·1,600 = 12,800).
+/// Init: A kaiming-uniform(a=√5), B zero (the model starts unchanged). Mergeable:
+/// W_t ← W_t + (α/r)·B A (for convs, folded into the conv weight). (The V-PETL benchmark code
+/// uses no scaling, i.e. α = r.)
 public struct LoRA: PEFTMethod {
     public static let name = "lora"
     public static let summary = "LoRA (Hu et al. 2022): low-rank weight update on chosen linears"
-    public static let sites = "linear(l, qkv[q,v]) by default; any of q,k,v,proj,fc1,fc2"
+    public static let sites = "linear(l, qkv[q,v]) by default; any of q,k,v,proj,fc1,fc2 · CNN: 1x1 project convs by default; expand, conv_head"
     public static let mergeable = true
     public var rank = 8
     public var alpha: Float = 8
@@ -19,23 +28,63 @@ public struct LoRA: PEFTMethod {
     public var dropout: Float = 0
     public init() {}
 
+    /// The ViT default, which on EfficientNet-Lite stands for the CNN default [project].
+    static let defaultTargets: [LinearTarget] = [.q, .v]
+
+    /// `targets` as they apply to `backbone`.
+    func targets(for backbone: any Backbone) -> [LinearTarget] {
+        backbone is EfficientNetLite && targets == Self.defaultTargets ? [.project] : targets
+    }
+
     public func validate(for backbone: any Backbone) throws {
+        let targets = targets(for: backbone)
         try validateLowRank(Self.name, rank: rank, targets: targets, dropout: dropout)
+        try LinearTarget.validate(Self.name, targets, for: backbone)
     }
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
-        let vit = try model.vit(for: Self.name)
-        for (l, block) in vit.blocks.enumerated() {
-            for target in targets {
-                let delta = LowRankDelta(model, block: block, index: l, target: target, rank: rank, using: &rng)
-                target.layer(in: block).hooks.append(LowRankHook(delta: delta, rows: target.rows(in: block), scale: alpha / Float(rank),
-                                                                 dropout: model.dropout, dropoutRate: dropout))
+        switch try model.family(for: Self.name) {
+        case .vit(let vit):
+            for (l, block) in vit.blocks.enumerated() {
+                for target in targets {
+                    let delta = LowRankDelta(model, block: block, index: l, target: target, rank: rank, using: &rng)
+                    target.layer(in: block).hooks.append(LowRankHook(delta: delta, rows: target.rows(in: block), scale: alpha / Float(rank),
+                                                                     dropout: model.dropout, dropoutRate: dropout))
+                }
+            }
+        case .efficientNet(let net):
+            for (name, conv) in LinearTarget.convolutions(targets(for: net), in: net) {
+                guard conv.isPointwise else {
+                    throw MethodOptionError("\(Self.name): \(name) is not a pointwise convolution (weight \(conv.weight.shape)); LoRA targets 1×1 convs only")
+                }
+                let (o, i) = (conv.weight.shape[0], conv.weight.shape[1])
+                let a = model.register("\(name).lora_A", Initialiser.kaimingUniform([rank, i], fanIn: i, using: &rng), role: .linearWeight)
+                let b = model.register("\(name).lora_B", Tensor.zeros([o, rank]), role: .linearWeight)
+                conv.hooks.append(PointwiseLowRankHook(a: a, b: b, scale: alpha / Float(rank), dropout: model.dropout, dropoutRate: dropout))
             }
         }
     }
 
     public func merge(into model: PEFTModel) throws {
-        try model.foldLinearHooks()
+        switch try model.family(for: Self.name) {
+        case .vit: try model.foldLinearHooks()
+        case .efficientNet(let net):
+            for (_, conv) in net.convolutions where !conv.hooks.isEmpty { try conv.foldPointwiseHooks() }
+        }
+    }
+}
+
+/// y += s·B A x over the channels of a pointwise convolution's output (x NCHW).
+final class PointwiseLowRankHook: LayerHook {
+    let a: Tensor, b: Tensor, scale: Float
+    let dropout: DropoutSource, dropoutRate: Float
+
+    init(a: Tensor, b: Tensor, scale: Float, dropout: DropoutSource, dropoutRate: Float) {
+        (self.a, self.b, self.scale, self.dropout, self.dropoutRate) = (a, b, scale, dropout, dropoutRate)
+    }
+
+    func callAsFunction(_ x: Tensor, next: (Tensor) -> Tensor) -> Tensor {
+        next(x) + pointwise(pointwise(dropout(x, dropoutRate), a), b) * scale
     }
 }
 

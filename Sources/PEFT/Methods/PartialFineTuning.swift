@@ -2,6 +2,7 @@ import Models
 import Tensor
 
 /// Partial-k (VPT's baseline) — the last k blocks and the final LayerNorm train.
+/// Backbones: ViT only (a CNN is refused by name: "partial is defined for ViT backbones; this backbone is …").
 /// Sites: blocks L−k…L−1, final norm. Params: k·(block) + 2d; ViT-B/16, k = 1: 7,089,408.
 /// The first L−k blocks' outputs are cacheable.
 public struct PartialFineTuning: PEFTMethod {

@@ -4,6 +4,7 @@ import Tensor
 
 /// Prefix tuning — Li & Liang, ACL 2021, in ViT form: per block, l learned key and value
 /// vectors appended to the attention's keys and values, softmax(Q[K; P_k]ᵀ/√d_h)[V; P_v].
+/// Backbones: ViT only (a CNN is refused by name: "prefix is defined for ViT backbones; this backbone is …").
 /// Sites: attention(l). Init: N(0, 0.02). Params: 2·l·d per block = 18,432·l on ViT-B/16
 /// (l = 20 → 368,640 ≈ the table's 0.36M). The optional training-time MLP
 /// re-parameterisation of the prefixes is not offered: it changes training dynamics only and

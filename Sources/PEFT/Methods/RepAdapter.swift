@@ -5,6 +5,7 @@ import Tensor
 /// RepAdapter — Luo et al., 2023. A linear (re-parameterisable) adapter on the input of qkv
 /// and fc1:  x' = x + s·B(Dropout(A x)),  A: d → dim (xavier, zero bias), B: dim → d grouped
 /// (G groups: output block g reads input block g; zero init).
+/// Backbones: ViT only (a CNN is refused by name: "rep_adapter is defined for ViT backbones; this backbone is …").
 /// Sites: linear(l, qkv) and linear(l, fc1), input side. Params per adapter:
 /// d·dim + dim + d·dim/G + d; ViT-B/16, dim 8, G 2: 239,808.
 /// Mergeable: W' = W(I + sBA), b' = b + W·s·(B b_A + b_B).

@@ -3,50 +3,76 @@ import NN
 import Tensor
 
 /// SSF — Lian et al., NeurIPS 2022. Scale and shift after every operation: y ← γ ⊙ y + β.
-/// Sites: the patch embedding, per block norm1, qkv, proj, norm2, fc1, fc2, and the final norm.
-/// Init: γ ~ N(1, 0.02), β ~ N(0, 0.02). Params: ViT-B/16 12·16,896 + 2·1,536 = 205,824.
-/// Mergeable: into the preceding linear / conv (rows scaled, bias γb + β) or LayerNorm.
+/// Backbones: ViT, EfficientNet-Lite (other backbones are refused by name).
+/// ViT sites: the patch embedding, per block norm1, qkv, proj, norm2, fc1, fc2, and the final
+/// norm. Params: ViT-B/16 12·16,896 + 2·1,536 = 205,824.
+/// EfficientNet-Lite sites: after every BatchNorm (every conv's BN: `_bn0`, each block's
+/// `_bn0/_bn1/_bn2`, `_bn1`; channel axis 1), named `<bn>.ssf_scale/ssf_shift`, and on the
+/// pooled features before dropout and the classifier (`features.ssf_scale/ssf_shift`).
+/// Params = 2·Σ BN channels + 2·features; Lite0: 2·21,008 + 2·1,280 = 44,576.
+/// Init: γ ~ N(1, 0.02), β ~ N(0, 0.02). Mergeable: into the preceding linear / conv (rows
+/// scaled, bias γb + β) or norm (LayerNorm / BatchNorm affine: weight γw, bias γb + β); the
+/// pooled-feature pair into the classifier (W ← W·diag(γ), b ← b + W·β).
 public struct SSF: PEFTMethod {
     public static let name = "ssf"
     public static let summary = "SSF (Lian et al. 2022): scale and shift features after every operation"
-    public static let sites = "linear(all), norm(all), patch embedding"
+    public static let sites = "linear(all), norm(all), patch embedding · CNN: every BatchNorm, pooled features"
     public static let mergeable = true
     public init() {}
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
-        let vit = try model.vit(for: Self.name)
-                func install(_ name: String, _ channels: Int, channelAxis: Int = -1) -> ScaleShift {
+        func install(_ name: String, _ channels: Int, channelAxis: Int = -1) -> ScaleShift {
             ScaleShift(scale: model.register("\(name).ssf_scale", Tensor.normal([channels], mean: 1, std: 0.02, using: &rng)),
                        shift: model.register("\(name).ssf_shift", Tensor.normal([channels], std: 0.02, using: &rng)),
                        channelAxis: channelAxis)
         }
-        let d = vit.config.embedDim
-        vit.patchEmbed.proj.hooks.append(install("patch_embed.proj", d, channelAxis: 1))
-        for (l, block) in vit.blocks.enumerated() {
-            block.norm1.hooks.append(install("blocks.\(l).norm1", d))
-            block.attn.qkv.hooks.append(install("blocks.\(l).attn.qkv", block.attn.qkv.outFeatures))
-            block.attn.proj.hooks.append(install("blocks.\(l).attn.proj", d))
-            block.norm2.hooks.append(install("blocks.\(l).norm2", d))
-            block.mlp.fc1.hooks.append(install("blocks.\(l).mlp.fc1", block.mlp.fc1.outFeatures))
-            block.mlp.fc2.hooks.append(install("blocks.\(l).mlp.fc2", d))
+        switch try model.family(for: Self.name) {
+        case .vit(let vit):
+            let d = vit.config.embedDim
+            vit.patchEmbed.proj.hooks.append(install("patch_embed.proj", d, channelAxis: 1))
+            for (l, block) in vit.blocks.enumerated() {
+                block.norm1.hooks.append(install("blocks.\(l).norm1", d))
+                block.attn.qkv.hooks.append(install("blocks.\(l).attn.qkv", block.attn.qkv.outFeatures))
+                block.attn.proj.hooks.append(install("blocks.\(l).attn.proj", d))
+                block.norm2.hooks.append(install("blocks.\(l).norm2", d))
+                block.mlp.fc1.hooks.append(install("blocks.\(l).mlp.fc1", block.mlp.fc1.outFeatures))
+                block.mlp.fc2.hooks.append(install("blocks.\(l).mlp.fc2", d))
+            }
+            let final = vit.finalNorm
+            final.layer.hooks.append(install(final.name, d))
+        case .efficientNet(let net):
+            for (name, norm) in try model.batchNorms(of: net, for: Self.name) {
+                norm.hooks.append(install(name, norm.channels, channelAxis: 1))
+            }
+            net.featureHooks.append(install("features", net.numFeatures))
         }
-        let final = vit.finalNorm
-        final.layer.hooks.append(install(final.name, d))
     }
 
     public func merge(into model: PEFTModel) throws {
-        let vit = try model.vit(for: Self.name)
-        for norm in vit.blocks.flatMap({ [$0.norm1, $0.norm2] }) + [vit.finalNorm.layer] {
-            for case let hook as ScaleShift in norm.hooks { hook.fold(weight: norm.weight, bias: norm.bias) }
-            norm.hooks = []
+        switch try model.family(for: Self.name) {
+        case .vit(let vit):
+            for norm in vit.blocks.flatMap({ [$0.norm1, $0.norm2] }) + [vit.finalNorm.layer] {
+                for case let hook as ScaleShift in norm.hooks { hook.fold(weight: norm.weight, bias: norm.bias) }
+                norm.hooks = []
+            }
+            let conv = vit.patchEmbed.proj
+            for case let hook as ScaleShift in conv.hooks {
+                guard let bias = conv.bias else { throw MethodOptionError("ssf: cannot merge the patch-embedding shift: the convolution has no bias") }
+                hook.fold(weight: conv.weight, bias: bias)
+            }
+            conv.hooks = []
+            try model.foldLinearHooks()
+        case .efficientNet(let net):
+            for (_, norm) in net.batchNorms {
+                for case let hook as ScaleShift in norm.hooks { hook.fold(weight: norm.weight, bias: norm.bias) }
+                norm.hooks = []
+            }
+            guard let head = net.head, let bias = head.bias else {
+                throw MethodOptionError("ssf: cannot merge the pooled-feature scale and shift: the model has no classifier with a bias")
+            }
+            for case let hook as ScaleShift in net.featureHooks { hook.foldBefore(weight: head.weight, bias: bias) }
+            net.featureHooks = []
         }
-        let conv = vit.patchEmbed.proj
-        for case let hook as ScaleShift in conv.hooks {
-            guard let bias = conv.bias else { throw MethodOptionError("ssf: cannot merge the patch-embedding shift: the convolution has no bias") }
-            hook.fold(weight: conv.weight, bias: bias)
-        }
-        conv.hooks = []
-        try model.foldLinearHooks()
     }
 }
 
@@ -61,6 +87,21 @@ final class ScaleShift: LayerHook {
         var shape = [Int](repeating: 1, count: y.rank - channelAxis)
         shape[0] = scale.count
         return y * scale.reshaped(shape) + shift.reshaped(shape)
+    }
+
+    /// Folds into a linear layer that reads γ ⊙ x + β (`weight` [out, in], in = channels):
+    /// W ← W·diag(γ), b ← b + W·β (with the old W).
+    func foldBefore(weight: Tensor, bias: Tensor) {
+        let (out, n) = (weight.shape[0], weight.shape[1])
+        precondition(n == scale.count, "ScaleShift.foldBefore: \(weight.shape) does not read \(scale.count) channels")
+        for o in 0..<out {
+            var shifted: Double = 0
+            for i in 0..<n {
+                shifted += Double(weight.data[o * n + i]) * Double(shift.data[i])
+                weight.data[o * n + i] *= scale.data[i]
+            }
+            bias.data[o] += Float(shifted)
+        }
     }
 
     /// Folds into a layer whose output channel c is row c of `weight` (any rank) plus bias[c].
