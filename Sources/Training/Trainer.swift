@@ -118,6 +118,7 @@ public final class Trainer {
             if let eval, (epoch + 1) % config.evalEvery == 0 || epoch + 1 == config.epochs {
                 let result = try Evaluator.evaluate(model, on: eval)
                 (record.evalTop1, record.evalTop5, record.evalLoss) = (result.top1, result.top5, result.loss)
+                record.evalImagesPerSecond = result.imagesPerSecond
             }
             state.history.append(record)
             progress.line(String(format: "epoch %d/%d  train loss %.4f  %.1f img/s", epoch + 1, config.epochs, record.trainLoss, record.trainImagesPerSecond)

@@ -33,15 +33,17 @@ public struct EpochRecord: Codable, Equatable, Sendable {
     public var evalTop1: Double?
     public var evalTop5: Double?
     public var evalLoss: Double?
+    public var evalImagesPerSecond: Double?
 
-    public init(epoch: Int, lr: Double, trainLoss: Double, trainImagesPerSecond: Double, evalTop1: Double? = nil, evalTop5: Double? = nil, evalLoss: Double? = nil) {
+    public init(epoch: Int, lr: Double, trainLoss: Double, trainImagesPerSecond: Double, evalTop1: Double? = nil, evalTop5: Double? = nil,
+                evalLoss: Double? = nil, evalImagesPerSecond: Double? = nil) {
         (self.epoch, self.lr, self.trainLoss, self.trainImagesPerSecond) = (epoch, lr, trainLoss, trainImagesPerSecond)
-        (self.evalTop1, self.evalTop5, self.evalLoss) = (evalTop1, evalTop5, evalLoss)
+        (self.evalTop1, self.evalTop5, self.evalLoss, self.evalImagesPerSecond) = (evalTop1, evalTop5, evalLoss, evalImagesPerSecond)
     }
 
     enum CodingKeys: String, CodingKey {
         case epoch, lr, trainLoss = "train_loss", trainImagesPerSecond = "train_images_per_s"
-        case evalTop1 = "eval_top1", evalTop5 = "eval_top5", evalLoss = "eval_loss"
+        case evalTop1 = "eval_top1", evalTop5 = "eval_top5", evalLoss = "eval_loss", evalImagesPerSecond = "eval_images_per_s"
     }
 }
 

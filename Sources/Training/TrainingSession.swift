@@ -104,7 +104,7 @@ public final class TrainingSession {
                           ppt: RunRecordFile.ppt(accuracy: reported.top1, trainable: model.trainableParameterCount(), method: config.method)),
             cost: .init(adapterBytes: adapterBytes, peakMemoryMB: Double(BufferPool.shared.peakBytes) / 1_048_576,
                         trainImagesPerSecond: state.history.map(\.trainImagesPerSecond).reduce(0, +) / Double(max(state.history.count, 1)),
-                        evalImagesPerSecond: nil, mergedEvalImagesPerSecond: nil, wallSeconds: Date().timeIntervalSince(started)),
+                        evalImagesPerSecond: evaluated.last?.evalImagesPerSecond, mergedEvalImagesPerSecond: nil, wallSeconds: Date().timeIntervalSince(started)),
             environment: .init(vpeft: Version.string, cpu: Version.cpu, threads: Parallel.threadCount, blas: "OpenBLAS \(BLAS.coreName)",
                                gitCommit: ProcessInfo.processInfo.environment["VPEFT_GIT_COMMIT"]))
         try record.write(to: folder.appendingPathComponent("record.json"))
