@@ -1,0 +1,183 @@
+import ArgumentParser
+import Datasets
+import Foundation
+
+/// `vpeft data …`: look at, check, import and benchmark datasets on disk.
+struct DataCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "data",
+        abstract: "Inspect, verify, import and benchmark datasets (VTAB-1k, FGVC, image folders, IDX).",
+        discussion: """
+            Layouts are recognised from their files: a VTAB-1k task folder holds train800.txt, val200.txt, \
+            train800val200.txt and test.txt ('<relative path> <label>' per line); an FGVC dataset holds VPT's \
+            train/val/test.json; anything else is read as an image folder (<class>/<image>).
+            """,
+        subcommands: [DataInspect.self, DataVerify.self, DataImport.self, DataBench.self])
+}
+
+extension DatasetLayout.Kind: ExpressibleByArgument {}
+
+struct DataInspect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect",
+        abstract: "Show a dataset's layout, splits, class balance and image sizes.",
+        discussion: "Image sizes come from the headers of a sample of files spread over all splits (--sample).")
+
+    @Argument(help: "The dataset folder (a VTAB-1k task or root, an FGVC dataset, or an image folder).") var folder: String
+    @Option(help: "Read the layout as this kind instead of guessing: vtab1k, fgvc, imagefolder.") var expect: DatasetLayout.Kind?
+    @Option(help: "How many image headers to read for the size summary.") var sample = 200
+
+    func run() throws {
+        let summary = try DatasetSummary(URL(fileURLWithPath: folder), expect: expect, sampleImages: sample)
+        print("\(folder): \(summary.layout)")
+        let width = max(5, summary.splits.map(\.name.count).max() ?? 0)
+        print("  \("split".padding(toLength: width, withPad: " ", startingAt: 0))  samples  per class (min–max)")
+        for s in summary.splits {
+            print("  \(s.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(String(s.count).leftPadded(7))  \(s.smallestClass)–\(s.largestClass) over \(s.classCount) classes")
+        }
+        for problem in summary.problems { print("  problem: \(problem)") }
+        if let names = summary.classNames {
+            print("  classes: \(names.prefix(12).joined(separator: ", "))\(names.count > 12 ? ", … (\(names.count))" : "")")
+        }
+        let sizes = summary.sizes
+        print("  images sampled: \(sizes.sampled) (\(sizes.formats.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))\(sizes.unreadable > 0 ? ", \(sizes.unreadable) unreadable" : ""))")
+        print("  width  min / median / max: \(DatasetSummary.SizeStatistics.spread(sizes.widths))")
+        print("  height min / median / max: \(DatasetSummary.SizeStatistics.spread(sizes.heights))")
+    }
+}
+
+struct DataVerify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Check a dataset: split sizes, every line and label, every image decodes, paths stay inside, manifest.",
+        discussion: """
+            VTAB-1k splits are compared with the benchmark's sizes (800 / 200 / 1000 and each task's test size). \
+            Every image is decoded; paths with '..', absolute paths and symlinks leading outside the folder are \
+            problems. The first successful run writes MANIFEST.sha256 (sha256sum format: file list and SHA-256 of \
+            each file); later runs compare against it. Exits with status 1 when anything is wrong.
+            """)
+
+    @Argument(help: "The dataset folder.") var folder: String
+    @Option(help: "The layout to expect: vtab1k, fgvc, imagefolder (default: recognised from the files).") var expect: DatasetLayout.Kind?
+    @Option(help: "Manifest file to write or compare (default: <folder>/MANIFEST.sha256).") var manifest: String?
+    @Option(help: "Threads for decoding and hashing.") var threads = ProcessInfo.processInfo.activeProcessorCount
+
+    func run() throws {
+        let report = try DatasetVerifier.verify(URL(fileURLWithPath: folder), expect: expect,
+                                                manifest: manifest.map { URL(fileURLWithPath: $0) }, threads: threads)
+        print("\(folder): \(report.layout)")
+        for s in report.splits {
+            let count = s.count.map(String.init) ?? "unreadable"
+            let check = s.expected.map { s.count == $0 ? "ok" : "expected \($0)" } ?? ""
+            print("  \(s.name.padding(toLength: 28, withPad: " ", startingAt: 0)) \(count.leftPadded(10))  \(check)")
+        }
+        print("  images decoded: \(report.imagesChecked)")
+        for note in report.notes { print("  note: \(note)") }
+        print("  manifest: \(report.manifest)")
+        if report.passed {
+            print("OK")
+        } else {
+            print("\(report.problems.count) problem\(report.problems.count == 1 ? "" : "s"):")
+            for p in report.problems.prefix(50) { print("  \(p)") }
+            if report.problems.count > 50 { print("  … \(report.problems.count - 50) more") }
+            throw ExitCode.failure
+        }
+    }
+}
+
+struct DataImport: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Turn IDX files or an image folder into a VTAB-1k-style task (800 / 200 / test splits).",
+        discussion: """
+            IDX: SOURCE holds train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz] (and optionally a t10k- or \
+            test- pair for the test split); images are written as PNG. Image folder: SOURCE/<class>/<image>; files are \
+            copied unchanged after checking they decode. Train and val images are chosen class-balanced from a seeded \
+            shuffle. Example: vpeft data import /usr/share/datasets/fashion-mnist --out data --name fashion_mnist
+            """)
+
+    @Argument(help: "IDX folder or image folder.") var source: String
+    @Option(help: "Output root; the task is written to <out>/<name>.") var out: String
+    @Option(help: "Task folder name.") var name: String
+    @Option(help: "idx or imagefolder (default: idx when SOURCE holds IDX files).") var format: String?
+    @Option(help: "Training images.") var train = 800
+    @Option(help: "Validation images.") var val = 200
+    @Option(help: "Test images (default: the whole test pool, or everything left).") var test: Int?
+    @Option(help: "Seed of the selection.") var seed: UInt64 = 42
+    @Flag(help: "Leave out images that do not decode (counted) instead of stopping.") var skipBad = false
+
+    func run() throws {
+        let sourceURL = URL(fileURLWithPath: source), outURL = URL(fileURLWithPath: out)
+        let options = ImportOptions(name: name, trainCount: train, valCount: val, testCount: test, seed: seed,
+                                    badSamples: skipBad ? .skip : .fail)
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: source)) ?? []
+        let kind = format ?? (entries.contains { $0.contains("-idx") } ? "idx" : "imagefolder")
+        let summary: ImportSummary
+        switch kind {
+        case "idx": summary = try DatasetImporter.importIDX(from: sourceURL, into: outURL, options: options)
+        case "imagefolder": summary = try DatasetImporter.importImageFolder(from: sourceURL, into: outURL, options: options)
+        default: throw ValidationError("--format must be idx or imagefolder, not '\(kind)'")
+        }
+        print("wrote \(summary.folder.path): train800 \(summary.trainCount), val200 \(summary.valCount), test \(summary.testCount), \(summary.classCount) classes")
+        if summary.skipped.count > 0 {
+            print(summary.skipped.summary + ":")
+            for entry in summary.skipped.entries { print("  \(entry)") }
+        }
+    }
+}
+
+struct DataBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure input-pipeline throughput (images/s) on the JPEG/PNG files under a folder.",
+        discussion: """
+            Files are read into memory first, so the numbers are decode + resize + normalise speed, not disk speed. \
+            Each stage runs on each thread count; the last rows run the DataLoader itself (one epoch, no cache). \
+            With --augment the full-pipeline and loader rows include VTAB-1k's flip + RandAugment. \
+            Example: vpeft data bench textile_images --size 224 --threads 1,2
+            """)
+
+    @Argument(help: "Folder searched recursively for .jpg/.jpeg/.png files.") var folder: String
+    @Option(help: "Output size (square), as VTAB's resize to 224×224.") var size = 224
+    @Option(help: "bilinear or bicubic.") var interpolation: String = "bicubic"
+    @Option(help: "Comma-separated thread counts.") var threads = "1,2"
+    @Option(help: "At most this many files.") var limit = 500
+    @Option(help: "Minimum seconds per measurement.") var seconds = 3.0
+    @Flag(help: "Use VTAB-1k's training pipeline (flip + RandAugment rand-m9-mstd0.5-inc1) in the full-pipeline rows.") var augment = false
+
+    func run() throws {
+        guard let filter = Interpolation(rawValue: interpolation) else { throw ValidationError("--interpolation must be bilinear or bicubic") }
+        let counts = threads.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
+        guard !counts.isEmpty else { throw ValidationError("--threads needs positive integers, e.g. 1,2") }
+        let root = URL(fileURLWithPath: folder)
+        let paths = Array(findImages(root).prefix(limit))
+        guard !paths.isEmpty else { throw ValidationError("no .jpg/.jpeg/.png files under \(folder)") }
+        let files = try paths.map { try Data(contentsOf: root.appendingPathComponent($0)) }
+        let pipeline = try ImagePipeline.vtab1k(augment: augment, interpolation: filter, size: size)
+        let megabytes = Double(files.reduce(0) { $0 + $1.count }) / 1e6
+        print("\(files.count) files (\(String(format: "%.1f", megabytes)) MB) from \(folder); resize \(size)×\(size) \(filter.rawValue)\(augment ? ", flip + RandAugment" : ""), ImageNet normalisation")
+        print("  \("stage".padding(toLength: 26, withPad: " ", startingAt: 0)) threads    images/s")
+        for stage in DecodeBenchmark.Stage.allCases {
+            for n in counts {
+                let m = try DecodeBenchmark.measure(stage, files: files, pipeline: pipeline, threads: n, minimumSeconds: seconds)
+                print("  \(m.stage.padding(toLength: 26, withPad: " ", startingAt: 0)) \(String(n).leftPadded(7)) \(String(format: "%11.1f", m.imagesPerSecond))")
+            }
+        }
+        let source = try ImageFileList(root: root, samples: paths.map { LabeledSample(path: $0, label: 0) }, classCount: 1)
+        for n in counts {
+            let m = try DecodeBenchmark.measureLoader(source: source, pipeline: pipeline, workers: n, batchSize: 32)
+            print("  \(m.stage.padding(toLength: 26, withPad: " ", startingAt: 0)) \(String(n).leftPadded(7)) \(String(format: "%11.1f", m.imagesPerSecond))")
+        }
+    }
+
+    private func findImages(_ root: URL) -> [String] {
+        guard let walker = FileManager.default.enumerator(atPath: root.path) else { return [] }
+        return walker.compactMap { $0 as? String }
+            .filter { ["jpg", "jpeg", "png"].contains(($0 as NSString).pathExtension.lowercased()) }
+            .sorted()
+    }
+}
+
+private extension String {
+    func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
+}
