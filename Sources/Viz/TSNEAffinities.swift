@@ -6,11 +6,11 @@ import Tensor
 /// target; then symmetrised, P = (P_j|i + P_i|j) / Σ, as in van der Maaten's reference code.
 /// Dense (all pairs) for exact t-SNE, sparse over the ⌊3·perplexity⌋ nearest neighbours for
 /// Barnes-Hut.
-enum TSNEAffinities {
+public enum TSNEAffinities {
     case dense([Double])                                     // n × n, row-major
     case sparse(rowStart: [Int], columns: [Int], values: [Double])  // CSR, symmetric
 
-    static func dense(_ x: Tensor, perplexity: Double) -> TSNEAffinities {
+    public static func dense(_ x: Tensor, perplexity: Double) -> TSNEAffinities {
         let n = x.shape[0]
         var conditional = [Double](repeating: 0, count: n * n)
         var others = [Double](repeating: 0, count: n - 1)
@@ -33,7 +33,7 @@ enum TSNEAffinities {
         return .dense(symmetric.map { $0 / total })
     }
 
-    static func sparse(_ x: Tensor, perplexity: Double) -> TSNEAffinities {
+    public static func sparse(_ x: Tensor, perplexity: Double) -> TSNEAffinities {
         let n = x.shape[0]
         let k = min(n - 1, Int(3 * perplexity))
         let (indices, distances) = PairwiseDistances.nearestNeighbours(of: x, k: k)
@@ -70,7 +70,7 @@ enum TSNEAffinities {
     /// p_j ∝ exp(−β·d_j) with β searched (bisection on the entropy, tolerance 1e-5, at most 200
     /// steps as the reference) so that exp(H) = perplexity. Distances are shifted by their
     /// minimum first, which leaves p unchanged and keeps exp from underflowing.
-    static func conditionalDistribution(squaredDistances d: [Double], perplexity: Double) -> [Double] {
+    public static func conditionalDistribution(squaredDistances d: [Double], perplexity: Double) -> [Double] {
         let target = log(perplexity)
         let nearest = d.min() ?? 0
         let shifted = d.map { $0 - nearest }

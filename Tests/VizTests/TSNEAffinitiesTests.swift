@@ -1,6 +1,6 @@
 import Foundation
 import Tensor
-@testable import Viz
+import Viz
 import XCTest
 
 final class TSNEAffinitiesTests: XCTestCase {
