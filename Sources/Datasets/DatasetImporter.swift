@@ -31,12 +31,14 @@ public struct ImportSummary: Sendable {
     public let testCount: Int
     public let classCount: Int
     public let skipped: SkipReport
+    /// What the reader noticed about the source (e.g. the CSV layout it read), for the log.
+    public var notes: [String] = []
 }
 
-/// Turns IDX files or an image folder into the VTAB-1k processed layout
+/// Turns IDX files, a CSV of grey images or an image folder into the VTAB-1k processed layout
 /// (`train800.txt`, `val200.txt`, `train800val200.txt`, `test.txt`, images under
-/// `images/{train,test}/`), with seeded, class-balanced train/val selection. IDX images are
-/// written as PNG; image-folder files are copied byte for byte (after checking they decode).
+/// `images/{train,test}/`), with seeded, class-balanced train/val selection. IDX and CSV images
+/// are written as grey PNGs; image-folder files are copied byte for byte (after checking they decode).
 public enum DatasetImporter {
     /// One importable image: its label and how to produce its file.
     private struct Item {
@@ -70,6 +72,23 @@ public enum DatasetImporter {
             if let checked { pool.append(checked) }
         }
         return try write(trainPool: pool, testPool: nil, classNames: files.classNames, into: root, options: options, skipped: skipped)
+    }
+
+    /// `source` is a CSV file (optionally gzip-compressed) with one image per row (see
+    /// `CSVImageTable`). It has no separate test split: test images come from the rows not chosen
+    /// for train/val. Bad rows stop the import, or are skipped and counted under `.skip`.
+    public static func importCSV(from source: URL, into root: URL, options: ImportOptions,
+                                 format: CSVImageFormat = CSVImageFormat()) throws -> ImportSummary {
+        let skipped = SkipReport()
+        let table = try CSVImageTable(contentsOf: source, format: format, badRows: options.badSamples, skipped: skipped)
+        let pool = table.rows.map { row in
+            Item(label: row.label, fileExtension: "png", bytes: {
+                try PNGEncoder.encodeGray(row.pixels, width: format.width, height: format.height)
+            })
+        }
+        var summary = try write(trainPool: pool, testPool: nil, classNames: nil, into: root, options: options, skipped: skipped)
+        summary.notes.append("read \(table.description) from \(source.lastPathComponent)")
+        return summary
     }
 
     private static func idxPair(in folder: URL, prefix: String) throws -> IDXDataset? {

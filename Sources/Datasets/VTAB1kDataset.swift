@@ -45,6 +45,13 @@ public struct VTAB1kDataset: Sendable {
         try self.init(folder: folder, catalog: catalog)
     }
 
+    /// Task `name` under `root`: a catalog task (with its folder aliases) or, for any other
+    /// name, the custom task in `root/name` (an import, say).
+    public static func named(_ name: String, in root: URL, catalog: VTAB1kCatalog = .standard) throws -> VTAB1kDataset {
+        catalog.task(named: name) != nil ? try VTAB1kDataset(root: root, name: name, catalog: catalog)
+                                         : try VTAB1kDataset(folder: root.appendingPathComponent(name), catalog: catalog)
+    }
+
     public func listFile(_ split: Split) -> URL { folder.appendingPathComponent("\(split.rawValue).txt") }
 
     /// Reads a split: paths checked, labels in range, and — for training splits, unless

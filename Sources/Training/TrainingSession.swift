@@ -36,9 +36,7 @@ public final class TrainingSession {
         let (trainList, evalList, group): (any LabeledImageSource, any LabeledImageSource, String?)
         switch suite {
         case "vtab1k":
-            let task = VTAB1kCatalog.standard.task(named: datasetName) != nil
-                ? try VTAB1kDataset(root: rootURL, name: datasetName)
-                : try VTAB1kDataset(folder: rootURL.appendingPathComponent(datasetName))
+            let task = try VTAB1kDataset.named(datasetName, in: rootURL)
             trainList = try task.split(VTAB1kDataset.Split(rawValue: proto.trainSplit)!)
             evalList = try task.split(VTAB1kDataset.Split(rawValue: proto.evalSplit)!)
             group = task.task?.group

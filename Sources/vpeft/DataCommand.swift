@@ -6,7 +6,7 @@ import Foundation
 struct DataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data",
-        abstract: "Inspect, verify, import and benchmark datasets (VTAB-1k, FGVC, image folders, IDX).",
+        abstract: "Inspect, verify, import and benchmark datasets (VTAB-1k, FGVC, image folders, IDX, CSV).",
         discussion: """
             Layouts are recognised from their files: a VTAB-1k task folder holds train800.txt, val200.txt, \
             train800val200.txt and test.txt ('<relative path> <label>' per line); an FGVC dataset holds VPT's \
@@ -85,44 +85,67 @@ struct DataVerify: ParsableCommand {
     }
 }
 
+extension CSVImageFormat.LabelColumn: ExpressibleByArgument {}
+extension CSVImageFormat.Header: ExpressibleByArgument {}
+
 struct DataImport: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Turn IDX files or an image folder into a VTAB-1k-style task (800 / 200 / test splits).",
+        abstract: "Turn IDX files, a CSV of grey images or an image folder into a VTAB-1k-style task (800 / 200 / test splits).",
         discussion: """
             IDX: SOURCE holds train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz] (and optionally a t10k- or \
-            test- pair for the test split); images are written as PNG. Image folder: SOURCE/<class>/<image>; files are \
-            copied unchanged after checking they decode. Train and val images are chosen class-balanced from a seeded \
-            shuffle. Example: vpeft data import /usr/share/datasets/fashion-mnist --out data --name fashion_mnist
+            test- pair for the test split); images are written as PNG. CSV: SOURCE is a .csv or .csv.gz file with one \
+            image per row, --width × --height pixel values (0 to --max-value, scaled to 0–255) and an integer label in \
+            the first or last column (--label-column); images are written as grey PNGs and the test split comes from \
+            the rows left over. Image folder: SOURCE/<class>/<image>; files are copied unchanged after checking they \
+            decode. Train and val images are chosen class-balanced from a seeded shuffle. \
+            Examples: vpeft data import /usr/share/datasets/fashion-mnist --out data --name fashion_mnist; \
+            vpeft data import assets/mnist/mnist_5k.csv.gz --format csv --out data --name mnist --test 500
             """)
 
-    @Argument(help: "IDX folder or image folder.") var source: String
+    @Argument(help: "IDX folder, CSV file or image folder.") var source: String
     @Option(help: "Output root; the task is written to <out>/<name>.") var out: String
     @Option(help: "Task folder name.") var name: String
-    @Option(help: "idx or imagefolder (default: idx when SOURCE holds IDX files).") var format: String?
+    @Option(help: "idx, csv or imagefolder (default: csv for a .csv[.gz] file, idx when SOURCE holds IDX files).") var format: String?
     @Option(help: "Training images.") var train = 800
     @Option(help: "Validation images.") var val = 200
     @Option(help: "Test images (default: the whole test pool, or everything left).") var test: Int?
     @Option(help: "Seed of the selection.") var seed: UInt64 = 42
-    @Flag(help: "Leave out images that do not decode (counted) instead of stopping.") var skipBad = false
+    @Flag(help: "Leave out images that do not decode, or bad CSV rows (counted), instead of stopping.") var skipBad = false
+    @Option(help: "CSV: image width in pixels.") var width = 28
+    @Option(help: "CSV: image height in pixels.") var height = 28
+    @Option(help: "CSV: where the label is: first or last.") var labelColumn: CSVImageFormat.LabelColumn = .last
+    @Option(help: "CSV: header line: auto (a first line with a non-number is a header), yes or no.") var header: CSVImageFormat.Header = .auto
+    @Option(help: "CSV: the pixel value meaning white (255; 16 for scikit-learn's digits); scaled to 255.") var maxValue = 255
 
     func run() throws {
         let sourceURL = URL(fileURLWithPath: source), outURL = URL(fileURLWithPath: out)
         let options = ImportOptions(name: name, trainCount: train, valCount: val, testCount: test, seed: seed,
                                     badSamples: skipBad ? .skip : .fail)
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: source)) ?? []
-        let kind = format ?? (entries.contains { $0.contains("-idx") } ? "idx" : "imagefolder")
+        let kind = format ?? guessFormat()
         let summary: ImportSummary
         switch kind {
         case "idx": summary = try DatasetImporter.importIDX(from: sourceURL, into: outURL, options: options)
+        case "csv":
+            let csv = CSVImageFormat(width: width, height: height, labelColumn: labelColumn, header: header, maxValue: maxValue)
+            summary = try DatasetImporter.importCSV(from: sourceURL, into: outURL, options: options, format: csv)
         case "imagefolder": summary = try DatasetImporter.importImageFolder(from: sourceURL, into: outURL, options: options)
-        default: throw ValidationError("--format must be idx or imagefolder, not '\(kind)'")
+        default: throw ValidationError("--format must be idx, csv or imagefolder, not '\(kind)'")
         }
+        for note in summary.notes { print(note) }
         print("wrote \(summary.folder.path): train800 \(summary.trainCount), val200 \(summary.valCount), test \(summary.testCount), \(summary.classCount) classes")
         if summary.skipped.count > 0 {
             print(summary.skipped.summary + ":")
-            for entry in summary.skipped.entries { print("  \(entry)") }
+            for entry in summary.skipped.entries.prefix(50) { print("  \(entry)") }
+            if summary.skipped.count > 50 { print("  … \(summary.skipped.count - 50) more") }
         }
+    }
+
+    private func guessFormat() -> String {
+        let lower = source.lowercased()
+        if lower.hasSuffix(".csv") || lower.hasSuffix(".csv.gz") { return "csv" }
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: source)) ?? []
+        return entries.contains { $0.contains("-idx") } ? "idx" : "imagefolder"
     }
 }
 

@@ -50,7 +50,7 @@ struct Evaluate: ParsableCommand {
         if suite == "vtab1k" {
             guard let s = VTAB1kDataset.Split(rawValue: split) else { throw ValidationError("--split \(split): one of \(VTAB1kDataset.Split.allCases.map(\.rawValue))") }
             let rootURL = URL(fileURLWithPath: root)
-            let task = VTAB1kCatalog.standard.task(named: name) != nil ? try VTAB1kDataset(root: rootURL, name: name) : try VTAB1kDataset(folder: rootURL.appendingPathComponent(name))
+            let task = try VTAB1kDataset.named(name, in: rootURL)
             source = try task.split(s, checkClasses: false)
         } else {
             source = try FGVCDataset(root: URL(fileURLWithPath: root), name: name).split(split)

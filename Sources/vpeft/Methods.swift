@@ -16,18 +16,27 @@ struct Methods: ParsableCommand {
         guard classes > 0 else { throw ValidationError("--classes must be positive, got \(classes)") }
     }
 
-    func run() throws {
+    /// A backbone of the right shapes without real weights (zeros: counting needs no weights).
+    private func shapesOnlyBackbone() throws -> any Backbone {
+        if let cnn = try? EfficientNetLiteConfig.preset(model) { return try EfficientNetLite(cnn, randomInit: false) }
         var config = try ModelSource.resolve(model).config
         config.numClasses = 0
+        return try VisionTransformer(config, randomInit: false)
+    }
+
+    func run() throws {
         var rows: [[String: Any]] = []
         for type in MethodRegistry.all {
-            let backbone = try VisionTransformer(config, randomInit: false)
-            let peft = try PEFTModel(backbone: backbone, method: type.init(), classes: classes)
-            rows.append([
-                "method": type.name, "summary": type.summary, "sites": type.sites, "mergeable": type.mergeable, "cacheable": type.cacheable,
-                "options": try MethodRegistry.options(of: type.init()),
-                "trainable_params": peft.trainableParameterCount(), "trainable_params_with_head": peft.trainableParameterCount(includingHead: true),
-            ])
+            var row: [String: Any] = ["method": type.name, "summary": type.summary, "sites": type.sites, "mergeable": type.mergeable,
+                                      "cacheable": type.cacheable, "options": try MethodRegistry.options(of: type.init())]
+            do {
+                let peft = try PEFTModel(backbone: try shapesOnlyBackbone(), method: type.init(), classes: classes)
+                row["trainable_params"] = peft.trainableParameterCount()
+                row["trainable_params_with_head"] = peft.trainableParameterCount(includingHead: true)
+            } catch let error as MethodOptionError {
+                row["unsupported"] = error.description   // a ViT-only method on a CNN, say
+            }
+            rows.append(row)
         }
         if json {
             let data = try JSONSerialization.data(withJSONObject: ["model": model, "classes": classes, "methods": rows], options: [.prettyPrinted, .sortedKeys])
@@ -37,7 +46,7 @@ struct Methods: ParsableCommand {
         print("PEFT methods on \(model) (\(classes) classes); params exclude the head unless stated\n")
         let header = ["method", "params", "with head", "merge", "cache", "sites"]
         let table = rows.map { r in
-            [r["method"] as! String, (r["trainable_params"] as! Int).formatted(), (r["trainable_params_with_head"] as! Int).formatted(),
+            [r["method"] as! String, (r["trainable_params"] as? Int)?.formatted() ?? "n/a", (r["trainable_params_with_head"] as? Int)?.formatted() ?? "n/a",
              (r["mergeable"] as! Bool) ? "yes" : "no", (r["cacheable"] as! Bool) ? "yes" : "no", r["sites"] as! String]
         }
         printTable(header, table)

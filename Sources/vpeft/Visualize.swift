@@ -35,7 +35,7 @@ struct TSNECommand: ParsableCommand {
         guard suite == "vtab1k", let split = VTAB1kDataset.Split(rawValue: split) else { throw ValidationError("t-SNE reads VTAB-1k-layout splits (train800, val200, train800val200, test)") }
         guard let root = dataRoot ?? adapted.config.dataRoot else { throw ValidationError("--data-root is needed") }
         let rootURL = URL(fileURLWithPath: root)
-        let task = VTAB1kCatalog.standard.task(named: name) != nil ? try VTAB1kDataset(root: rootURL, name: name) : try VTAB1kDataset(folder: rootURL.appendingPathComponent(name))
+        let task = try VTAB1kDataset.named(name, in: rootURL)
         let source = try task.split(split, checkClasses: false)
         let loader = try DataLoader(source: source, pipeline: adapted.pipeline, options: DataLoaderOptions(batchSize: 32, shuffle: false))
         var features: [Tensor] = [], labels: [Int] = []
