@@ -68,10 +68,12 @@ struct AttentionCommand: ParsableCommand {
     @Option(help: "Block whose attention to show (negative counts from the end).") var block = -1
     @Flag(help: "Attention rollout (Abnar & Zuidema) instead of one block.") var rollout = false
     @Option(help: "Normalisation for the plain backbone: imagenet, inception, none.") var normalization = "inception"
+    @Option(help: "Side of each displayed image (the map is upsampled to it).") var displaySize = 224
     @Option(help: "Output image (.png).") var out = "attention.png"
 
     func validate() throws {
         guard !images.isEmpty else { throw ValidationError("give at least one --image") }
+        guard displaySize > 0 else { throw ValidationError("--display-size must be positive") }
         guard model != nil || !adapters.isEmpty else { throw ValidationError("give --model and/or --adapter") }
     }
 
@@ -89,9 +91,11 @@ struct AttentionCommand: ParsableCommand {
             guard let vit = adapted.model.backbone as? VisionTransformer else { throw ValidationError("\(adapter): its backbone is not a ViT") }
             columns.append((adapted.config.method, { x, blocks in adapted.model.forward(x, options: ForwardOptions(attentionBlocks: blocks)) }, adapted.pipeline, vit))
         }
+        let display = try ImagePipeline.vtab1k(augment: false, interpolation: .bicubic, normalization: .none, size: displaySize)
         var rows: [[RGBImage]] = []
         for path in images {
             let decoded = try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: path))
+            let shown = RGBImage(try display.prepare(decoded, source: path))
             var row: [RGBImage] = []
             for column in columns {
                 let depth = column.vit.blocks.count
@@ -116,7 +120,7 @@ struct AttentionCommand: ParsableCommand {
                     }
                     map = AttentionMap(rows: grid, columns: grid, values: values)
                 }
-                row.append(AttentionOverlay.render(image: RGBImage(prepared), attention: map))
+                row.append(AttentionOverlay.render(image: shown, attention: map))
             }
             rows.append(row)
         }
