@@ -88,6 +88,9 @@ public enum DatasetImporter {
         }
         var summary = try write(trainPool: pool, testPool: nil, classNames: nil, into: root, options: options, skipped: skipped)
         summary.notes.append("read \(table.description) from \(source.lastPathComponent)")
+        if summary.classCount < 2 {
+            summary.notes.append("warning: every row has label \(table.rows[0].label); is --label-column \(format.labelColumn == .last ? "first" : "last") meant?")
+        }
         return summary
     }
 

