@@ -55,13 +55,19 @@ struct BenchSpeed: ParsableCommand {
                 }
                 for _ in 0..<warmup { step() }
                 BufferPool.shared.resetPeak()
+                BLAS.profiling = true
+                BLAS.profile = .init()
                 let start = DispatchTime.now().uptimeNanoseconds
                 for _ in 0..<iters { step() }
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 / Double(iters)
+                BLAS.profiling = false
+                let gemmShare = BLAS.profile.seconds / Double(iters) / seconds
                 let record: [String: Any] = [
                     "framework": "vpeft", "model": model, "batch": b, "mode": m.rawValue, "threads": Parallel.threadCount,
                     "images_per_s": (Double(b) / seconds * 100).rounded() / 100, "ms_per_batch": (seconds * 1e4).rounded() / 10,
                     "peak_rss_mb": peakResidentMegabytes(), "peak_tensor_mb": BufferPool.shared.peakBytes >> 20,
+                    "gemm_share": (gemmShare * 100).rounded() / 100,
+                    "gemm_gflops": (BLAS.profile.flops / max(BLAS.profile.seconds, 1e-9) / 1e8).rounded() / 10,
                 ]
                 let json = try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys])
                 print(String(decoding: json, as: UTF8.self))
