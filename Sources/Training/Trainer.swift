@@ -75,8 +75,12 @@ public final class Trainer {
             let epochStart = Date()
             var epochImagesTimed = 0
             var index = -1
+            var dataWait = 0.0
             let stream = try train.batches(epoch: epoch)
-            while let batch = try stream.next() {
+            while true {
+                let waitStart = Date()
+                guard let batch = try stream.next() else { break }
+                dataWait += Date().timeIntervalSince(waitStart)
                 index += 1
                 if index < state.batchInEpoch { continue }   // resuming inside this epoch
                 let update = state.globalBatch / config.gradAccumulation
@@ -115,13 +119,15 @@ public final class Trainer {
             var record = EpochRecord(epoch: epoch + 1, lr: learningRate(epoch: epoch, update: 0),
                                      trainLoss: state.epochLossSum / Double(max(state.epochImages, 1)),
                                      trainImagesPerSecond: Double(epochImagesTimed) / max(Date().timeIntervalSince(epochStart), 1e-9))
+            record.dataWaitSeconds = dataWait
             if let eval, (epoch + 1) % config.evalEvery == 0 || epoch + 1 == config.epochs {
                 let result = try Evaluator.evaluate(model, on: eval)
                 (record.evalTop1, record.evalTop5, record.evalLoss) = (result.top1, result.top5, result.loss)
                 record.evalImagesPerSecond = result.imagesPerSecond
             }
             state.history.append(record)
-            progress.line(String(format: "epoch %d/%d  train loss %.4f  %.1f img/s", epoch + 1, config.epochs, record.trainLoss, record.trainImagesPerSecond)
+            progress.line(String(format: "epoch %d/%d  train loss %.4f  %.1f img/s  data wait %.2f s", epoch + 1, config.epochs, record.trainLoss,
+                                 record.trainImagesPerSecond, record.dataWaitSeconds ?? 0)
                           + (record.evalTop1.map { String(format: "  eval top-1 %.2f%%", $0) } ?? ""))
             state.epoch += 1
             state.batchInEpoch = 0

@@ -34,6 +34,8 @@ public struct EpochRecord: Codable, Equatable, Sendable {
     public var evalTop5: Double?
     public var evalLoss: Double?
     public var evalImagesPerSecond: Double?
+    /// Seconds the training loop waited for the loader this epoch (prefetching should make it ~0).
+    public var dataWaitSeconds: Double?
 
     public init(epoch: Int, lr: Double, trainLoss: Double, trainImagesPerSecond: Double, evalTop1: Double? = nil, evalTop5: Double? = nil,
                 evalLoss: Double? = nil, evalImagesPerSecond: Double? = nil) {
@@ -43,7 +45,7 @@ public struct EpochRecord: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case epoch, lr, trainLoss = "train_loss", trainImagesPerSecond = "train_images_per_s"
-        case evalTop1 = "eval_top1", evalTop5 = "eval_top5", evalLoss = "eval_loss", evalImagesPerSecond = "eval_images_per_s"
+        case evalTop1 = "eval_top1", evalTop5 = "eval_top5", evalLoss = "eval_loss", evalImagesPerSecond = "eval_images_per_s", dataWaitSeconds = "data_wait_s"
     }
 }
 

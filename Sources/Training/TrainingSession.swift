@@ -135,9 +135,10 @@ public final class TrainingSession {
     }
 
     static func writeLog(_ history: [EpochRecord], to url: URL) throws {
-        var text = "epoch,lr,train_loss,train_images_per_s,eval_top1,eval_top5,eval_loss\n"
+        var text = "epoch,lr,train_loss,train_images_per_s,data_wait_s,eval_top1,eval_top5,eval_loss\n"
         for r in history {
-            text += "\(r.epoch),\(r.lr),\(r.trainLoss),\(r.trainImagesPerSecond),\(r.evalTop1.map { "\($0)" } ?? ""),\(r.evalTop5.map { "\($0)" } ?? ""),\(r.evalLoss.map { "\($0)" } ?? "")\n"
+            let eval = [r.evalTop1, r.evalTop5, r.evalLoss].map { $0.map { "\($0)" } ?? "" }.joined(separator: ",")
+            text += "\(r.epoch),\(r.lr),\(r.trainLoss),\(r.trainImagesPerSecond),\(r.dataWaitSeconds ?? 0),\(eval)\n"
         }
         try Data(text.utf8).write(to: url, options: .atomic)
     }
