@@ -59,6 +59,12 @@ public enum RunConfiguration {
 public enum DatasetReference {
     public static let suites = ["vtab1k", "fgvc"]
 
+    /// Short FGVC names (as in configs/methods) → the catalog's folder names.
+    public static let fgvcNames = ["cub": "CUB_200_2011", "nabirds": "nabirds", "oxford_flowers": "OxfordFlower",
+                                   "stanford_dogs": "StanfordDogs", "stanford_cars": "StanfordCars"]
+
+    public static func fgvcCatalogName(_ name: String) -> String { fgvcNames[name] ?? name }
+
     public static func parse(_ text: String) throws -> (suite: String, name: String) {
         let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
         guard parts.count == 2, suites.contains(parts[0]), !parts[1].isEmpty else {

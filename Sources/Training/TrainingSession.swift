@@ -41,7 +41,7 @@ public final class TrainingSession {
             evalList = try task.split(VTAB1kDataset.Split(rawValue: proto.evalSplit)!)
             group = task.task?.group
         default:
-            let fgvc = try FGVCDataset(root: rootURL, name: datasetName)
+            let fgvc = try FGVCDataset(root: rootURL, name: DatasetReference.fgvcCatalogName(datasetName))
             // FGVC: train on train (+ val for the final runs), report on test; select on val.
             trainList = try fgvc.split("train")
             evalList = try fgvc.split(proto == .honestSelect ? "val" : "test")
@@ -50,8 +50,14 @@ public final class TrainingSession {
         datasetGroup = group
         let normalization = try Self.normalization(config.normalization)
         guard let interpolation = Interpolation(rawValue: config.interpolation) else { throw ConfigError("interpolation = \(config.interpolation): unknown") }
-        let trainPipeline = try ImagePipeline.vtab1k(augment: config.trainAugmentation, interpolation: interpolation, normalization: normalization, size: imgSize)
-        let evalPipeline = try ImagePipeline.vtab1k(augment: false, interpolation: interpolation, normalization: normalization, size: imgSize)
+        // VTAB-1k: resize to the input size (+ flip and RandAugment when the task augments);
+        // FGVC (VPT): resize the short side to 256/224 of the input, random crop + flip to train,
+        // centre crop to evaluate.
+        let fgvcResize = imgSize * 256 / 224
+        let trainPipeline = suite == "fgvc"
+            ? try ImagePipeline.fgvc(train: true, interpolation: interpolation, normalization: normalization, resize: fgvcResize, crop: imgSize)
+            : try ImagePipeline.vtab1k(augment: config.trainAugmentation, interpolation: interpolation, normalization: normalization, size: imgSize)
+        let evalPipeline = try Self.evalPipeline(config, imgSize: imgSize)
         let workers = max(1, min(2, Parallel.threadCount))
         train = LoaderBatchSource(try DataLoader(source: trainList, pipeline: trainPipeline,
                                                  options: DataLoaderOptions(batchSize: config.batchSize, shuffle: true, seed: config.seed, workers: workers)))
@@ -131,7 +137,11 @@ public final class TrainingSession {
     /// The preprocessing of a run's evaluation images.
     public static func evalPipeline(_ config: TrainingConfig, imgSize: Int) throws -> ImagePipeline {
         guard let interpolation = Interpolation(rawValue: config.interpolation) else { throw ConfigError("interpolation = \(config.interpolation): unknown") }
-        return try ImagePipeline.vtab1k(augment: false, interpolation: interpolation, normalization: try normalization(config.normalization), size: imgSize)
+        let pixels = try Self.normalization(config.normalization)
+        if (try? DatasetReference.parse(config.dataset))?.suite == "fgvc" {
+            return try ImagePipeline.fgvc(train: false, interpolation: interpolation, normalization: pixels, resize: imgSize * 256 / 224, crop: imgSize)
+        }
+        return try ImagePipeline.vtab1k(augment: false, interpolation: interpolation, normalization: pixels, size: imgSize)
     }
 
     static func writeLog(_ history: [EpochRecord], to url: URL) throws {

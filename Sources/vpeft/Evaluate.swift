@@ -53,7 +53,7 @@ struct Evaluate: ParsableCommand {
             let task = try VTAB1kDataset.named(name, in: rootURL)
             source = try task.split(s, checkClasses: false)
         } else {
-            source = try FGVCDataset(root: URL(fileURLWithPath: root), name: name).split(split)
+            source = try FGVCDataset(root: URL(fileURLWithPath: root), name: DatasetReference.fgvcCatalogName(name)).split(split)
         }
         guard source.classCount == adapted.model.classes else {
             throw ValidationError("\(name) has \(source.classCount) classes, the adapter \(adapted.model.classes)")
