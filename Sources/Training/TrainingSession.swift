@@ -91,6 +91,14 @@ public final class TrainingSession {
         try Self.saveRunConfig(config, in: adapterFolder)
         try Self.writeLog(state.history, to: folder.appendingPathComponent("epochs.csv"))
         guard let reported = evaluationProtocol.reported(from: state.history) else { throw ConfigError("no evaluation was run") }
+        // Inference speed before and after folding the method into the backbone (mergeable
+        // methods only; the adapter is already saved, so merging changes nothing on disk).
+        let unmergedSpeed = try inferenceImagesPerSecond()
+        var mergedSpeed: Double?
+        if type(of: model.method).mergeable {
+            try model.merge()
+            mergedSpeed = try inferenceImagesPerSecond()
+        }
         let evaluated = state.history.filter { $0.evalTop1 != nil }
         let best = evaluated.max { $0.evalTop1! < $1.evalTop1! }
         let adapterBytes = (try? FileManager.default.attributesOfItem(atPath: adapterFolder.appendingPathComponent("adapter.safetensors").path)[.size] as? Int) ?? nil
@@ -108,11 +116,26 @@ public final class TrainingSession {
                           ppt: RunRecordFile.ppt(accuracy: reported.top1, trainable: model.trainableParameterCount(), method: config.method)),
             cost: .init(adapterBytes: adapterBytes, peakMemoryMB: Double(BufferPool.shared.peakBytes) / 1_048_576,
                         trainImagesPerSecond: state.history.map(\.trainImagesPerSecond).reduce(0, +) / Double(max(state.history.count, 1)),
-                        evalImagesPerSecond: evaluated.last?.evalImagesPerSecond, mergedEvalImagesPerSecond: nil, wallSeconds: Date().timeIntervalSince(started)),
+                        evalImagesPerSecond: unmergedSpeed, mergedEvalImagesPerSecond: mergedSpeed, wallSeconds: Date().timeIntervalSince(started)),
             environment: .init(vpeft: Version.string, cpu: Version.cpu, threads: Parallel.threadCount, blas: "OpenBLAS \(BLAS.coreName)",
                                gitCommit: ProcessInfo.processInfo.environment["VPEFT_GIT_COMMIT"]))
         try record.write(to: folder.appendingPathComponent("record.json"))
         return record
+    }
+
+    /// Inference throughput of the model on up to 256 evaluation images (after one warm-up batch).
+    func inferenceImagesPerSecond() throws -> Double {
+        let stream = try eval.batches(epoch: 0)
+        guard let warmUp = try stream.next() else { return 0 }
+        _ = withoutGradients { model.forward(warmUp.images).logits }
+        var images = 0, seconds = 0.0
+        while images < 256, let batch = try stream.next() {
+            let start = Date()   // the model's time only, not the loader's
+            _ = withoutGradients { model.forward(batch.images).logits }
+            seconds += Date().timeIntervalSince(start)
+            images += batch.labels.count
+        }
+        return images > 0 ? Double(images) / max(seconds, 1e-9) : 0
     }
 
     /// The training configuration next to the adapter, so `vpeft eval`/`predict` preprocess
