@@ -18,6 +18,10 @@ public protocol PEFTMethod: Codable, Sendable {
     /// be computed once per un-augmented image.
     static var cacheable: Bool { get }
 
+    /// Whether frozen backbone blocks run in evaluation mode while training (no drop-path), as
+    /// VPT runs its frozen encoder for partial fine-tuning.
+    static var frozenBlocksInEvalMode: Bool { get }
+
     /// The method with its default options.
     init()
 
@@ -32,6 +36,7 @@ public protocol PEFTMethod: Codable, Sendable {
 
 extension PEFTMethod {
     public static var cacheable: Bool { false }
+    public static var frozenBlocksInEvalMode: Bool { false }
     public func validate(for backbone: any Backbone) throws {}
     public func merge(into model: PEFTModel) throws {
         throw MethodOptionError("\(Self.name) cannot be merged into the backbone")

@@ -29,12 +29,16 @@ public final class Trainer {
         self.eval = eval
         self.folder = folder
         self.progress = progress
-        model.backbone.setDropPathRate(Float(config.dropPath))
-        // V-PETL: weight decay on every trainable tensor (one group).
-        let group = ParameterGroup(model.trainableTensors.map(\.tensor), weightDecay: Float(config.weightDecay))
+        model.setDropPathRate(Float(config.dropPath))
+        // V-PETL: weight decay on every trainable tensor (one group); timm's rule exempts biases
+        // and 1-D tensors (a second group without decay).
+        let exempt = { (name: String, t: Tensor) in !config.decayAll && (t.rank <= 1 || name.hasSuffix(".bias")) }
+        let groups = [ParameterGroup(model.trainableTensors.filter { !exempt($0.name, $0.tensor) }.map(\.tensor), weightDecay: Float(config.weightDecay)),
+                      ParameterGroup(model.trainableTensors.filter { exempt($0.name, $0.tensor) }.map(\.tensor), weightDecay: 0)]
+            .filter { !$0.parameters.isEmpty }
         optimizer = config.optimizer == "sgd"
-            ? SGD([group], learningRate: Float(config.lr), momentum: Float(config.momentum))
-            : AdamW([group], learningRate: Float(config.lr))
+            ? SGD(groups, learningRate: Float(config.lr), momentum: Float(config.momentum))
+            : AdamW(groups, learningRate: Float(config.lr))
         let stepsPerEpoch = max(1, (train.sampleCount + config.batchSize - 1) / config.batchSize / config.gradAccumulation)
         let unit = config.schedulePer == "step" ? stepsPerEpoch : 1
         schedule = .cosine(base: config.lr, tInitial: config.epochs * unit, warmupT: config.warmupEpochs * unit,
@@ -120,7 +124,7 @@ public final class Trainer {
                                      trainLoss: state.epochLossSum / Double(max(state.epochImages, 1)),
                                      trainImagesPerSecond: Double(epochImagesTimed) / max(Date().timeIntervalSince(epochStart), 1e-9))
             record.dataWaitSeconds = dataWait
-            if let eval, (epoch + 1) % config.evalEvery == 0 || epoch + 1 == config.epochs {
+            if let eval, (epoch + 1) % config.evalEvery == 0 || config.evalEpochs.contains(epoch + 1) || epoch + 1 == config.epochs {
                 let result = try Evaluator.evaluate(model, on: eval)
                 (record.evalTop1, record.evalTop5, record.evalLoss) = (result.top1, result.top5, result.loss)
                 record.evalImagesPerSecond = result.imagesPerSecond

@@ -25,6 +25,9 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var optimizer = "adamw"
     public var lr: Double = 1e-3
     public var weightDecay: Double = 1e-4
+    /// V-PETL decays every trainable tensor; false applies timm's rule instead (no decay on
+    /// biases and other 1-D tensors such as norm scales), as a second parameter group.
+    public var decayAll = true
     public var momentum: Double = 0.9
     public var warmupEpochs = 10
     public var minLR: Double = 1e-5
@@ -39,6 +42,8 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     // Evaluation
     /// Evaluate every N epochs (and always after the last).
     public var evalEvery = 10
+    /// Also evaluate after these epochs (1-based), e.g. the epochs V-PETL's code tested at.
+    public var evalEpochs: [Int] = []
     public var seed: UInt64 = 42
     public var threads: Int?
 
@@ -47,10 +52,10 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey {
         case model, weights, imgSize = "img_size", method, methodOptions = "method_options", initStyle = "init"
         case dataset, dataRoot = "data_root", trainAugmentation = "train_augmentation", interpolation, normalization
-        case protocolName = "protocol", epochs, batchSize = "batch_size", optimizer, lr, weightDecay = "weight_decay", momentum
+        case protocolName = "protocol", epochs, batchSize = "batch_size", optimizer, lr, weightDecay = "weight_decay", decayAll = "decay_all", momentum
         case warmupEpochs = "warmup_epochs", minLR = "min_lr", warmupLR = "warmup_lr", schedulePer = "schedule_per"
         case labelSmoothing = "label_smoothing", dropPath = "drop_path", gradClip = "grad_clip", gradAccumulation = "grad_accumulation"
-        case evalEvery = "eval_every", seed, threads
+        case evalEvery = "eval_every", evalEpochs = "eval_epochs", seed, threads
     }
 
     /// Checks every value a user can get wrong, naming the key.
@@ -71,6 +76,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         try require(gradClip >= 0, "grad_clip", gradClip, "must be ≥ 0 (0 = off)")
         try require(gradAccumulation >= 1, "grad_accumulation", gradAccumulation, "must be ≥ 1")
         try require(evalEvery >= 1, "eval_every", evalEvery, "must be ≥ 1")
+        try require(evalEpochs.allSatisfy { (1...epochs).contains($0) }, "eval_epochs", evalEpochs, "must be epochs in 1…\(epochs)")
         try require(["vpetl", "honest", "honest-select"].contains(protocolName), "protocol", protocolName, "must be vpetl, honest or honest-select")
         try require(["intended", "vpetl"].contains(initStyle), "init", initStyle, "must be intended or vpetl")
         try require(["bilinear", "bicubic"].contains(interpolation), "interpolation", interpolation, "must be bilinear or bicubic")

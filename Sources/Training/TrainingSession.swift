@@ -20,6 +20,9 @@ public final class TrainingSession {
     /// The backbone's fingerprint before training (adapter files record it).
     public let backboneFingerprint: String
     public let imgSize: Int
+    /// SHA-256 identifying the data: the task's MANIFEST.sha256 (every file's hash, written by
+    /// `vpeft data verify`) when present, else the split lists used.
+    public let dataManifestSHA256: String?
 
     public init(config: TrainingConfig) throws {
         self.config = config
@@ -40,12 +43,19 @@ public final class TrainingSession {
             trainList = try task.split(VTAB1kDataset.Split(rawValue: proto.trainSplit)!)
             evalList = try task.split(VTAB1kDataset.Split(rawValue: proto.evalSplit)!)
             group = task.task?.group
+            let manifest = task.folder.appendingPathComponent("MANIFEST.sha256")
+            let identifying = FileManager.default.fileExists(atPath: manifest.path)
+                ? [manifest] : [task.listFile(VTAB1kDataset.Split(rawValue: proto.trainSplit)!), task.listFile(VTAB1kDataset.Split(rawValue: proto.evalSplit)!)]
+            var hasher = SHA256()
+            for url in identifying { hasher.update(try Data(contentsOf: url)) }
+            dataManifestSHA256 = SHA256.hex(hasher.finalize())
         default:
             let fgvc = try FGVCDataset(root: rootURL, name: DatasetReference.fgvcCatalogName(datasetName))
             // FGVC: train on train (+ val for the final runs), report on test; select on val.
             trainList = try fgvc.split("train")
             evalList = try fgvc.split(proto == .honestSelect ? "val" : "test")
             group = nil
+            dataManifestSHA256 = nil
         }
         datasetGroup = group
         let normalization = try Self.normalization(config.normalization)
@@ -91,6 +101,8 @@ public final class TrainingSession {
         try Self.saveRunConfig(config, in: adapterFolder)
         try Self.writeLog(state.history, to: folder.appendingPathComponent("epochs.csv"))
         guard let reported = evaluationProtocol.reported(from: state.history) else { throw ConfigError("no evaluation was run") }
+        // Counted before merging (which removes the method's tensors).
+        let trainable = model.trainableParameterCount(), trainableWithHead = model.trainableParameterCount(includingHead: true)
         // Inference speed before and after folding the method into the backbone (mergeable
         // methods only; the adapter is already saved, so merging changes nothing on disk).
         let unmergedSpeed = try inferenceImagesPerSecond()
@@ -105,20 +117,20 @@ public final class TrainingSession {
         let record = RunRecordFile(
             runID: Trainer.hash(config), method: config.method, methodOptions: config.methodOptions, initStyle: config.initStyle,
             backbone: .init(architecture: config.model, fingerprint: backboneFingerprint, imgSize: imgSize),
-            dataset: .init(suite: suite, name: datasetName, group: datasetGroup, classes: train.classes, manifestSHA256: nil,
+            dataset: .init(suite: suite, name: datasetName, group: datasetGroup, classes: train.classes, manifestSHA256: dataManifestSHA256,
                            trainSplit: evaluationProtocol.trainSplit, evalSplit: evaluationProtocol.evalSplit,
                            trainImages: train.sampleCount, evalImages: eval.sampleCount),
             evaluationProtocol: evaluationProtocol.rawValue, seed: config.seed, config: config,
             accuracy: .init(top1Final: evaluated.last?.evalTop1, top1Best: best?.evalTop1, bestEpoch: best?.epoch, top5Final: evaluated.last?.evalTop5,
                             reported: reported.top1, reportedKind: reported.kind,
                             perEpoch: evaluated.map { .init(epoch: $0.epoch, top1: $0.evalTop1!) }),
-            params: .init(trainable: model.trainableParameterCount(), trainableWithHead: model.trainableParameterCount(includingHead: true),
-                          ppt: RunRecordFile.ppt(accuracy: reported.top1, trainable: model.trainableParameterCount(), method: config.method)),
+            params: .init(trainable: trainable, trainableWithHead: trainableWithHead,
+                          ppt: RunRecordFile.ppt(accuracy: reported.top1, trainable: trainable, method: config.method)),
             cost: .init(adapterBytes: adapterBytes, peakMemoryMB: Double(BufferPool.shared.peakBytes) / 1_048_576,
                         trainImagesPerSecond: state.history.map(\.trainImagesPerSecond).reduce(0, +) / Double(max(state.history.count, 1)),
                         evalImagesPerSecond: unmergedSpeed, mergedEvalImagesPerSecond: mergedSpeed, wallSeconds: Date().timeIntervalSince(started)),
             environment: .init(vpeft: Version.string, cpu: Version.cpu, threads: Parallel.threadCount, blas: "OpenBLAS \(BLAS.coreName)",
-                               gitCommit: ProcessInfo.processInfo.environment["VPEFT_GIT_COMMIT"]))
+                               gitCommit: Version.gitCommit))
         try record.write(to: folder.appendingPathComponent("record.json"))
         return record
     }
@@ -180,6 +192,20 @@ public final class TrainingSession {
 /// The program's version and the machine, for records.
 public enum Version {
     public static let string = "0.1.0"
+
+    /// The commit of the checkout the configs come from (`$VPEFT_GIT_COMMIT` overrides), read from
+    /// `.git` without running git; nil outside a checkout.
+    public static var gitCommit: String? {
+        if let env = ProcessInfo.processInfo.environment["VPEFT_GIT_COMMIT"] { return env }
+        guard let repo = RunConfiguration.configsFolder()?.deletingLastPathComponent() else { return nil }
+        let git = repo.appendingPathComponent(".git")
+        guard let head = try? String(contentsOf: git.appendingPathComponent("HEAD"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) else { return nil }
+        guard head.hasPrefix("ref: ") else { return head }
+        let ref = String(head.dropFirst(5))
+        if let hash = try? String(contentsOf: git.appendingPathComponent(ref), encoding: .utf8) { return hash.trimmingCharacters(in: .whitespacesAndNewlines) }
+        let packed = (try? String(contentsOf: git.appendingPathComponent("packed-refs"), encoding: .utf8)) ?? ""
+        return packed.split(separator: "\n").first { $0.hasSuffix(" " + ref) }.map { String($0.prefix(40)) }
+    }
     public static var cpu: String {
         let text = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
         return text.split(separator: "\n").first { $0.hasPrefix("model name") }

@@ -37,7 +37,7 @@ struct Bench: ParsableCommand {
         let cells = grid.cells
         if dryRun {
             print("\(cells.count) cells (\(runner.pending.count) pending) in \(folder.path):")
-            for (i, c) in cells.enumerated() { print("  [\(i)] \(c.method) × \(c.dataset) × seed \(c.seed)\(runner.isFinished(c) ? "  (done)" : "")") }
+            for (i, c) in cells.enumerated() { print("  [\(i)] \(c.folderName)\(runner.isFinished(c) ? "  (done)" : "")") }
             return
         }
         if emit == "slurm" {
@@ -56,6 +56,8 @@ struct Bench: ParsableCommand {
             return
         }
         if jobs > 1 {
+            // Selection cells first: the final cells read their results.
+            try runAsChildProcesses(runner.pending.filter { $0.combination != nil }.compactMap { c in cells.firstIndex(of: c) }, folder: folder, threads: budget)
             try runAsChildProcesses(runner.pending.compactMap { c in cells.firstIndex(of: c) }, folder: folder, threads: budget)
         } else {
             Interrupt.install()
@@ -68,12 +70,25 @@ struct Bench: ParsableCommand {
         guard !runner.isFinished(c) else { print("\(c.method) × \(c.dataset) × seed \(c.seed): done"); return }
         let cellFolder = runner.cellFolder(c)
         let resume = FileManager.default.fileExists(atPath: cellFolder.appendingPathComponent(TrainingCheckpoint.fileName).path)
-        let (config, _) = try RunConfiguration.resolve(configFile: nil, flags: grid.flags(for: c), overrides: overrides,
+        let chosen = c.combination == nil ? try runner.chosenCombination(for: c) : nil
+        let (config, _) = try RunConfiguration.resolve(configFile: nil, flags: grid.flags(for: c, chosen: chosen), overrides: overrides,
                                                        configsFolder: RunConfiguration.configsFolder())
-        print("== \(c.method) × \(c.dataset) × seed \(c.seed)\(resume ? " (resuming)" : "")")
+        let what: String
+        if let combination = c.combination {
+            what = "select " + describe(combination)
+        } else if let chosen {
+            what = "seed \(c.seed) with " + describe(chosen)
+        } else {
+            what = "seed \(c.seed)"
+        }
+        print("== \(c.method) × \(c.dataset) × \(what)\(resume ? " (resuming)" : "")")
         let session = try TrainingSession(config: config)
         guard let record = try session.run(in: cellFolder, resume: resume, progress: ProgressReporter()) else { throw ExitCode(130) }
         print(String(format: "   %.2f%% (%@), %@ trainable", record.accuracy.reported, record.accuracy.reportedKind, record.params.trainable.formatted()))
+    }
+
+    private func describe(_ combination: [String: JSONValue]) -> String {
+        combination.keys.sorted().map { key in "\(key)=\(BenchSuite.text(combination[key]!))" }.joined(separator: " ")
     }
 
     /// Up to `jobs` child `vpeft bench --cell i` processes at a time.
@@ -97,11 +112,13 @@ struct Bench: ParsableCommand {
     }
 
     private func report(_ folder: URL) throws {
-        let table = try AccuracyTable.make(fromRecordsIn: folder)
+        // Selection runs (val200) only chose hyper-parameters: the report shows the final runs.
+        let records = try RunRecordLoader.load(from: folder).filter { $0.evaluationProtocol != "honest-select" }
+        let table = AccuracyTable.make(records: records)
         print(TableFormat.markdown.render(table))
         try table.write(to: folder.appendingPathComponent("report.md"))
-        try EfficiencyTable.make(fromRecordsIn: folder).write(to: folder.appendingPathComponent("efficiency.md"))
-        let written = try RecordPlots.writeAll(records: try RunRecordLoader.load(from: folder), to: folder.appendingPathComponent("plots"))
+        try EfficiencyTable.make(records: records).write(to: folder.appendingPathComponent("efficiency.md"))
+        let written = try RecordPlots.writeAll(records: records, to: folder.appendingPathComponent("plots"))
         print("wrote \(folder.path)/report.md, efficiency.md and \(written.count) plots in \(folder.path)/plots")
     }
 }

@@ -18,6 +18,7 @@ struct Report: ParsableCommand {
     @Option(help: "Also write the table to this file (format from its extension).") var output: String?
     @Option(help: "Write plots into this folder.") var plots: String?
     @Flag(help: "The efficiency table (params, adapter KB, memory, images/s) instead of accuracy.") var efficiency = false
+    @Option(help: "Only records of this protocol (vpetl, honest, honest-select); default: all but honest-select selection runs.") var `protocol`: String?
 
     func validate() throws {
         guard TableFormat(rawValue: format) != nil else {
@@ -27,11 +28,14 @@ struct Report: ParsableCommand {
 
     func run() throws {
         let folder = URL(fileURLWithPath: directory)
-        let table = efficiency ? try EfficiencyTable.make(fromRecordsIn: folder) : try AccuracyTable.make(fromRecordsIn: folder)
+        let records = try RunRecordLoader.load(from: folder).filter { r in
+            `protocol`.map { r.evaluationProtocol == $0 } ?? (r.evaluationProtocol != "honest-select")
+        }
+        let table = efficiency ? EfficiencyTable.make(records: records) : AccuracyTable.make(records: records)
         print(TableFormat(rawValue: format)!.render(table))
         if let output { try table.write(to: URL(fileURLWithPath: output)) }
         if let plots {
-            let written = try RecordPlots.writeAll(records: try RunRecordLoader.load(from: folder), to: URL(fileURLWithPath: plots))
+            let written = try RecordPlots.writeAll(records: records, to: URL(fileURLWithPath: plots))
             for url in written { print("wrote \(url.path)") }
         }
     }

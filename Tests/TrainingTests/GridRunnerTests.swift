@@ -86,3 +86,45 @@ final class GridRunnerTests: XCTestCase {
         XCTAssertTrue(script.contains("/opt/vpeft bench --suite suite.yaml --out /shared/grid --cell \"$SLURM_ARRAY_TASK_ID\""))
     }
 }
+
+/// The honest protocol's selection: val200 picks the hyper-parameters of the final runs.
+final class HyperparameterSearchTests: XCTestCase {
+    func testSelectionCellsPickTheFinalRunsHyperparameters() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vpeft-search-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let url = folder.appendingPathComponent("suite.yaml")
+        try """
+            methods: [lora]
+            datasets: [vtab1k:dtd]
+            seeds: [1, 2, 3]
+            search: {lr: [1.0e-3, 1.0e-2], method_options.rank: [4, 8]}
+            """.write(to: url, atomically: true, encoding: .utf8)
+        let suite = try BenchSuite.load(url)
+        XCTAssertEqual(suite.selectionCells.count, 4)
+        XCTAssertEqual(suite.finalCells.count, 3)
+        let selection = suite.flags(for: suite.selectionCells[0])
+        XCTAssertEqual(selection["protocol"] as? String, "honest-select")
+        let runner = GridRunner(suite: suite, folder: folder.appendingPathComponent("out"))
+        XCTAssertThrowsError(try runner.chosenCombination(for: suite.finalCells[0])) { XCTAssertTrue("\($0)".contains("has not finished"), "\($0)") }
+        // Val200 accuracies: the second combination in order wins.
+        var order: [String] = []
+        try runner.runPending { cell, cellFolder, _ in
+            order.append(cell.combination == nil ? "final" : "select")
+            var accuracy = 50.0
+            if let c = cell.combination { accuracy = c["lr"] == .number(1e-2) && c["method_options.rank"] == .number(4) ? 80 : 60 }
+            if cell.combination == nil {
+                let chosen = try XCTUnwrap(try runner.chosenCombination(for: cell))
+                XCTAssertEqual(chosen["lr"], .number(1e-2))
+                XCTAssertEqual(chosen["method_options.rank"], .number(4))
+                let flags = suite.flags(for: cell, chosen: chosen)
+                XCTAssertEqual(flags["protocol"] as? String, "honest")
+                XCTAssertEqual(flags["lr"] as? Double, 1e-2)
+                XCTAssertEqual((flags["method_options"] as? [String: Any])?["rank"] as? Int, 4)
+            }
+            try FileManager.default.createDirectory(at: cellFolder, withIntermediateDirectories: true)
+            try Data(#"{"accuracy": {"reported": \#(accuracy)}}"#.utf8).write(to: cellFolder.appendingPathComponent("record.json"))
+        }
+        XCTAssertEqual(order, ["select", "select", "select", "select", "final", "final", "final"], "selection runs first")
+    }
+}

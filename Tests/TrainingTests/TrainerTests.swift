@@ -164,3 +164,40 @@ struct PoisonFromEpoch: BatchSource {
         return try source.batches(epoch: e)
     }
 }
+
+extension TrainerTests {
+    func testListedEvaluationEpochs() throws {
+        var c = config(epochs: 5, method: "linear")
+        (c.evalEvery, c.evalEpochs, c.warmupEpochs) = (100, [2, 3], 0)
+        let (_, state) = try Trainer(model: try peft("linear"), config: c, train: SyntheticImages(perClass: 2), eval: SyntheticImages(perClass: 1, shuffle: false),
+                                     folder: nil, progress: ProgressReporter(quiet: true)).run()
+        XCTAssertEqual(state.history.filter { $0.evalTop1 != nil }.map(\.epoch), [2, 3, 5])
+    }
+
+    /// Partial-k trains with its frozen blocks in evaluation mode (VPT), others use drop-path everywhere.
+    func testFrozenBlocksRunInEvaluationModeForPartialTuning() throws {
+        let threeBlocks = Self.tiny.replacingOccurrences(of: "cls_token", with: "layer_scale_no_cls")
+        func model(_ method: String, _ options: [String: Any]) throws -> PEFTModel {
+            try PEFTModel(backbone: try VisionTransformer.load(model: threeBlocks), method: try MethodRegistry.method(named: method, options: options), classes: 5)
+        }
+        let partial = try model("partial", ["k": 1])
+        partial.setDropPathRate(0.2)
+        XCTAssertEqual((partial.backbone as! VisionTransformer).blocks.map(\.dropPath), [0, 0, 0.2])
+        let lora = try model("lora", [:])
+        lora.setDropPathRate(0.2)
+        XCTAssertEqual((lora.backbone as! VisionTransformer).blocks.map(\.dropPath), [0, 0.1, 0.2])
+    }
+}
+
+extension TrainerTests {
+    func testTimmWeightDecayGroupsExemptBiasesAndNorms() throws {
+        var c = config(epochs: 1, method: "bitfit")
+        c.decayAll = false
+        let model = try peft("ln_tune")
+        let trainer = Trainer(model: model, config: c, train: SyntheticImages(perClass: 1), eval: nil, folder: nil)
+        let decayed = trainer.optimizer.groups.filter { $0.weightDecay > 0 }.flatMap(\.parameters)
+        XCTAssertEqual(decayed.map(\.shape), [[5, 32]], "only the head weight decays; norms and biases are exempt")
+        XCTAssertEqual(Trainer(model: try peft("ln_tune"), config: config(epochs: 1), train: SyntheticImages(perClass: 1), eval: nil, folder: nil)
+                        .optimizer.groups.count, 1, "V-PETL: one group, everything decays")
+    }
+}

@@ -11,6 +11,8 @@ public struct PartialFineTuning: PEFTMethod {
     public static let sites = "blocks L-k…L-1, final norm"
     public static let mergeable = true
     public static let cacheable = true
+    /// VPT trains partial-k with the frozen blocks in evaluation mode.
+    public static let frozenBlocksInEvalMode = true
     public var k = 1
     public init() {}
 
