@@ -79,7 +79,7 @@ public enum DatasetLayout {
         case let .fgvc(dataset):
             return dataset.availableSplits.map { name in
                 Split(name: name, definition: dataset.folder.appendingPathComponent("\(name).json"), isTraining: name == "train",
-                      expectedCount: nil, mayMissClasses: false,
+                      expectedCount: FGVCCatalog.standard.task(named: dataset.folder.lastPathComponent)?.splitSizes?[name], mayMissClasses: false,
                       files: Result { try dataset.split(name, policy: policy, report: report, checkClasses: false) })
             }
         case let .imageFolder(files):

@@ -42,13 +42,13 @@ enum EmbeddedCatalogs {
     static let fgvc = #"""
 {
   "benchmark": "fgvc",
-  "about": "The five FGVC datasets with VPT's JSON splits: <root>/<name>/{train,val,test}.json = {relative image path: class id}, images under <root>/<name>/<imageFolder>. Classes and learning rate / weight decay from PROTOCOL.md; no augmentation flag because FGVC training always uses resize-256 / random-crop-224 / flip; no label smoothing.",
+  "about": "The five FGVC datasets with VPT's JSON splits: <root>/<name>/{train,val,test}.json = {relative image path: class id}, images under <root>/<name>/<imageFolder>. Classes and learning rate / weight decay from PROTOCOL.md; no augmentation flag because FGVC training always uses resize-256 / random-crop-224 / flip; no label smoothing. splitSizes are the VPT paper's dataset table (train / val / test), checked by `vpeft data verify`.",
   "datasets": [
-    {"name": "CUB_200_2011", "classes": 200, "imageFolder": "images", "labelSmoothing": 0.0, "learningRate": 1e-3, "weightDecay": 5e-2},
-    {"name": "nabirds", "classes": 555, "imageFolder": "images", "labelSmoothing": 0.0, "learningRate": 2e-4, "weightDecay": 5e-2},
-    {"name": "OxfordFlower", "classes": 102, "imageFolder": "", "labelSmoothing": 0.0, "learningRate": 1e-3, "weightDecay": 5e-2},
-    {"name": "StanfordDogs", "classes": 120, "imageFolder": "Images", "labelSmoothing": 0.0, "learningRate": 2.5e-4, "weightDecay": 5e-2},
-    {"name": "StanfordCars", "classes": 196, "imageFolder": "", "labelSmoothing": 0.0, "learningRate": 2e-3, "weightDecay": 5e-2}
+    {"name": "CUB_200_2011", "classes": 200, "imageFolder": "images", "labelSmoothing": 0.0, "learningRate": 1e-3, "weightDecay": 5e-2, "splitSizes": {"train": 5394, "val": 600, "test": 5794}},
+    {"name": "nabirds", "classes": 555, "imageFolder": "images", "labelSmoothing": 0.0, "learningRate": 2e-4, "weightDecay": 5e-2, "splitSizes": {"train": 21536, "val": 2393, "test": 24633}},
+    {"name": "OxfordFlower", "classes": 102, "imageFolder": "", "labelSmoothing": 0.0, "learningRate": 1e-3, "weightDecay": 5e-2, "splitSizes": {"train": 1020, "val": 1020, "test": 6149}},
+    {"name": "StanfordDogs", "classes": 120, "imageFolder": "Images", "labelSmoothing": 0.0, "learningRate": 2.5e-4, "weightDecay": 5e-2, "splitSizes": {"train": 10800, "val": 1200, "test": 8580}},
+    {"name": "StanfordCars", "classes": 196, "imageFolder": "", "labelSmoothing": 0.0, "learningRate": 2e-3, "weightDecay": 5e-2, "splitSizes": {"train": 7329, "val": 815, "test": 8041}}
   ]
 }
 """#

@@ -11,6 +11,8 @@ public struct FGVCCatalog: Codable, Sendable {
         public let labelSmoothing: Double
         public let learningRate: Double
         public let weightDecay: Double
+        /// Images per split (train / val / test) in VPT's splits, when known.
+        public let splitSizes: [String: Int]?
     }
 
     public let benchmark: String

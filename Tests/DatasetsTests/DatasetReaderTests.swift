@@ -143,3 +143,24 @@ final class DatasetReaderTests: XCTestCase {
         XCTAssertEqual(first.pixels[0..<6], [raw.bytes[35], raw.bytes[35], raw.bytes[35], raw.bytes[36], raw.bytes[36], raw.bytes[36]])
     }
 }
+
+extension DatasetReaderTests {
+    /// A known FGVC dataset is checked against VPT's split sizes (CUB: 5,394 / 600 / 5,794).
+    func testVerifyChecksFGVCSplitSizes() throws {
+        let root = try temporaryDirectory(self)
+        let folder = root.appendingPathComponent("CUB_200_2011")
+        var train: [String: Int] = [:]
+        for i in 0..<200 {   // one image of each of CUB's 200 classes
+            let path = "images/\(i).png"
+            try FileManager.default.createDirectory(at: folder.appendingPathComponent("images"), withIntermediateDirectories: true)
+            try TinyDatasets.writeFile(PNGEncoder.encode(TinyDatasets.image(label: i, index: i)), to: folder.appendingPathComponent(path))
+            train[path] = i
+        }
+        for split in ["train", "val", "test"] {
+            try TinyDatasets.writeFile(JSONSerialization.data(withJSONObject: train), to: folder.appendingPathComponent("\(split).json"))
+        }
+        let report = try DatasetVerifier.verify(folder, expect: .fgvc)
+        XCTAssertTrue(report.problems.contains { $0.contains("200 samples, the benchmark's split has 5394") }, "\(report.problems)")
+        XCTAssertTrue(report.problems.contains { $0.contains("200 samples, the benchmark's split has 5794") }, "\(report.problems)")
+    }
+}
