@@ -99,6 +99,7 @@ CASES = [
     ("rep_adapter", "rep_adapter", {"dim": 4, "groups": 2, "scale": 0.8}, True),
     ("convpass", "convpass", {"dim": 4, "scale": 0.5}, False),
     ("visual_prompt", "visual_prompt", {}, False),  # appended last: the other cases keep their seeds
+    ("difffit", "difffit", {}, True),
 ]
 
 
@@ -775,8 +776,41 @@ class VisualPrompt(Method):
         model.patch_embed.forward = forward
 
 
+class DiffFit(Method):
+    """Xie et al. 2023: per-block gamma1, gamma2 (init 1) scale the attention and MLP branches
+    inside DropPath; every non-LayerNorm bias and every LayerNorm parameter trains too.
+    Merge: gamma scales the rows and bias of attn.proj / mlp.fc2."""
+    name = "difffit"
+
+    def trains(self, model):
+        names = ["patch_embed.proj.bias"]
+        for l in range(len(model.blocks)):
+            names += [f"blocks.{l}.{s}.bias" for s in ("attn.qkv", "attn.proj", "mlp.fc1", "mlp.fc2")]
+            names += [f"blocks.{l}.{s}.{p}" for s in ("norm1", "norm2") for p in ("weight", "bias")]
+        return names + ["norm.weight", "norm.bias"]
+
+    def attach(self, model, new):
+        d = model.embed_dim
+        for l, blk in enumerate(model.blocks):
+            g1 = new(f"blocks.{l}.difffit.gamma1", (d,), i_ones, r_scale)
+            g2 = new(f"blocks.{l}.difffit.gamma2", (d,), i_ones, r_scale)
+
+            def forward(x, blk=blk, g1=g1, g2=g2):
+                x = x + blk.drop_path1(blk.ls1(blk.attn(blk.norm1(x))) * g1)
+                return x + blk.drop_path2(blk.ls2(blk.mlp(blk.norm2(x))) * g2)
+            blk.forward = forward
+
+    def merge(self, sd, t):
+        for l in range(depth(sd)):
+            for layer, g in (("attn.proj", "gamma1"), ("mlp.fc2", "gamma2")):
+                gamma = t[f"blocks.{l}.difffit.{g}"]
+                sd[f"blocks.{l}.{layer}.weight"] = sd[f"blocks.{l}.{layer}.weight"] * gamma[:, None]
+                sd[f"blocks.{l}.{layer}.bias"] = sd[f"blocks.{l}.{layer}.bias"] * gamma
+        return sd
+
+
 METHODS = {m.name: m for m in (Full, Linear, Partial, BitFit, LNTune, Adapter, AdaptFormer, LoRA, DoRA,
-                                VPTShallow, VPTDeep, Prefix, SSF, FacTTT, FacTTK, RepAdapter, Convpass, VisualPrompt)}
+                                VPTShallow, VPTDeep, Prefix, SSF, FacTTT, FacTTK, RepAdapter, Convpass, VisualPrompt, DiffFit)}
 IDENTITY_AT_INIT = {"lora", "dora", "adapter", "adaptformer", "rep_adapter", "fact_tt", "fact_tk", "convpass"}
 
 
