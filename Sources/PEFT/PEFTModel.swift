@@ -14,6 +14,9 @@ public final class PEFTModel {
     public let dropout = DropoutSource()
     /// The method's own tensors, by name (docs/PEFT_TENSORS.md).
     public private(set) var methodTensors: [(name: String, tensor: Tensor)] = []
+    /// The method's frozen tensors (VeRA's shared random projections): drawn from the seed, so an
+    /// adapter file need not store them.
+    public private(set) var frozenMethodTensors: [(name: String, tensor: Tensor)] = []
     private var roles: [String: TensorRole] = [:]
 
     /// Freezes `backbone`, replaces its head with a new one for `classes` (PyTorch default
@@ -59,6 +62,15 @@ public final class PEFTModel {
         return tensor
     }
 
+    /// Adds a frozen method tensor under `name` and returns it.
+    @discardableResult
+    public func registerFrozen(_ name: String, _ tensor: Tensor) -> Tensor {
+        tensor.requiresGrad = false
+        tensor.name = name
+        frozenMethodTensors.append((name, tensor))
+        return tensor
+    }
+
     /// Makes backbone tensors trainable by timm name.
     public func unfreeze(where include: (String) -> Bool) {
         for (name, tensor) in backbone.namedParameters where include(name) { tensor.requiresGrad = true }
@@ -100,6 +112,7 @@ public final class PEFTModel {
         try withoutGradients { try method.merge(into: self) }
         backbone.removeAllHooks()
         methodTensors = []
+        frozenMethodTensors = []
     }
 }
 

@@ -25,10 +25,17 @@ final class PyTorchReferenceTests: XCTestCase {
         let method = try MethodRegistry.method(named: file.metadata["method"]!, options: options)
         let backbone = try VisionTransformer.load(model: MethodSuiteTests.tinyFolder.path)
         let model = try PEFTModel(backbone: backbone, method: method, classes: 5)
-        let fixtureNames = Set(file.names.filter { !$0.hasPrefix("grad.") && !["input", "labels", "logits", "loss"].contains($0) })
+        let fixtureNames = Set(file.names.filter { !$0.hasPrefix("grad.") && !$0.hasPrefix("frozen.") && !["input", "labels", "logits", "loss"].contains($0) })
         XCTAssertEqual(Set(model.trainableTensors.map(\.name)), fixtureNames, "\(name): trainable tensor names")
         for (tensorName, tensor) in model.trainableTensors {
             let value = try XCTUnwrap(file.tensors[tensorName], "\(name): \(tensorName)")
+            XCTAssertEqual(value.shape, tensor.shape, "\(name): \(tensorName) shape")
+            tensor.data.update(from: value.data, count: tensor.count)
+        }
+        // Frozen random parts (VeRA) are drawn by each side's own generator: use PyTorch's.
+        XCTAssertEqual(Set(model.frozenMethodTensors.map { "frozen.\($0.name)" }), Set(file.names.filter { $0.hasPrefix("frozen.") }), "\(name): frozen tensors")
+        for (tensorName, tensor) in model.frozenMethodTensors {
+            let value = try XCTUnwrap(file.tensors["frozen.\(tensorName)"], "\(name): frozen.\(tensorName)")
             XCTAssertEqual(value.shape, tensor.shape, "\(name): \(tensorName) shape")
             tensor.data.update(from: value.data, count: tensor.count)
         }
@@ -60,7 +67,7 @@ final class PyTorchReferenceTests: XCTestCase {
 
     /// Merging gives the plain-ViT weights PyTorch's merge gives (so timm loads the same model).
     func testMergedWeightsMatchPyTorch() throws {
-        for method in ["lora", "ssf", "rep_adapter", "fact_tt", "difffit"] {
+        for method in ["lora", "ssf", "rep_adapter", "fact_tt", "difffit", "vera"] {
             let file = try SafeTensors.read(Self.fixtures.appendingPathComponent("\(method).safetensors"))
             let merged = try SafeTensors.read(Self.fixtures.appendingPathComponent("\(method)_merged.safetensors"))
             let model = try model(for: file, method)

@@ -100,6 +100,7 @@ CASES = [
     ("convpass", "convpass", {"dim": 4, "scale": 0.5}, False),
     ("visual_prompt", "visual_prompt", {}, False),  # appended last: the other cases keep their seeds
     ("difffit", "difffit", {}, True),
+    ("vera", "vera", {"rank": 8, "targets": ["q", "v"]}, True),
 ]
 
 
@@ -809,9 +810,44 @@ class DiffFit(Method):
         return sd
 
 
+class VeRA(Method):
+    """Kopiczko et al. 2024 (as Hugging Face PEFT): slice t of the output += lambda_b * (B_s[:out]
+    (lambda_d * (A_s[:, :in] x))), with A_s [r, d], B_s [d, r] frozen random (kaiming-uniform)
+    shared by every layer. The frozen pair is stored as `frozen.vera.A` / `frozen.vera.B`."""
+    name = "vera"
+    defaults = {"rank": 256, "targets": ["q", "v"]}
+
+    def attach(self, model, new):
+        r, d = self.o["rank"], model.embed_dim
+        A, B = torch.empty(r, d), torch.empty(d, r)
+        i_kaiming(A, new.gen)
+        i_kaiming(B, new.gen)
+        self.frozen = {"vera.A": A.to(new.dtype), "vera.B": B.to(new.dtype)}
+        mods = dict(model.named_modules())
+        fns = {}
+        for l, site, idx, prefix, suffix in target_sites(len(model.blocks), self.o["targets"]):
+            lin = mods[site]
+            n_out = lin.out_features // 3 if idx is not None else lin.out_features
+            lam_d = new(f"{prefix}.vera_lambda_d{suffix}", (r,), lambda t, g: t.fill_(0.1))
+            lam_b = new(f"{prefix}.vera_lambda_b{suffix}", (n_out,), i_zeros)
+            As, Bs = self.frozen["vera.A"][:, :lin.in_features], self.frozen["vera.B"][:n_out]
+            fns.setdefault(site, {})[idx] = lambda x, W, b, As=As, Bs=Bs, ld=lam_d, lb=lam_b: \
+                F.linear(x, W, b) + lb * F.linear(ld * F.linear(x, As), Bs)
+        for site, row_fns in fns.items():
+            patch_linear_rows(mods[site], row_fns)
+
+    def merge(self, sd, t):
+        for l, site, idx, prefix, suffix in target_sites(depth(sd), self.o["targets"]):
+            W = rows(sd[f"{site}.weight"], idx)
+            lam_d, lam_b = t[f"{prefix}.vera_lambda_d{suffix}"], t[f"{prefix}.vera_lambda_b{suffix}"]
+            As, Bs = self.frozen["vera.A"][:, :W.shape[1]], self.frozen["vera.B"][:W.shape[0]]
+            W.add_((lam_b[:, None] * Bs) @ (lam_d[:, None] * As))
+        return sd
+
+
 METHODS = {m.name: m for m in (Full, Linear, Partial, BitFit, LNTune, Adapter, AdaptFormer, LoRA, DoRA,
-                                VPTShallow, VPTDeep, Prefix, SSF, FacTTT, FacTTK, RepAdapter, Convpass, VisualPrompt, DiffFit)}
-IDENTITY_AT_INIT = {"lora", "dora", "adapter", "adaptformer", "rep_adapter", "fact_tt", "fact_tk", "convpass"}
+                                VPTShallow, VPTDeep, Prefix, SSF, FacTTT, FacTTK, RepAdapter, Convpass, VisualPrompt, DiffFit, VeRA)}
+IDENTITY_AT_INIT = {"lora", "dora", "adapter", "adaptformer", "rep_adapter", "fact_tt", "fact_tk", "convpass", "vera"}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1013,6 +1049,8 @@ def main():
         for n, t in res["trainable"].items():
             tensors[n] = t
             tensors["grad." + n] = res["grads"][n]
+        for n, t in getattr(res["method"], "frozen", {}).items():  # frozen random parts (VeRA)
+            tensors["frozen." + n] = t
         assert tensors["loss"].shape == () and tensors["labels"].dtype == torch.int64
         meta = {"method": method_name, "options": json.dumps(options, sort_keys=True)}
         path = os.path.join(OUT_DIR, f"{case}.safetensors")
