@@ -67,7 +67,7 @@ final class PyTorchReferenceTests: XCTestCase {
 
     /// Merging gives the plain-ViT weights PyTorch's merge gives (so timm loads the same model).
     func testMergedWeightsMatchPyTorch() throws {
-        for method in ["lora", "ssf", "rep_adapter", "fact_tt", "difffit", "vera"] {
+        for method in ["lora", "ssf", "rep_adapter", "fact_tt", "difffit", "vera", "hydra"] {
             let file = try SafeTensors.read(Self.fixtures.appendingPathComponent("\(method).safetensors"))
             let merged = try SafeTensors.read(Self.fixtures.appendingPathComponent("\(method)_merged.safetensors"))
             let model = try model(for: file, method)

@@ -101,6 +101,7 @@ CASES = [
     ("visual_prompt", "visual_prompt", {}, False),  # appended last: the other cases keep their seeds
     ("difffit", "difffit", {}, True),
     ("vera", "vera", {"rank": 8, "targets": ["q", "v"]}, True),
+    ("hydra", "hydra", {"rank": 4, "scale": 0.6}, True),
 ]
 
 
@@ -845,9 +846,48 @@ class VeRA(Method):
         return sd
 
 
+class Hydra(Method):
+    """Kim et al. 2024: around attn.proj and mlp.fc2 (z = the linear's input),
+    y = W z + b + s*P(z) + s*S(W z + b), P and S each a linear down (xavier, bias 0) -> up (zero)
+    map with biases and no non-linearity. Affine in z, so it merges into W and b."""
+    name = "hydra"
+    defaults = {"rank": 8, "scale": 0.1, "dropout": 0.2}
+
+    def attach(self, model, new):
+        r, s = self.o["rank"], self.o["scale"]
+        for l, blk in enumerate(model.blocks):
+            for site, lin in (("attn.proj", blk.attn.proj), ("mlp.fc2", blk.mlp.fc2)):
+                prefix = f"blocks.{l}.{site}"
+                P = self.branch(new, f"{prefix}.hydra_parallel", lin.in_features, lin.out_features, r)
+                S = self.branch(new, f"{prefix}.hydra_sequential", lin.out_features, lin.out_features, r)
+                base = class_forward(lin)
+                lin.forward = lambda z, base=base, P=P, S=S: (lambda y: y + s * P(z) + s * S(y))(base(z))
+
+    @staticmethod
+    def branch(new, prefix, n_in, n_out, r):
+        down = new.linear(f"{prefix}.down", n_in, r, i_xavier, i_zeros)
+        up = new.linear(f"{prefix}.up", r, n_out, i_zeros, i_zeros)
+        return lambda z: up(down(z))
+
+    def merge(self, sd, t):
+        s = self.o["scale"]
+        for l in range(depth(sd)):
+            for site in ("attn.proj", "mlp.fc2"):
+                p = f"blocks.{l}.{site}"
+                W, b = sd[f"{p}.weight"], sd[f"{p}.bias"]
+                Pd, Pdb, Pu, Pub = (t[f"{p}.hydra_parallel.{k}"] for k in ("down.weight", "down.bias", "up.weight", "up.bias"))
+                Sd, Sdb, Su, Sub = (t[f"{p}.hydra_sequential.{k}"] for k in ("down.weight", "down.bias", "up.weight", "up.bias"))
+                SW = Su @ Sd                      # the sequential branch's linear part on y
+                Sb = Su @ Sdb + Sub
+                newW = W + s * (Pu @ Pd) + s * (SW @ W)
+                newb = b + s * (Pu @ Pdb + Pub) + s * (SW @ b + Sb)
+                sd[f"{p}.weight"], sd[f"{p}.bias"] = newW, newb
+        return sd
+
+
 METHODS = {m.name: m for m in (Full, Linear, Partial, BitFit, LNTune, Adapter, AdaptFormer, LoRA, DoRA,
-                                VPTShallow, VPTDeep, Prefix, SSF, FacTTT, FacTTK, RepAdapter, Convpass, VisualPrompt, DiffFit, VeRA)}
-IDENTITY_AT_INIT = {"lora", "dora", "adapter", "adaptformer", "rep_adapter", "fact_tt", "fact_tk", "convpass", "vera"}
+                                VPTShallow, VPTDeep, Prefix, SSF, FacTTT, FacTTK, RepAdapter, Convpass, VisualPrompt, DiffFit, VeRA, Hydra)}
+IDENTITY_AT_INIT = {"lora", "dora", "adapter", "adaptformer", "rep_adapter", "fact_tt", "fact_tk", "convpass", "vera", "hydra"}
 
 
 # ----------------------------------------------------------------------------------------------

@@ -1,0 +1,60 @@
+import Models
+import NN
+import Tensor
+
+/// Hydra — Kim et al., 2024. A parallel and a sequential low-rank branch around attn.proj and
+/// mlp.fc2 (z = the linear's input):
+///     y = W z + b + s·P(z) + s·S(W z + b)
+/// P and S are each a linear down-projection (xavier, zero bias) followed by an up-projection
+/// (zero), with biases and no non-linearity, and dropout on their inputs. Both branches are
+/// linear, so the method merges into W and b. Sites: linear(l, proj/fc2). Backbones: ViT.
+/// Params: 12·(8452·r + 3072) on ViT-B/16 (r 8: 848,256; the paper's 0.28M implies r ≈ 2–3, so
+/// r is a per-dataset setting). s and dropout per dataset (cifar: 0.1, 0.2).
+public struct Hydra: PEFTMethod {
+    public static let name = "hydra"
+    public static let summary = "Hydra (Kim et al. 2024): parallel + sequential low-rank branches around proj and fc2"
+    public static let sites = "linear(l, proj/fc2)"
+    public static let mergeable = true
+    public var rank = 8
+    public var scale: Float = 0.1
+    public var dropout: Float = 0.2
+    public init() {}
+
+    public func validate(for backbone: any Backbone) throws {
+        try validateLowRank(Self.name, rank: rank, targets: [.proj], dropout: dropout)
+    }
+
+    public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
+        let vit = try model.vit(for: Self.name)
+        for (l, block) in vit.blocks.enumerated() {
+            for (name, layer) in [("attn.proj", block.attn.proj), ("mlp.fc2", block.mlp.fc2)] {
+                func branch(_ kind: String, _ inFeatures: Int) -> (Tensor) -> Tensor {
+                    let prefix = "blocks.\(l).\(name).hydra_\(kind)"
+                    let down = Linear(weight: model.register("\(prefix).down.weight", Initialiser.xavierUniform([rank, inFeatures], fanIn: inFeatures, fanOut: rank, using: &rng), role: .linearWeight),
+                                      bias: model.register("\(prefix).down.bias", Tensor.zeros([rank]), role: .linearBias))
+                    let up = Linear(weight: model.register("\(prefix).up.weight", Tensor.zeros([layer.outFeatures, rank]), role: .linearWeight),
+                                    bias: model.register("\(prefix).up.bias", Tensor.zeros([layer.outFeatures]), role: .linearBias))
+                    let (dropout, rate) = (model.dropout, self.dropout)
+                    return { up(down(dropout($0, rate))) }
+                }
+                let parallel = branch("parallel", layer.inFeatures), sequential = branch("sequential", layer.outFeatures)
+                layer.hooks.append(ParallelSequentialHook(parallel: parallel, sequential: sequential, scale: scale))
+            }
+        }
+    }
+
+    public func merge(into model: PEFTModel) throws { try model.foldLinearHooks() }
+}
+
+/// y = f(z); y + s·P(z) + s·S(y).
+final class ParallelSequentialHook: LayerHook {
+    let parallel: (Tensor) -> Tensor, sequential: (Tensor) -> Tensor, scale: Float
+    init(parallel: @escaping (Tensor) -> Tensor, sequential: @escaping (Tensor) -> Tensor, scale: Float) {
+        (self.parallel, self.sequential, self.scale) = (parallel, sequential, scale)
+    }
+
+    func callAsFunction(_ x: Tensor, next: (Tensor) -> Tensor) -> Tensor {
+        let y = next(x)
+        return y + parallel(x) * scale + sequential(y) * scale
+    }
+}
