@@ -102,6 +102,8 @@ CASES = [
     ("difffit", "difffit", {}, True),
     ("vera", "vera", {"rank": 8, "targets": ["q", "v"]}, True),
     ("hydra", "hydra", {"rank": 4, "scale": 0.6}, True),
+    ("patt", "patt", {"dim": 6, "scale": 0.4}, False),
+    ("bapat", "bapat", {"dim": 6, "scale": 0.4, "adapter_dim": 4, "adapter_scale": 0.7}, False),
 ]
 
 
@@ -885,9 +887,48 @@ class Hydra(Method):
         return sd
 
 
+def patt_attention(attn, x, modulation, scale):
+    """timm Attention with K and V shifted by scale*modulation(x) ([B,N,2d] → K part, V part)."""
+    B, N, C = x.shape
+    H, Dh = attn.num_heads, attn.head_dim
+    q, k, v = attn.qkv(x).reshape(B, N, 3, H, Dh).permute(2, 0, 3, 1, 4)
+    delta = modulation(x)
+    dk = delta[..., :C].reshape(B, N, H, Dh).permute(0, 2, 1, 3)
+    dv = delta[..., C:].reshape(B, N, H, Dh).permute(0, 2, 1, 3)
+    k, v = k + scale * dk, v + scale * dv
+    a = torch.softmax((q * attn.scale) @ k.transpose(-2, -1), dim=-1)
+    return attn.proj((a @ v).transpose(1, 2).reshape(B, N, C))
+
+
+class PATT(Method):
+    """Parallel attention (V-PETL's video code): in every attention K += s*D_k, V += s*D_v with
+    D = up(tanh(down(x))) (d → dim → 2d) on the attention's input; up zero at init."""
+    name = "patt"
+    defaults = {"dim": 64, "scale": 0.5}
+
+    def attach(self, model, new):
+        d, dim, s = model.embed_dim, self.o["dim"], self.o["scale"]
+        for l, blk in enumerate(model.blocks):
+            p = f"blocks.{l}.attn.patt"
+            down = new.linear(f"{p}.down", d, dim, i_kaiming, i_linear_bias(d))
+            up = new.linear(f"{p}.up", dim, 2 * d, i_zeros, i_zeros)
+            blk.attn.forward = lambda x, attn=blk.attn, down=down, up=up, **kw: patt_attention(attn, x, lambda h: up(torch.tanh(down(h))), s)
+
+
+class BAPAT(PATT):
+    """PATT + AdaptFormer in every block."""
+    name = "bapat"
+    defaults = {"dim": 64, "scale": 0.5, "adapter_dim": 8, "adapter_scale": 1.0}
+
+    def attach(self, model, new):
+        AdaptFormer({"dim": self.o["adapter_dim"], "scale": self.o["adapter_scale"]}).attach(model, new)
+        super().attach(model, new)
+
+
 METHODS = {m.name: m for m in (Full, Linear, Partial, BitFit, LNTune, Adapter, AdaptFormer, LoRA, DoRA,
-                                VPTShallow, VPTDeep, Prefix, SSF, FacTTT, FacTTK, RepAdapter, Convpass, VisualPrompt, DiffFit, VeRA, Hydra)}
-IDENTITY_AT_INIT = {"lora", "dora", "adapter", "adaptformer", "rep_adapter", "fact_tt", "fact_tk", "convpass", "vera", "hydra"}
+                                VPTShallow, VPTDeep, Prefix, SSF, FacTTT, FacTTK, RepAdapter, Convpass, VisualPrompt, DiffFit, VeRA, Hydra,
+                                PATT, BAPAT)}
+IDENTITY_AT_INIT = {"lora", "dora", "adapter", "adaptformer", "rep_adapter", "fact_tt", "fact_tk", "convpass", "vera", "hydra", "patt", "bapat"}
 
 
 # ----------------------------------------------------------------------------------------------
