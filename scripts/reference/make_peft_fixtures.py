@@ -104,6 +104,7 @@ CASES = [
     ("hydra", "hydra", {"rank": 4, "scale": 0.6}, True),
     ("patt", "patt", {"dim": 6, "scale": 0.4}, False),
     ("bapat", "bapat", {"dim": 6, "scale": 0.4, "adapter_dim": 4, "adapter_scale": 0.7}, False),
+    ("snf", "snf", {"flows": 2}, False),
 ]
 
 
@@ -925,9 +926,40 @@ class BAPAT(PATT):
         super().attach(model, new)
 
 
+class SNF(Method):
+    """Both residual shortcuts of every block become F(z) = PF_L(…PF_1(mu + exp(log_sigma)*z)),
+    planar flows PF(z) = z + s * tanh(w·z + b) (w, s in R^d, b scalar, per token):
+    x1 = F_attn(x) + attn(norm1 x);  x2 = F_mlp(x1) + mlp(norm2 x1)."""
+    name = "snf"
+    defaults = {"flows": 16}
+
+    def flow(self, new, p, d):
+        mu = new(f"{p}.mu", (d,), i_zeros)
+        log_sigma = new(f"{p}.log_sigma", (d,), i_zeros)
+        layers = [(new(f"{p}.flow.{k}.w", (d,), i_uniform(0.01)), new(f"{p}.flow.{k}.s", (d,), i_uniform(0.01)),
+                   new(f"{p}.flow.{k}.b", (1,), i_uniform(0.01))) for k in range(self.o["flows"])]
+
+        def F(z):
+            z = mu + torch.exp(log_sigma) * z
+            for w, s, b in layers:
+                z = z + s * torch.tanh((z * w).sum(-1, keepdim=True) + b)
+            return z
+        return F
+
+    def attach(self, model, new):
+        d = model.embed_dim
+        for l, blk in enumerate(model.blocks):
+            fa, fm = self.flow(new, f"blocks.{l}.snf_attn", d), self.flow(new, f"blocks.{l}.snf_mlp", d)
+
+            def forward(x, blk=blk, fa=fa, fm=fm, **kw):
+                x = fa(x) + blk.drop_path1(blk.ls1(blk.attn(blk.norm1(x))))
+                return fm(x) + blk.drop_path2(blk.ls2(blk.mlp(blk.norm2(x))))
+            blk.forward = forward
+
+
 METHODS = {m.name: m for m in (Full, Linear, Partial, BitFit, LNTune, Adapter, AdaptFormer, LoRA, DoRA,
                                 VPTShallow, VPTDeep, Prefix, SSF, FacTTT, FacTTK, RepAdapter, Convpass, VisualPrompt, DiffFit, VeRA, Hydra,
-                                PATT, BAPAT)}
+                                PATT, BAPAT, SNF)}
 IDENTITY_AT_INIT = {"lora", "dora", "adapter", "adaptformer", "rep_adapter", "fact_tt", "fact_tk", "convpass", "vera", "hydra", "patt", "bapat"}
 
 
