@@ -105,6 +105,7 @@ CASES = [
     ("patt", "patt", {"dim": 6, "scale": 0.4}, False),
     ("bapat", "bapat", {"dim": 6, "scale": 0.4, "adapter_dim": 4, "adapter_scale": 0.7}, False),
     ("snf", "snf", {"flows": 2}, False),
+    ("lorand", "lorand", {"branches": 2, "kernel": 3}, False),
 ]
 
 
@@ -957,9 +958,39 @@ class SNF(Method):
             blk.forward = forward
 
 
+class LoRand(Method):
+    """Sequential adapters after the attention and the MLP sub-layers, z <- z + U(GELU(D z)),
+    D: d -> d/2 and U: d/2 -> d, each weight a sum of `branches` products P_i K_i Q_i
+    (P [in,k], K [k,k], Q [k,out], kaiming-uniform) plus a bias (zero): y = x (sum P K Q) + b."""
+    name = "lorand"
+    defaults = {"branches": 4, "kernel": 8}
+
+    def low_rank_linear(self, new, p, n_in, n_out):
+        k = self.o["kernel"]
+        parts = [(new(f"{p}.P.{i}", (n_in, k), i_kaiming), new(f"{p}.K.{i}", (k, k), i_kaiming), new(f"{p}.Q.{i}", (k, n_out), i_kaiming))
+                 for i in range(self.o["branches"])]
+        b = new(f"{p}.bias", (n_out,), i_zeros)
+        return lambda x: x @ sum(P @ K @ Q for P, K, Q in parts) + b
+
+    def attach(self, model, new):
+        d = model.embed_dim
+        for l, blk in enumerate(model.blocks):
+            adapters = []
+            for site in ("attn", "mlp"):
+                p = f"blocks.{l}.lorand_{site}"
+                D = self.low_rank_linear(new, f"{p}.down", d, d // 2)
+                U = self.low_rank_linear(new, f"{p}.up", d // 2, d)
+                adapters.append(lambda z, D=D, U=U: z + U(F.gelu(D(z))))
+
+            def forward(x, blk=blk, a=adapters[0], m=adapters[1], **kw):
+                x = x + blk.drop_path1(a(blk.ls1(blk.attn(blk.norm1(x)))))
+                return x + blk.drop_path2(m(blk.ls2(blk.mlp(blk.norm2(x)))))
+            blk.forward = forward
+
+
 METHODS = {m.name: m for m in (Full, Linear, Partial, BitFit, LNTune, Adapter, AdaptFormer, LoRA, DoRA,
                                 VPTShallow, VPTDeep, Prefix, SSF, FacTTT, FacTTK, RepAdapter, Convpass, VisualPrompt, DiffFit, VeRA, Hydra,
-                                PATT, BAPAT, SNF)}
+                                PATT, BAPAT, SNF, LoRand)}
 IDENTITY_AT_INIT = {"lora", "dora", "adapter", "adaptformer", "rep_adapter", "fact_tt", "fact_tk", "convpass", "vera", "hydra", "patt", "bapat"}
 
 
