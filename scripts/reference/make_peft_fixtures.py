@@ -106,6 +106,7 @@ CASES = [
     ("bapat", "bapat", {"dim": 6, "scale": 0.4, "adapter_dim": 4, "adapter_scale": 0.7}, False),
     ("snf", "snf", {"flows": 2}, False),
     ("lorand", "lorand", {"branches": 2, "kernel": 3}, False),
+    ("u_tuning", "u_tuning", {"length": 3, "dim": 4}, False),
 ]
 
 
@@ -988,10 +989,43 @@ class LoRand(Method):
             blk.forward = forward
 
 
+class UTuning(Method):
+    """U-Tuning (the wiring chosen in U-Tuning.swift): beside attention a parallel prefix tuner
+    softmax(q P_k^T / sqrt(Dh)) P_v with q the frozen q projection of norm1 x and P_k, P_v [l, d]
+    split into heads; beside the MLP a parallel adapter up(ReLU(down(norm2 x))) (up zero). Both
+    are added outside DropPath."""
+    name = "u_tuning"
+    defaults = {"length": 10, "dim": 10}
+
+    def attach(self, model, new):
+        d, l_, m = model.embed_dim, self.o["length"], self.o["dim"]
+        for l, blk in enumerate(model.blocks):
+            p = f"blocks.{l}.u_tuning"
+            Pk = new(f"{p}.prefix_key", (l_, d), i_normal(0.0, 0.02))
+            Pv = new(f"{p}.prefix_value", (l_, d), i_zeros)
+            adapter = bottleneck(new, f"{p}.adapter", d, m, F.relu, i_kaiming, i_zeros)
+            attn = blk.attn
+
+            def prefix_tuner(h, attn=attn, Pk=Pk, Pv=Pv):
+                B, N, C = h.shape
+                H, Dh = attn.num_heads, attn.head_dim
+                q = F.linear(h, attn.qkv.weight[:C], attn.qkv.bias[:C]).reshape(B, N, H, Dh).permute(0, 2, 1, 3)
+                k, v = split_heads(Pk, H), split_heads(Pv, H)
+                a = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(Dh), dim=-1)
+                return (a @ v).transpose(1, 2).reshape(B, N, C)
+
+            def forward(x, blk=blk, pt=prefix_tuner, ad=adapter, **kw):
+                h = blk.norm1(x)
+                x = x + blk.drop_path1(blk.ls1(blk.attn(h))) + pt(h)
+                h = blk.norm2(x)
+                return x + blk.drop_path2(blk.ls2(blk.mlp(h))) + ad(h)
+            blk.forward = forward
+
+
 METHODS = {m.name: m for m in (Full, Linear, Partial, BitFit, LNTune, Adapter, AdaptFormer, LoRA, DoRA,
                                 VPTShallow, VPTDeep, Prefix, SSF, FacTTT, FacTTK, RepAdapter, Convpass, VisualPrompt, DiffFit, VeRA, Hydra,
-                                PATT, BAPAT, SNF, LoRand)}
-IDENTITY_AT_INIT = {"lora", "dora", "adapter", "adaptformer", "rep_adapter", "fact_tt", "fact_tk", "convpass", "vera", "hydra", "patt", "bapat"}
+                                PATT, BAPAT, SNF, LoRand, UTuning)}
+IDENTITY_AT_INIT = {"lora", "dora", "adapter", "adaptformer", "rep_adapter", "fact_tt", "fact_tk", "convpass", "vera", "hydra", "patt", "bapat", "u_tuning"}
 
 
 # ----------------------------------------------------------------------------------------------
