@@ -107,6 +107,7 @@ CASES = [
     ("snf", "snf", {"flows": 2}, False),
     ("lorand", "lorand", {"branches": 2, "kernel": 3}, False),
     ("u_tuning", "u_tuning", {"length": 3, "dim": 4}, False),
+    ("mona", "mona", {"dim": 6}, False),
 ]
 
 
@@ -1022,9 +1023,52 @@ class UTuning(Method):
             blk.forward = forward
 
 
+class Mona(Method):
+    """Mona (official MonaOp) after the attention residual and after the MLP residual:
+    x̂ = LN(x)*gamma + x*gamma_x; p = down(x̂) on the patch grid (the class token as a 1x1 image);
+    p = p + (DW3 p + DW5 p + DW7 p)/3; p = p + conv1x1(p); out = x + up(GELU(p))."""
+    name = "mona"
+    defaults = {"dim": 64}
+
+    def module(self, new, pfx, d, m, grid):
+        ln_w = new(f"{pfx}.norm.weight", (d,), i_ones, r_scale)
+        ln_b = new(f"{pfx}.norm.bias", (d,), i_zeros)
+        gamma = new(f"{pfx}.gamma", (d,), lambda t, g: t.fill_(1e-6), r_scale)
+        gamma_x = new(f"{pfx}.gamma_x", (d,), i_ones, r_scale)
+        down = new.linear(f"{pfx}.down", d, m, i_kaiming, i_linear_bias(d))
+        convs = [(new(f"{pfx}.conv{k}.weight", (m, 1, k, k), i_kaiming), new(f"{pfx}.conv{k}.bias", (m,), i_linear_bias(k * k)), k) for k in (3, 5, 7)]
+        proj_w = new(f"{pfx}.projector.weight", (m, m, 1, 1), i_kaiming)
+        proj_b = new(f"{pfx}.projector.bias", (m,), i_linear_bias(m))
+        up = new.linear(f"{pfx}.up", m, d, i_kaiming, i_linear_bias(m))
+
+        def op(p):  # p [B', m, h, w]
+            mixed = sum(F.conv2d(p, w, b, padding=k // 2, groups=m) for w, b, k in convs) / 3.0 + p
+            return mixed + F.conv2d(mixed, proj_w, proj_b)
+
+        def forward(x):
+            B, N, C = x.shape
+            h = F.layer_norm(x, (C,), ln_w, ln_b, eps=1e-5) * gamma + x * gamma_x
+            p = down(h)
+            cls = op(p[:, :1].reshape(B, 1, 1, m).permute(0, 3, 1, 2)).permute(0, 2, 3, 1).reshape(B, 1, m)
+            patches = op(p[:, 1:].reshape(B, grid, grid, m).permute(0, 3, 1, 2)).permute(0, 2, 3, 1).reshape(B, grid * grid, m)
+            return x + up(F.gelu(torch.cat([cls, patches], 1)))
+        return forward
+
+    def attach(self, model, new):
+        d, m = model.embed_dim, self.o["dim"]
+        grid = model.patch_embed.grid_size[0]
+        for l, blk in enumerate(model.blocks):
+            ma, mm = self.module(new, f"blocks.{l}.mona_attn", d, m, grid), self.module(new, f"blocks.{l}.mona_mlp", d, m, grid)
+
+            def forward(x, blk=blk, ma=ma, mm=mm, **kw):
+                x = ma(x + blk.drop_path1(blk.ls1(blk.attn(blk.norm1(x)))))
+                return mm(x + blk.drop_path2(blk.ls2(blk.mlp(blk.norm2(x)))))
+            blk.forward = forward
+
+
 METHODS = {m.name: m for m in (Full, Linear, Partial, BitFit, LNTune, Adapter, AdaptFormer, LoRA, DoRA,
                                 VPTShallow, VPTDeep, Prefix, SSF, FacTTT, FacTTK, RepAdapter, Convpass, VisualPrompt, DiffFit, VeRA, Hydra,
-                                PATT, BAPAT, SNF, LoRand, UTuning)}
+                                PATT, BAPAT, SNF, LoRand, UTuning, Mona)}
 IDENTITY_AT_INIT = {"lora", "dora", "adapter", "adaptformer", "rep_adapter", "fact_tt", "fact_tk", "convpass", "vera", "hydra", "patt", "bapat", "u_tuning"}
 
 
