@@ -5,50 +5,36 @@ import XCTest
 /// Every kind of bad input is a `DatasetError` naming the file (and line), or — under the
 /// explicit skip policy — a counted skip. Never a trap, never a silent black image.
 final class BadInputTests: XCTestCase {
-    private func expectError(_ body: () throws -> Void, file expectedFile: String, line expectedLine: Int? = nil,
-                             mentions words: [String], file: StaticString = #filePath, line: UInt = #line) {
-        do {
-            try body()
-            XCTFail("expected a DatasetError mentioning \(words)", file: file, line: line)
-        } catch let error as DatasetError {
-            XCTAssertTrue(error.file.hasSuffix(expectedFile), "file: \(error)", file: file, line: line)
-            if let expectedLine { XCTAssertEqual(error.line, expectedLine, "\(error)", file: file, line: line) }
-            for word in words { XCTAssertTrue(error.description.contains(word), "'\(word)' not in: \(error)", file: file, line: line) }
-        } catch {
-            XCTFail("expected a DatasetError, got \(error)", file: file, line: line)
-        }
-    }
-
     private func fixture(_ name: String) throws -> Data { try Data(contentsOf: DataFixtures.url("images/\(name)")) }
 
     func testTruncatedAndCorruptImagesAreErrors() throws {
         for name in ["jpeg_420.jpg", "jpeg_progressive.jpg", "png_rgb8.png", "png_interlaced.png"] {
             let data = try fixture(name)
             for cut in [data.count / 3, data.count / 2, data.count - 20] {
-                expectError({ _ = try ImageDecoder.decode(data.prefix(cut), source: "cut/\(name)") },
-                            file: "cut/\(name)", mentions: [])
+                expectDatasetError({ _ = try ImageDecoder.decode(data.prefix(cut), source: "cut/\(name)") },
+                                   file: "cut/\(name)", mentions: [])
             }
         }
         var corrupt = try fixture("png_rgb8.png")
         corrupt[100] ^= 0xFF   // inside IDAT: the CRC no longer matches
-        expectError({ _ = try ImageDecoder.decode(corrupt, source: "crc.png") }, file: "crc.png", mentions: ["corrupt PNG"])
-        expectError({ _ = try ImageDecoder.decode(Data("hello, world".utf8), source: "notes.jpg") }, file: "notes.jpg", mentions: ["not a JPEG or PNG"])
-        expectError({ _ = try ImageDecoder.decode(Data(), source: "empty.png") }, file: "empty.png", mentions: ["not a JPEG or PNG"])
-        expectError({ _ = try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: "/nonexistent/x.png")) }, file: "/nonexistent/x.png", mentions: ["cannot read"])
+        expectDatasetError({ _ = try ImageDecoder.decode(corrupt, source: "crc.png") }, file: "crc.png", mentions: ["corrupt PNG"])
+        expectDatasetError({ _ = try ImageDecoder.decode(Data("hello, world".utf8), source: "notes.jpg") }, file: "notes.jpg", mentions: ["not a JPEG or PNG"])
+        expectDatasetError({ _ = try ImageDecoder.decode(Data(), source: "empty.png") }, file: "empty.png", mentions: ["not a JPEG or PNG"])
+        expectDatasetError({ _ = try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: "/nonexistent/x.png")) }, file: "/nonexistent/x.png", mentions: ["cannot read"])
     }
 
     /// libjpeg pads a truncated scan with grey and reports success with a warning; we refuse.
     func testJPEGWarningIsAnErrorNotAGreyImage() throws {
         let data = try fixture("jpeg_444.jpg")
         let endOfImage = data.count - 2
-        expectError({ _ = try ImageDecoder.decode(data.prefix(endOfImage - 200) + Data([0xFF, 0xD9]), source: "short.jpg") },
-                    file: "short.jpg", mentions: ["libjpeg-turbo"])
+        expectDatasetError({ _ = try ImageDecoder.decode(data.prefix(endOfImage - 200) + Data([0xFF, 0xD9]), source: "short.jpg") },
+                           file: "short.jpg", mentions: ["libjpeg-turbo"])
     }
 
     func testHugeDeclaredSizeIsRefusedBeforeAllocating() throws {
         var png = try fixture("png_rgb8.png")
         png.replaceSubrange(16..<24, with: [0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00])   // 65536 × 65536
-        expectError({ _ = try ImageDecoder.decode(png, source: "bomb.png") }, file: "bomb.png", mentions: [])
+        expectDatasetError({ _ = try ImageDecoder.decode(png, source: "bomb.png") }, file: "bomb.png", mentions: [])
     }
 
     func testListFileProblemsNameFileAndLine() throws {
@@ -65,11 +51,11 @@ final class BadInputTests: XCTestCase {
         for (n, (text, line, words)) in cases.enumerated() {
             let url = dir.appendingPathComponent("case\(n).txt")
             try TinyDatasets.write(text, to: url)
-            expectError({ _ = try SplitListParser.parse(url, classCount: 10) }, file: "case\(n).txt", line: line, mentions: words)
+            expectDatasetError({ _ = try SplitListParser.parse(url, classCount: 10) }, file: "case\(n).txt", line: line, mentions: words)
         }
         try TinyDatasets.write("\n  \n", to: dir.appendingPathComponent("empty.txt"))
-        expectError({ _ = try SplitListParser.parse(dir.appendingPathComponent("empty.txt"), classCount: 10) }, file: "empty.txt", mentions: ["empty"])
-        expectError({ _ = try SplitListParser.parse(dir.appendingPathComponent("absent.txt"), classCount: 10) }, file: "absent.txt", mentions: ["missing"])
+        expectDatasetError({ _ = try SplitListParser.parse(dir.appendingPathComponent("empty.txt"), classCount: 10) }, file: "empty.txt", mentions: ["empty"])
+        expectDatasetError({ _ = try SplitListParser.parse(dir.appendingPathComponent("absent.txt"), classCount: 10) }, file: "absent.txt", mentions: ["missing"])
     }
 
     func testSkipPolicyCountsBadLines() throws {
@@ -88,10 +74,10 @@ final class BadInputTests: XCTestCase {
         let root = try temporaryDirectory(self)
         let folder = try TinyDatasets.vtabTask(in: root, name: "eurosat", classes: 10, perSplit: [.train800: 9, .val200: 2, .test: 3])
         let task = try VTAB1kDataset(folder: folder)
-        expectError({ _ = try task.split(.train800) }, file: "train800.txt", mentions: ["1 of 10 classes have no training sample: 9"])
+        expectDatasetError({ _ = try task.split(.train800) }, file: "train800.txt", mentions: ["1 of 10 classes have no training sample: 9"])
         XCTAssertEqual(try task.split(.test).count, 3)   // evaluation splits may miss classes
         try FileManager.default.removeItem(at: task.listFile(.val200))
-        expectError({ _ = try task.split(.val200) }, file: "val200.txt", mentions: ["split file is missing"])
+        expectDatasetError({ _ = try task.split(.val200) }, file: "val200.txt", mentions: ["split file is missing"])
 
         // A symlink inside the folder that points outside it: listed, but never read.
         let secret = root.appendingPathComponent("secret.png")
@@ -99,7 +85,7 @@ final class BadInputTests: XCTestCase {
         try FileManager.default.createSymbolicLink(at: folder.appendingPathComponent("images/link.png"), withDestinationURL: secret)
         try TinyDatasets.write("images/link.png 0\nimages/test/000001.png 1\n", to: task.listFile(.test))
         let test = try task.split(.test)
-        expectError({ _ = try test.loadImage(at: 0) }, file: "test.txt", line: 1, mentions: ["symlink escape"])
+        expectDatasetError({ _ = try test.loadImage(at: 0) }, file: "test.txt", line: 1, mentions: ["symlink escape"])
         XCTAssertNoThrow(try test.loadImage(at: 1))
     }
 
@@ -110,7 +96,7 @@ final class BadInputTests: XCTestCase {
         try FileManager.default.createSymbolicLink(at: root.appendingPathComponent("b/loop"), withDestinationURL: root)
         XCTAssertEqual(try ImageFolderDataset.load(root).samples.map(\.path), ["a/0.png", "a/1.png", "b/0.png", "b/1.png"])
         try FileManager.default.createDirectory(at: root.appendingPathComponent("empty"), withIntermediateDirectories: true)
-        expectError({ _ = try ImageFolderDataset.load(root) }, file: "empty", mentions: ["has no JPEG or PNG images"])
+        expectDatasetError({ _ = try ImageFolderDataset.load(root) }, file: "empty", mentions: ["has no JPEG or PNG images"])
     }
 
     func testLoaderFailsOrSkipsBadImages() throws {
@@ -125,7 +111,7 @@ final class BadInputTests: XCTestCase {
         let strict = try DataLoader(source: files, pipeline: pipeline, options: DataLoaderOptions(batchSize: 4, shuffle: false, workers: 2))
         let batches = strict.epoch(0)
         XCTAssertNotNil(try batches.next())
-        expectError({ _ = try batches.next() }, file: "000004.png", mentions: ["not a JPEG or PNG", "train800.txt:5"])
+        expectDatasetError({ _ = try batches.next() }, file: "000004.png", mentions: ["not a JPEG or PNG", "train800.txt:5"])
 
         let lenient = try DataLoader(source: files, pipeline: pipeline,
                                      options: DataLoaderOptions(batchSize: 4, shuffle: false, workers: 2, badSamples: .skip))
@@ -150,10 +136,10 @@ final class BadInputTests: XCTestCase {
         for (name, data, words) in cases {
             let url = dir.appendingPathComponent(name)
             try TinyDatasets.writeFile(data, to: url)
-            expectError({ _ = try IDXFile(contentsOf: url) }, file: name, mentions: [words])
+            expectDatasetError({ _ = try IDXFile(contentsOf: url) }, file: name, mentions: [words])
         }
-        expectError({ _ = try IDXDataset(images: DataFixtures.url("idx/images-idx3-ubyte"), labels: DataFixtures.url("idx/images-idx3-ubyte")) },
-                    file: "images-idx3-ubyte", mentions: ["labels must be one-dimensional"])
+        expectDatasetError({ _ = try IDXDataset(images: DataFixtures.url("idx/images-idx3-ubyte"), labels: DataFixtures.url("idx/images-idx3-ubyte")) },
+                           file: "images-idx3-ubyte", mentions: ["labels must be one-dimensional"])
     }
 
     func testFGVCBadJSON() throws {
@@ -161,13 +147,13 @@ final class BadInputTests: XCTestCase {
         let folder = root.appendingPathComponent("cars")
         try TinyDatasets.write("{\"a.jpg\": 1, \"b.jpg\": \"two\"}", to: folder.appendingPathComponent("train.json"))
         try TinyDatasets.write("{\"c.jpg\": 1}", to: folder.appendingPathComponent("test.json"))
-        expectError({ _ = try FGVCDataset(folder: folder, imageFolder: "") }, file: "train.json", mentions: ["not an integer"])
+        expectDatasetError({ _ = try FGVCDataset(folder: folder, imageFolder: "") }, file: "train.json", mentions: ["not an integer"])
         try TinyDatasets.write("[1, 2]", to: folder.appendingPathComponent("train.json"))
-        expectError({ _ = try FGVCDataset(folder: folder, imageFolder: "") }, file: "train.json", mentions: ["expected a JSON object"])
+        expectDatasetError({ _ = try FGVCDataset(folder: folder, imageFolder: "") }, file: "train.json", mentions: ["expected a JSON object"])
         try TinyDatasets.write("{\"../../x.jpg\": 1}", to: folder.appendingPathComponent("train.json"))
         let dataset = try FGVCDataset(folder: folder, imageFolder: "")
-        expectError({ _ = try dataset.split("train") }, file: "train.json", mentions: ["'..'"])
+        expectDatasetError({ _ = try dataset.split("train") }, file: "train.json", mentions: ["'..'"])
         try FileManager.default.removeItem(at: folder.appendingPathComponent("test.json"))
-        expectError({ _ = try FGVCDataset(folder: folder, imageFolder: "") }, file: "test.json", mentions: ["split file is missing"])
+        expectDatasetError({ _ = try FGVCDataset(folder: folder, imageFolder: "") }, file: "test.json", mentions: ["split file is missing"])
     }
 }

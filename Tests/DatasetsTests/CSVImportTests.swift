@@ -109,8 +109,8 @@ final class CSVImportTests: XCTestCase {
         var yes = format; yes.header = .yes
         XCTAssertEqual(try CSVImageTable(data: Data(plain.utf8), source: "p.csv", format: yes).rows.count, 5)
         var no = format; no.header = .no
-        expectError({ _ = try CSVImageTable(data: Data(withHeader.utf8), source: "h.csv", format: no) }, file: "h.csv", line: 1,
-                    mentions: ["column 13", "'label' is not an integer"])
+        expectDatasetError({ _ = try CSVImageTable(data: Data(withHeader.utf8), source: "h.csv", format: no) }, file: "h.csv", line: 1,
+                           mentions: ["column 13", "'label' is not an integer"])
 
         // Label first.
         let (first, firstRows) = csvText(classes: 3, perClass: 2, labelFirst: true)
@@ -134,8 +134,8 @@ final class CSVImportTests: XCTestCase {
         XCTAssertEqual(table.rows[0].pixels, values.map { UInt8(($0 * 255 + 8) / 16) })
         XCTAssertEqual(Array(table.rows[0].pixels.prefix(8)), [0, 16, 32, 64, 128, 191, 239, 255])
         XCTAssertTrue(table.description.contains("values 0–16 scaled to 0–255"), table.description)
-        expectError({ _ = try CSVImageTable(data: Data((values.map { String($0 + 1) } + ["9"]).joined(separator: ",").utf8), source: "d.csv", format: digits) },
-                    file: "d.csv", line: 1, mentions: ["column 8", "pixel value 17 is out of range 0...16"])
+        expectDatasetError({ _ = try CSVImageTable(data: Data((values.map { String($0 + 1) } + ["9"]).joined(separator: ",").utf8), source: "d.csv", format: digits) },
+                           file: "d.csv", line: 1, mentions: ["column 8", "pixel value 17 is out of range 0...16"])
 
         // Through the import: the decoded PNG holds the scaled values.
         let (text, rows) = csvText(classes: 2, perClass: 4, maxValue: 16)
@@ -171,7 +171,7 @@ final class CSVImportTests: XCTestCase {
             broken.insert(bad, at: 3)   // line 4 of the file
             let text = broken.joined(separator: "\n") + "\n"
             let source = try write(text, "bad.csv.gz", gzip: true)
-            expectError({ _ = try DatasetImporter.importCSV(from: source, into: try temporaryDirectory(self),
+            expectDatasetError({ _ = try DatasetImporter.importCSV(from: source, into: try temporaryDirectory(self),
                                                             options: ImportOptions(name: "t", trainCount: 2, valCount: 2), format: format) },
                         file: "bad.csv.gz", line: 4, mentions: words)
         }
@@ -193,32 +193,18 @@ final class CSVImportTests: XCTestCase {
         XCTAssertEqual(misread.notes.last, "warning: every row has label 1; is --label-column first meant?")
 
         // Files that hold no images, and unusable settings.
-        expectError({ _ = try CSVImageTable(data: Data("\n\n".utf8), source: "empty.csv", format: format) }, file: "empty.csv", mentions: ["no image rows"])
-        expectError({ _ = try CSVImageTable(data: Data((twelve("0") + "\n").utf8), source: "all-bad.csv", format: format, badRows: .skip) },
-                    file: "all-bad.csv", mentions: ["no usable image rows (1 bad rows skipped)"])
+        expectDatasetError({ _ = try CSVImageTable(data: Data("\n\n".utf8), source: "empty.csv", format: format) }, file: "empty.csv", mentions: ["no image rows"])
+        expectDatasetError({ _ = try CSVImageTable(data: Data((twelve("0") + "\n").utf8), source: "all-bad.csv", format: format, badRows: .skip) },
+                           file: "all-bad.csv", mentions: ["no usable image rows (1 bad rows skipped)"])
         var zeroMax = format; zeroMax.maxValue = 0
-        expectError({ _ = try CSVImageTable(data: Data(good.utf8), source: "g.csv", format: zeroMax) }, file: "g.csv", mentions: ["--max-value"])
-        expectError({ _ = try CSVImageTable(contentsOf: URL(fileURLWithPath: "/nonexistent/x.csv"), format: format) }, file: "x.csv", mentions: ["cannot read"])
+        expectDatasetError({ _ = try CSVImageTable(data: Data(good.utf8), source: "g.csv", format: zeroMax) }, file: "g.csv", mentions: ["--max-value"])
+        expectDatasetError({ _ = try CSVImageTable(contentsOf: URL(fileURLWithPath: "/nonexistent/x.csv"), format: format) }, file: "x.csv", mentions: ["cannot read"])
         let truncated = try write("", "t.csv.gz")
         try TinyDatasets.writeFile(Self.gzipStored(Data(good.utf8)).prefix(40), to: truncated)
-        expectError({ _ = try CSVImageTable(contentsOf: truncated, format: format) }, file: "t.csv.gz", mentions: ["gzip"])
+        expectDatasetError({ _ = try CSVImageTable(contentsOf: truncated, format: format) }, file: "t.csv.gz", mentions: ["gzip"])
     }
 
     // MARK: - Helpers
-
-    private func expectError(_ body: () throws -> Void, file expectedFile: String, line expectedLine: Int? = nil,
-                             mentions words: [String], file: StaticString = #filePath, line: UInt = #line) {
-        do {
-            try body()
-            XCTFail("expected a DatasetError mentioning \(words)", file: file, line: line)
-        } catch let error as DatasetError {
-            XCTAssertTrue(error.file.hasSuffix(expectedFile), "file: \(error)", file: file, line: line)
-            if let expectedLine { XCTAssertEqual(error.line, expectedLine, "\(error)", file: file, line: line) }
-            for word in words { XCTAssertTrue(error.description.contains(word), "'\(word)' not in: \(error)", file: file, line: line) }
-        } catch {
-            XCTFail("expected a DatasetError, got \(error)", file: file, line: line)
-        }
-    }
 
     /// A valid gzip file holding `data` in stored (uncompressed) deflate blocks: no zlib needed
     /// to write one, and any inflate must read it.

@@ -40,12 +40,6 @@ final class CNNMethodTests: XCTestCase {
         return Tensor.normal([2, 3, size, size], using: &rng)
     }
 
-    /// Perturbs every method tensor so that zero-initialised parts take effect.
-    func perturb(_ model: PEFTModel, seed: UInt64 = 9) {
-        var rng = SeededRandom(seed: seed)
-        for (_, t) in model.methodTensors { for i in 0..<t.count { t.data[i] += 0.1 * rng.nextNormal() } }
-    }
-
     func testEveryRegisteredMethodIsClassified() {
         XCTAssertEqual(Set(Self.cnnMethods + Self.vitOnly), Set(MethodRegistry.names))
         XCTAssertTrue(try MethodRegistry.method(named: "norm_tune") is LayerNormTuning, "norm_tune is an alias of ln_tune")
@@ -109,7 +103,7 @@ final class CNNMethodTests: XCTestCase {
     func testGradientsReachExactlyTheTrainableTensors() throws {
         for name in Self.cnnMethods {
             let model = try cnnModel(name)
-            perturb(model)
+            perturbMethodTensors(model)
             crossEntropy(model.forward(images()).logits!, targets: [1, 3]).backward()
             let trainable = Set(model.trainableTensors.map { ObjectIdentifier($0.tensor) })
             for (tensorName, t) in model.trainableTensors {
@@ -178,7 +172,7 @@ final class CNNMethodTests: XCTestCase {
         for name in mergeable {
             for options in [Self.cnnOptions[name] ?? [:], [:]] {
                 let model = try cnnModel(name, options: options)
-                perturb(model)
+                perturbMethodTensors(model)
                 for (_, t) in model.trainableTensors { t.data[0] += 0.25 }
                 let before = withoutGradients { model(x) }
                 try model.merge()
@@ -204,7 +198,7 @@ final class CNNMethodTests: XCTestCase {
     /// LoRA's merge is ΔW = (α/r)·B·A reshaped to [O, I, 1, 1], added to the conv weight.
     func testLoRAMergeIsTheLowRankProductInTheConvWeight() throws {
         let model = try cnnModel("lora", options: ["rank": 2, "alpha": 3])
-        perturb(model)
+        perturbMethodTensors(model)
         let net = model.backbone as! EfficientNetLite
         let conv = net.blocks[4].projectConv
         let w0 = conv.weight.scalars
@@ -221,24 +215,7 @@ final class CNNMethodTests: XCTestCase {
     // MARK: - Adapter files
 
     func testSaveLoadRoundTripIsBitExact() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vpeft-cnn-adapter-\(UUID())")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let x = images()
-        for name in Self.cnnMethods {
-            let backbone = try tinyCNN()
-            let fingerprint = Fingerprint.of(backbone)
-            let model = try PEFTModel(backbone: backbone, method: try MethodRegistry.method(named: name, options: Self.cnnOptions[name] ?? [:]),
-                                      classes: 5, seed: 11)
-            perturb(model)
-            for (_, t) in model.trainableTensors { t.data[0] += 0.25 }   // as if trained: backbone-side tensors move too
-            let logits = withoutGradients { model(x) }
-            let dir = folder.appendingPathComponent(name)
-            try AdapterFile.save(model, backboneFingerprint: fingerprint, to: dir)
-            let manifest = try AdapterFile.readManifest(dir)
-            XCTAssertEqual(manifest.trainableParameters, model.trainableParameterCount(), name)
-            let loaded = try AdapterFile.load(dir, onto: try tinyCNN())
-            XCTAssertEqual(withoutGradients { loaded(x) }.scalars.map(\.bitPattern), logits.scalars.map(\.bitPattern), "\(name) round trip")
-        }
+        try assertAdapterRoundTripIsBitExact(methods: Self.cnnMethods, options: Self.cnnOptions, backbone: tinyCNN, images: images())
     }
 
     func testAdapterFilesRefuseAnotherCNN() throws {

@@ -37,12 +37,6 @@ final class MethodSuiteTests: XCTestCase {
         return Tensor.normal([2, 3, 16, 16], using: &rng)
     }
 
-    /// Perturbs every method tensor so that zero-initialised parts take effect.
-    func perturb(_ model: PEFTModel, seed: UInt64 = 9) {
-        var rng = SeededRandom(seed: seed)
-        for (_, t) in model.methodTensors { for i in 0..<t.count { t.data[i] += 0.1 * rng.nextNormal() } }
-    }
-
     // MARK: - Parameter counts (METHODS.md, ViT-B/16, no head)
 
     func testParameterCountsOnViTB16() throws {
@@ -70,7 +64,7 @@ final class MethodSuiteTests: XCTestCase {
     func testGradientsReachExactlyTheTrainableTensors() throws {
         for name in MethodRegistry.names {
             let model = try tinyModel(name)
-            perturb(model)
+            perturbMethodTensors(model)
             let logits = model.forward(images()).logits!
             crossEntropy(logits, targets: [1, 3]).backward()
             let trainable = Set(model.trainableTensors.map { ObjectIdentifier($0.tensor) })
@@ -128,7 +122,7 @@ final class MethodSuiteTests: XCTestCase {
         for type in MethodRegistry.all where type.mergeable {
             let name = type.name
             let model = try tinyModel(name)
-            perturb(model)
+            perturbMethodTensors(model)
             let before = withoutGradients { model(x) }
             try model.merge()
             XCTAssertTrue(model.methodTensors.isEmpty, name)
@@ -152,23 +146,7 @@ final class MethodSuiteTests: XCTestCase {
     // MARK: - Adapter files
 
     func testSaveLoadRoundTripIsBitExact() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vpeft-adapter-\(UUID())")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let x = images()
-        for name in MethodRegistry.names {
-            let backbone = try tinyBackbone()
-            let fingerprint = Fingerprint.of(backbone)
-            let model = try PEFTModel(backbone: backbone, method: try MethodRegistry.method(named: name, options: Self.tinyOptions[name] ?? [:]),
-                                      classes: 5, seed: 11)
-            perturb(model)
-            for (_, t) in model.trainableTensors { t.data[0] += 0.25 }   // as if trained: backbone-side tensors move too
-            let logits = withoutGradients { model(x) }
-            let dir = folder.appendingPathComponent(name)
-            try AdapterFile.save(model, backboneFingerprint: fingerprint, to: dir)
-            let loaded = try AdapterFile.load(dir, onto: try tinyBackbone())
-            let again = withoutGradients { loaded(x) }
-            XCTAssertEqual(again.scalars.map(\.bitPattern), logits.scalars.map(\.bitPattern), "\(name) round trip")
-        }
+        try assertAdapterRoundTripIsBitExact(methods: MethodRegistry.names, options: Self.tinyOptions, backbone: tinyBackbone, images: images())
     }
 
     func testAdapterRefusesAnotherBackbone() throws {
