@@ -26,6 +26,18 @@ struct AdaptedModel {
         imgSize = config.imgSize ?? backbone.inputSize
         pipeline = try TrainingSession.evalPipeline(config, imgSize: imgSize)
     }
+
+    /// A split of `dataset` under `dataRoot` (each defaulting to the run's): its name and images.
+    func split(_ split: String, dataset: String?, dataRoot: String?) throws -> (name: String, source: any LabeledImageSource) {
+        let (suite, name) = try DatasetReference.parse(dataset ?? config.dataset)
+        guard let root = dataRoot ?? config.dataRoot else { throw ValidationError("--data-root is needed") }
+        let rootURL = URL(fileURLWithPath: root)
+        if suite == "vtab1k" {
+            guard let s = VTAB1kDataset.Split(rawValue: split) else { throw ValidationError("--split \(split): one of \(VTAB1kDataset.Split.allCases.map(\.rawValue))") }
+            return (name, try VTAB1kDataset.named(name, in: rootURL).split(s, checkClasses: false))
+        }
+        return (name, try FGVCDataset(root: rootURL, name: DatasetReference.fgvcCatalogName(name)).split(split))
+    }
 }
 
 struct Evaluate: ParsableCommand {
@@ -44,17 +56,7 @@ struct Evaluate: ParsableCommand {
 
     func run() throws {
         let adapted = try AdaptedModel(adapter: adapter, weights: weights)
-        let (suite, name) = try DatasetReference.parse(dataset ?? adapted.config.dataset)
-        guard let root = dataRoot ?? adapted.config.dataRoot else { throw ValidationError("--data-root is needed") }
-        let source: any LabeledImageSource
-        if suite == "vtab1k" {
-            guard let s = VTAB1kDataset.Split(rawValue: split) else { throw ValidationError("--split \(split): one of \(VTAB1kDataset.Split.allCases.map(\.rawValue))") }
-            let rootURL = URL(fileURLWithPath: root)
-            let task = try VTAB1kDataset.named(name, in: rootURL)
-            source = try task.split(s, checkClasses: false)
-        } else {
-            source = try FGVCDataset(root: URL(fileURLWithPath: root), name: DatasetReference.fgvcCatalogName(name)).split(split)
-        }
+        let (name, source) = try adapted.split(split, dataset: dataset, dataRoot: dataRoot)
         guard source.classCount == adapted.model.classes else {
             throw ValidationError("\(name) has \(source.classCount) classes, the adapter \(adapted.model.classes)")
         }

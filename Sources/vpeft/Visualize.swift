@@ -23,7 +23,7 @@ struct TSNECommand: ParsableCommand {
     @Option(help: "A trained adapter folder (its run's backbone and preprocessing).") var adapter: String
     @Option(help: "Dataset as suite:name (default: the run's).") var dataset: String?
     @Option(help: "Folder holding the dataset folders (default: the run's).") var dataRoot: String?
-    @Option(help: "Split to embed.") var split = "test"
+    @Option(help: "Split to embed: test, val200, train800, train800val200 (FGVC: train, val, test).") var split = "test"
     @Option(help: "At most this many samples (the first ones of the split, in order).") var maxSamples = 1000
     @Option(help: "t-SNE perplexity.") var perplexity = 30.0
     @Option(help: "Seed.") var seed: UInt64 = 0
@@ -31,12 +31,7 @@ struct TSNECommand: ParsableCommand {
 
     func run() throws {
         let adapted = try AdaptedModel(adapter: adapter)
-        let (suite, name) = try DatasetReference.parse(dataset ?? adapted.config.dataset)
-        guard suite == "vtab1k", let split = VTAB1kDataset.Split(rawValue: split) else { throw ValidationError("t-SNE reads VTAB-1k-layout splits (train800, val200, train800val200, test)") }
-        guard let root = dataRoot ?? adapted.config.dataRoot else { throw ValidationError("--data-root is needed") }
-        let rootURL = URL(fileURLWithPath: root)
-        let task = try VTAB1kDataset.named(name, in: rootURL)
-        let source = try task.split(split, checkClasses: false)
+        let (name, source) = try adapted.split(split, dataset: dataset, dataRoot: dataRoot)
         let loader = try DataLoader(source: source, pipeline: adapted.pipeline, options: DataLoaderOptions(batchSize: 32, shuffle: false))
         var features: [Tensor] = [], labels: [Int] = []
         let batches = loader.epoch(0)
@@ -49,7 +44,7 @@ struct TSNECommand: ParsableCommand {
         print("embedding \(n) pooled features of dimension \(all.shape[1])…")
         let embedding = try TSNE(perplexity: perplexity, seed: seed).embed(all)
         let plot = EmbeddingScatter.plot(embedding: embedding, labels: Array(labels.prefix(n)), classNames: source.classNames,
-                                         title: "t-SNE: \(adapted.config.method) on \(name)/\(split.rawValue)")
+                                         title: "t-SNE: \(adapted.config.method) on \(name)/\(split)")
         try plot.write(to: URL(fileURLWithPath: out))
         print("wrote \(out)")
     }
