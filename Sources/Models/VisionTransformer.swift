@@ -140,6 +140,21 @@ public final class Block: Module {
     }
 }
 
+extension Block {
+    /// A block of `config`'s width with timm's init, outside any ViT: side networks (LST) build
+    /// their own transformer from it.
+    public convenience init(standalone config: VisionTransformerConfig, using rng: inout SeededRandom) {
+        var weights = WeightInit(random: true, rng: rng)
+        self.init(config, dropPath: 0, using: &weights)
+        rng = weights.rng
+    }
+
+    /// The block's forward outside a ViT's pass (no attention maps are kept).
+    public func callAsFunction(_ x: Tensor, context: inout ForwardContext) -> Tensor {
+        self(x, context: &context, index: -1)
+    }
+}
+
 /// What a forward pass should record besides the output.
 public struct ForwardOptions {
     /// Training mode: stochastic depth active.

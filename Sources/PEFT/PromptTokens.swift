@@ -37,17 +37,18 @@ final class PromptInsertion: TokenHook {
     }
 }
 
-/// Replaces the p tokens after position `at` by fresh prompts.
+/// Replaces the `replacing` tokens after position `at` (the previous block's prompts; by default
+/// as many as there are new ones) by fresh prompts.
 final class PromptReplacement: TokenHook {
-    let prompts: Tensor, at: Int, dropout: DropoutSource, rate: Float
-    init(prompts: Tensor, at: Int, dropout: DropoutSource, rate: Float) {
-        (self.prompts, self.at, self.dropout, self.rate) = (prompts, at, dropout, rate)
+    let prompts: Tensor, at: Int, replacing: Int, dropout: DropoutSource, rate: Float
+    init(prompts: Tensor, at: Int, replacing: Int? = nil, dropout: DropoutSource, rate: Float) {
+        (self.prompts, self.at, self.replacing, self.dropout, self.rate) = (prompts, at, replacing ?? prompts.shape[0], dropout, rate)
     }
 
     func callAsFunction(_ x: Tensor, context: inout ForwardContext) -> Tensor {
         let (b, n, d) = (x.shape[0], x.shape[1], x.shape[2]), p = prompts.shape[0]
         let fresh = dropout(prompts, rate).reshaped([1, p, d]).expanded(to: [b, p, d])
-        return concat([x.narrowed(1, start: 0, length: at), fresh, x.narrowed(1, start: at + p, length: n - at - p)], dim: 1)
+        return concat([x.narrowed(1, start: 0, length: at), fresh, x.narrowed(1, start: at + replacing, length: n - at - replacing)], dim: 1)
     }
 }
 

@@ -20,20 +20,20 @@ Block / forward_features) or only unfreezes backbone tensors. For each case in C
   grad.<name>    d loss / d <name> (autograd) for every trainable tensor
 
 with __metadata__ {"method": registry name, "options": JSON of the options given (the Swift side
-fills in defaults)}. For the mergeable cases `lora`, `ssf`, `rep_adapter` and `fact_tt` it also
-writes `<case>_merged.safetensors`: the method folded into a plain timm state dict (timm names,
-F32) plus `logits` (that merged plain model on the case's `input`; the one non-timm key: drop it
+fills in defaults)}. For the mergeable cases `lora`, `ssf`, `rep_adapter`, `fact_tt`, `difffit`,
+`vera`, `hydra` and `kadaptation` it also writes `<case>_merged.safetensors`: the method folded
+into a plain timm state dict (timm names, F32) plus `logits` (that merged plain model on the case's `input`; the one non-timm key: drop it
 before a strict state-dict load), metadata as the case's plus "merged_from": "<case>.safetensors".
 
 Self-checks (asserted; one line per case printed):
   * the base model reproduces `cls_token/reference.safetensors` exactly;
   * every gradient is non-zero, the method changes the logits (vs the fixture's own backbone);
-  * identity at init: lora, dora, adapter (+houlsby), adaptformer, rep_adapter, fact_tt, fact_tk
-    and convpass built with their INTENDED init (docs/PEFT_TENSORS.md "Inits") give the plain
-    model's logits (|diff| <= 1e-6);
-  * merge: lora (+lora_all), dora, ssf, rep_adapter, fact_tt, fact_tk, bitfit, ln_tune folded into
-    a plain timm state dict (the "Merge" formulas of METHODS.md) give the method's logits
-    within 1e-5; the written *_merged files load strictly into a fresh VisionTransformer and via
+  * identity at init: lora, dora, adapter (+houlsby), adaptformer, rep_adapter, fact_tt, fact_tk,
+    convpass, vera, hydra, patt, bapat, u_tuning, kadaptation and last built with their INTENDED
+    init (docs/PEFT_TENSORS.md "Inits") give the plain model's logits (|diff| <= 1e-6);
+  * merge: lora (+lora_all), dora, ssf, rep_adapter, fact_tt, fact_tk, bitfit, ln_tune, difffit,
+    vera, hydra and kadaptation folded into a plain timm state dict (the "Merge" formulas of
+    METHODS.md) give the method's logits within 1e-5; the written *_merged files load strictly into a fresh VisionTransformer and via
     timm.create_model("local-dir:...") and reproduce their `logits` exactly;
   * prefix attention against an independent per-head loop; vpt_deep with P_1 = block 0's prompt
     outputs equals vpt_shallow; dora's gradients change by far more than fp32 noise when the row
@@ -59,7 +59,7 @@ import timm
 import torch
 import torch.nn.functional as F
 from timm.layers import LayerNorm
-from timm.models.vision_transformer import VisionTransformer
+from timm.models.vision_transformer import Block, VisionTransformer
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -109,6 +109,10 @@ CASES = [
     ("u_tuning", "u_tuning", {"length": 3, "dim": 4}, False),
     ("mona", "mona", {"dim": 6}, False),
     ("dtl", "dtl", {"rank": 2, "start": 1}, False),
+    ("kadaptation", "kadaptation", {"kron": 4, "scale": 2.0}, True),
+    ("noah", "noah", {"prompts": [2, 1], "ranks": [2, 3], "adapter_dims": [3, 0]}, False),
+    ("lst", "lst", {"width": 8, "heads": 2}, False),
+    ("last", "last", {"rank": 4, "heads": 2}, False),
 ]
 
 
@@ -1091,10 +1095,187 @@ class DTL(Method):
         model.forward = forward
 
 
+class KAdaptation(Method):
+    """He et al. AAAI 2023 (as PEViT's KAdaptation, u glorot): for t in (q, v) the qkv slice t
+    gains scale * x H^t + b (x the qkv input, b [d] per block shared by q and v), H^t [d_in, d_out]
+    = sum_i kron(R_i^t, W_i^t), R_i^t = left_t[i] (x) right_t[i] ([n,n], shared by the blocks),
+    W_i^t = u_t[i] (x) v_t[i] ([m,m], per block), n = kron, m = d/n. Merge: the slice's rows of
+    qkv.weight += scale * (H^t)^T, of qkv.bias += b."""
+    name = "kadaptation"
+    defaults = {"kron": 32, "scale": 160.0}
+    targets = ("q", "v")
+
+    @staticmethod
+    def hypercomplex(left, right, u, v):
+        """sum_i kron(left[i] (x) right[i], u[i] (x) v[i]) with torch.kron ([n*m, n*m])."""
+        return sum(torch.kron(torch.outer(left[i], right[i]), torch.outer(u[i], v[i])) for i in range(left.shape[0]))
+
+    def attach(self, model, new):
+        d, n, s = model.embed_dim, self.o["kron"], self.o["scale"]
+        assert d % n == 0, (d, n)
+        m = d // n
+        rules = {t: (new(f"kadaptation.rule_{t}.left", (n, n), i_uniform(0.01)),
+                     new(f"kadaptation.rule_{t}.right", (n, n), i_uniform(0.01))) for t in self.targets}
+        u_bound = math.sqrt(2.0) * math.sqrt(6.0 / (m + 1))  # xavier, gain sqrt 2, on each [m, 1] row
+        for l, blk in enumerate(model.blocks):
+            p = f"blocks.{l}.attn.qkv"
+            fns = {}
+            uv = {t: (new(f"{p}.kadaptation_u.{t}", (n, m), i_uniform(u_bound)),
+                      new(f"{p}.kadaptation_v.{t}", (n, m), i_zeros)) for t in self.targets}
+            bias = new(f"{p}.kadaptation_bias", (d,), i_zeros)
+            for t in self.targets:
+                (left, right), (u, v) = rules[t], uv[t]
+                fns[QKV.index(t)] = lambda x, W, b, left=left, right=right, u=u, v=v, bias=bias: \
+                    F.linear(x, W, b) + s * x @ self.hypercomplex(left, right, u, v) + bias
+            patch_linear_rows(blk.attn.qkv, fns)
+
+    def merge(self, sd, t):
+        s = self.o["scale"]
+        for l in range(depth(sd)):
+            p = f"blocks.{l}.attn.qkv"
+            for tg in self.targets:
+                H = self.hypercomplex(t[f"kadaptation.rule_{tg}.left"], t[f"kadaptation.rule_{tg}.right"],
+                                      t[f"{p}.kadaptation_u.{tg}"], t[f"{p}.kadaptation_v.{tg}"])
+                rows(sd[f"{p}.weight"], QKV.index(tg)).add_(s * H.t())
+                rows(sd[f"{p}.bias"], QKV.index(tg)).add_(t[f"{p}.kadaptation_bias"])
+        return sd
+
+
+class NOAH(VPTShallow):
+    """Zhang et al. NOAH (one searched subnet, given as per-block lists; 0 = absent): block l has
+    p_l deep prompts P_l [p_l, d] (block 0: inserted after CLS; block l >= 1: the p_{l-1} tokens
+    after CLS replaced by P_l; removed after the final norm), LoRA on the whole fused qkv without
+    scaling, qkv(x) += x A_l^T B_l^T (A [r_l, d], B [3d, r_l]), and a sequential adapter on the
+    MLP branch z = mlp(norm2 x); z += up(QuickGELU(down z)) (down [a_l, d], up [d, a_l])."""
+    name = "noah"
+    defaults = {"prompts": None, "ranks": None, "adapter_dims": None, "dropout": 0.1, "subnet": "cifar100"}
+
+    def attach(self, model, new):
+        d, L, npt = model.embed_dim, len(model.blocks), model.num_prefix_tokens
+        ps, rs, ads = self.o["prompts"], self.o["ranks"], self.o["adapter_dims"]
+        assert all(isinstance(v, list) and len(v) == L for v in (ps, rs, ads)), "noah: explicit per-block lists only"
+        Ps = [new(f"prompt.deep.{l}", (ps[l], d), self.prompt_init(model)) if ps[l] else None for l in range(L)]
+        for l, blk in enumerate(model.blocks):
+            p = f"blocks.{l}"
+            if rs[l]:
+                A = new(f"{p}.attn.qkv.lora_A", (rs[l], d), i_kaiming)
+                B = new(f"{p}.attn.qkv.lora_B", (3 * d, rs[l]), i_zeros)
+                patch_linear_rows(blk.attn.qkv, {None: lambda x, W, b, A=A, B=B: F.linear(x, W, b) + x @ A.T @ B.T})
+            ad = bottleneck(new, f"{p}.adapter", d, ads[l], quick_gelu, i_xavier, i_zeros) if ads[l] else None
+
+            def forward(x, blk=blk, ad=ad, **kw):
+                x = x + blk.drop_path1(blk.ls1(blk.attn(blk.norm1(x))))
+                z = blk.mlp(blk.norm2(x))
+                if ad is not None:
+                    z = z + ad(z)
+                return x + blk.drop_path2(blk.ls2(z))
+            blk.forward = forward
+
+        def forward_features(x, attn_mask=None, is_causal=False):
+            assert attn_mask is None and not is_causal
+            x = embed(model, x)
+            prev = 0  # prompt tokens after CLS
+            for l, blk in enumerate(model.blocks):
+                x = torch.cat([x[:, :npt], x[:, npt + prev:]], dim=1)
+                if Ps[l] is not None:
+                    x = with_prompts(x, Ps[l], npt, replace=False)
+                prev = ps[l]
+                x = blk(x)
+            x = model.norm(x)
+            return torch.cat([x[:, :npt], x[:, npt + prev:]], dim=1)
+        model.forward_features = forward_features
+
+
+class LST(Method):
+    """Sung et al. 2022 (Ladder Side-Tuning, ViT transcription): a side network of width w fed by
+    down_j (d -> w) of the tokens entering block 0 (j = 0) and of block j-1's output (j >= 1):
+    s = down_0(h_0); per block l: g = sigmoid(gate_l / T); s = side_block_l(g s + (1-g) down_{l+1}(h_{l+1})),
+    side blocks timm Blocks (dim w, mlp 4w, GELU, LN eps 1e-6); logits = head(up(LN(s))[:, CLS])
+    (the backbone's own final norm unused)."""
+    name = "lst"
+    defaults = {"width": 96, "heads": 12, "gate_temperature": 0.1}
+
+    def side_block(self, new, p, w):
+        ln_w = lambda name: new(f"{p}.{name}.weight", (w,), i_ones, r_scale)
+        ln_b = lambda name: new(f"{p}.{name}.bias", (w,), i_zeros)
+        tw = lambda name, shape: new(f"{p}.{name}.weight", shape, lambda t, g: torch.nn.init.trunc_normal_(t, std=0.02, generator=g))
+        tb = lambda name, n: new(f"{p}.{name}.bias", (n,), i_zeros)
+        params = {"norm1.weight": ln_w("norm1"), "norm1.bias": ln_b("norm1"),
+                  "attn.qkv.weight": tw("attn.qkv", (3 * w, w)), "attn.qkv.bias": tb("attn.qkv", 3 * w),
+                  "attn.proj.weight": tw("attn.proj", (w, w)), "attn.proj.bias": tb("attn.proj", w),
+                  "norm2.weight": ln_w("norm2"), "norm2.bias": ln_b("norm2"),
+                  "mlp.fc1.weight": tw("mlp.fc1", (4 * w, w)), "mlp.fc1.bias": tb("mlp.fc1", 4 * w),
+                  "mlp.fc2.weight": tw("mlp.fc2", (w, 4 * w)), "mlp.fc2.bias": tb("mlp.fc2", w)}
+        block = Block(dim=w, num_heads=self.o["heads"], mlp_ratio=4.0, qkv_bias=True,
+                      norm_layer=functools.partial(LayerNorm, eps=1e-6)).to(new.dtype).eval()
+        assert set(params) == {n for n, _ in block.named_parameters()}
+        return lambda s: torch.func.functional_call(block, params, (s,))
+
+    def attach(self, model, new):
+        d, w, L, T = model.embed_dim, self.o["width"], len(model.blocks), self.o["gate_temperature"]
+        downs = [new.linear(f"lst.down.{j}", d, w, i_kaiming, i_linear_bias(d)) for j in range(L + 1)]
+        gates = [new(f"lst.gate.{l}", (1,), i_zeros) for l in range(L)]
+        sides = [self.side_block(new, f"lst.blocks.{l}", w) for l in range(L)]
+        norm_w = new("lst.norm.weight", (w,), i_ones, r_scale)
+        norm_b = new("lst.norm.bias", (w,), i_zeros)
+        up = new.linear("lst.up", w, d, i_kaiming, i_linear_bias(w))
+
+        def forward(x):
+            h = embed(model, x)
+            s = downs[0](h)
+            for l, blk in enumerate(model.blocks):
+                h = blk(h)
+                g = torch.sigmoid(gates[l] / T)
+                s = sides[l](g * s + (1 - g) * downs[l + 1](h))
+            f = up(F.layer_norm(s, (w,), norm_w, norm_b, eps=1e-6))[:, 0]
+            return model.head(f)
+        model.forward = forward
+
+
+class LAST(Method):
+    """Tang et al. (Low-rank Attention Side-Tuning; our wiring): s_0 = 0; after block l,
+    s += LSA_l(LN_l(h_l + s)), LSA(z) = concat_h softmax(Q_h K_h^T / sqrt(r/H)) V_h @ o^T with
+    Q, K, V = z q^T, z k^T, z v^T ([r] split into H heads); logits = head(norm(h_L + s)[:, CLS])."""
+    name = "last"
+    defaults = {"rank": 16, "heads": 1}
+
+    def attach(self, model, new):
+        d, r, H = model.embed_dim, self.o["rank"], self.o["heads"]
+        assert r % H == 0, (r, H)
+        Dh = r // H
+        lsas = []
+        for l in range(len(model.blocks)):
+            p = f"last.{l}"
+            ln_w = new(f"{p}.norm.weight", (d,), i_ones, r_scale)
+            ln_b = new(f"{p}.norm.bias", (d,), i_zeros)
+            q, k, v = (new(f"{p}.{n}", (r, d), i_kaiming) for n in ("q", "k", "v"))
+            o = new(f"{p}.o", (d, r), i_zeros)
+
+            def lsa(z, ln_w=ln_w, ln_b=ln_b, q=q, k=k, v=v, o=o):
+                z = F.layer_norm(z, (d,), ln_w, ln_b, eps=1e-6)
+                heads = []
+                for h in range(H):
+                    sl = slice(h * Dh, (h + 1) * Dh)
+                    Q, K, V = z @ q[sl].T, z @ k[sl].T, z @ v[sl].T
+                    heads.append(torch.softmax(Q @ K.transpose(-2, -1) / math.sqrt(Dh), dim=-1) @ V)
+                return torch.cat(heads, -1) @ o.T
+            lsas.append(lsa)
+
+        def forward(x):
+            h = embed(model, x)
+            s = torch.zeros_like(h)
+            for l, blk in enumerate(model.blocks):
+                h = blk(h)
+                s = s + lsas[l](h + s)
+            return model.head(model.norm(h + s)[:, 0])
+        model.forward = forward
+
+
 METHODS = {m.name: m for m in (Full, Linear, Partial, BitFit, LNTune, Adapter, AdaptFormer, LoRA, DoRA,
                                 VPTShallow, VPTDeep, Prefix, SSF, FacTTT, FacTTK, RepAdapter, Convpass, VisualPrompt, DiffFit, VeRA, Hydra,
-                                PATT, BAPAT, SNF, LoRand, UTuning, Mona, DTL)}
-IDENTITY_AT_INIT = {"lora", "dora", "adapter", "adaptformer", "rep_adapter", "fact_tt", "fact_tk", "convpass", "vera", "hydra", "patt", "bapat", "u_tuning"}
+                                PATT, BAPAT, SNF, LoRand, UTuning, Mona, DTL, KAdaptation, NOAH, LST, LAST)}
+IDENTITY_AT_INIT = {"lora", "dora", "adapter", "adaptformer", "rep_adapter", "fact_tt", "fact_tk", "convpass", "vera", "hydra", "patt", "bapat", "u_tuning",
+                    "kadaptation", "last"}
 
 
 # ----------------------------------------------------------------------------------------------

@@ -107,6 +107,8 @@ struct LowRankDelta {
         b = model.register(target.tensorName(l, "lora_B"), Tensor.zeros([rows.count, rank]), role: .linearWeight)
     }
 
+    init(a: Tensor, b: Tensor) { (self.a, self.b) = (a, b) }
+
     /// x Aᵀ Bᵀ
     func callAsFunction(_ x: Tensor) -> Tensor { linear(linear(x, a), b) }
 

@@ -1,0 +1,60 @@
+import Models
+import NN
+import PEFT
+import Tensor
+import XCTest
+
+/// Checks that belong to one method's definition rather than to the shared suite (on the
+/// suite's tiny backbone).
+extension MethodSuiteTests {
+    /// Side networks read the backbone and never write it: no block output before the side
+    /// network's last contact is part of the autodiff graph, so the backbone records no
+    /// activation for backward and its outputs are cacheable.
+    func testSideNetworksLeaveTheBackboneOutOfTheGraph() throws {
+        // (method, blocks whose output the method writes back)
+        for (name, written) in [("lst", 0), ("last", 1)] {
+            let model = try tinyModel(name)
+            perturbMethodTensors(model)
+            let out = model.forward(images(), options: ForwardOptions(keepBlockOutputs: true))
+            let untouched = out.blockOutputs.dropLast(written)
+            XCTAssertFalse(untouched.isEmpty, name)
+            for (l, h) in untouched.enumerated() { XCTAssertFalse(h.requiresGrad, "\(name): block \(l)'s output is in the graph") }
+            XCTAssertTrue(out.logits!.requiresGrad, "\(name): the side network is trained")
+            XCTAssertTrue(type(of: model.method).cacheable, name)
+        }
+        // A method that writes into the backbone (LoRA) does put block outputs in the graph.
+        let lora = try tinyModel("lora")
+        XCTAssertTrue(lora.forward(images(), options: ForwardOptions(keepBlockOutputs: true)).blockOutputs[0].requiresGrad)
+    }
+
+    /// Every released NOAH subnet has the count of METHODS.md's formula on ViT-B/16
+    /// (768·p + 3072·r + [a > 0](1537·a + 768) per layer), e.g. cifar100 320,330.
+    func testNOAHReleasedSubnetsOnViTB16() throws {
+        var config = try VisionTransformerConfig.preset("vit_base_patch16_224")
+        config.numClasses = 0
+        let expected = ["caltech101": 426_313, "cifar100": 320_330, "dtd": 287_298, "svhn": 431_686, "sun397": 287_278, "smallnorb_azi": 291_877]
+        for (subnet, count) in expected {
+            let model = try PEFTModel(backbone: try VisionTransformer(config, randomInit: false),
+                                      method: try MethodRegistry.method(named: "noah", options: ["subnet": subnet]), classes: 10)
+            XCTAssertEqual(model.trainableParameterCount(), count, subnet)
+        }
+        XCTAssertThrowsError(try MethodRegistry.method(named: "noah", options: ["subnet": "imagenet"]).validate(for: try VisionTransformer(config, randomInit: false))) {
+            XCTAssertTrue("\($0)".contains("'subnet' = imagenet") && "\($0)".contains("cifar100"), "\($0)")
+        }
+        XCTAssertThrowsError(try MethodRegistry.method(named: "noah", options: ["prompts": [1, 2], "ranks": [1], "adapter_dims": [1, 1]]).validate(for: try VisionTransformer(config, randomInit: false))) {
+            XCTAssertTrue("\($0)".contains("'prompts'") && "\($0)".contains("one entry per block (12)"), "\($0)")
+        }
+    }
+
+    /// KAdaptation's released code zero-initialised both per-layer factors, so no gradient ever
+    /// reached them; here u starts random and v zero: the update starts at zero yet v learns.
+    func testKAdaptationFactorsLearnFromZeroUpdate() throws {
+        let model = try tinyModel("kadaptation")
+        let logits = model.forward(images()).logits!
+        crossEntropy(logits, targets: [1, 3]).backward()
+        let named = Dictionary(uniqueKeysWithValues: model.methodTensors.map { ($0.name, $0.tensor) })
+        let v = try XCTUnwrap(named["blocks.0.attn.qkv.kadaptation_v.q"]), u = try XCTUnwrap(named["blocks.0.attn.qkv.kadaptation_u.q"])
+        XCTAssertTrue(v.scalars.allSatisfy { $0 == 0 } && u.scalars.contains { $0 != 0 })
+        XCTAssertTrue(v.grad!.scalars.contains { $0 != 0 }, "v gets a gradient at init")
+    }
+}
