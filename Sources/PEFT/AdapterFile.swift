@@ -49,7 +49,7 @@ public enum AdapterFile {
             initStyle: model.initStyle, seed: model.seed, classes: model.classes,
             backbone: BackboneIdentity(architecture: model.backbone.architectureIdentity, fingerprint: fingerprint),
             trainableParameters: model.trainableParameterCount(), trainableParametersWithHead: model.trainableParameterCount(includingHead: true))
-        let tensors = Dictionary(uniqueKeysWithValues: model.trainableTensors.map { ($0.name, $0.tensor) })
+        let tensors = Dictionary(uniqueKeysWithValues: model.savedTensors.map { ($0.name, $0.tensor) })
         try SafeTensors.write(tensors, metadata: ["format": format], to: folder.appendingPathComponent("adapter.safetensors"))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -86,7 +86,7 @@ public enum AdapterFile {
         let model = try PEFTModel(backbone: backbone, method: method, classes: manifest.classes, initStyle: manifest.initStyle, seed: manifest.seed)
         let url = folder.appendingPathComponent("adapter.safetensors")
         let file = try SafeTensors.read(url)
-        let expected = model.trainableTensors
+        let expected = model.savedTensors
         let names = Set(expected.map(\.name))
         let missing = names.subtracting(file.tensors.keys).sorted(), extra = Set(file.tensors.keys).subtracting(names).sorted()
         guard missing.isEmpty && extra.isEmpty else {

@@ -22,6 +22,10 @@ public protocol PEFTMethod: Codable, Sendable {
     /// VPT runs its frozen encoder for partial fine-tuning.
     static var frozenBlocksInEvalMode: Bool { get }
 
+    /// Whether the method sets data-dependent state from the training data before training
+    /// (`calibrate`; SCT's salient channels).
+    static var calibrates: Bool { get }
+
     /// The method with its default options.
     init()
 
@@ -32,11 +36,22 @@ public protocol PEFTMethod: Codable, Sendable {
     /// Folds the trained method into the backbone's weights (mergeable methods only); the
     /// caller removes the hooks afterwards.
     func merge(into model: PEFTModel) throws
+    /// Sets the method's state tensors from the training data (methods that `calibrate`), once,
+    /// before the first epoch; the state is then saved with the adapter.
+    func calibrate(_ model: PEFTModel, on data: any CalibrationData) throws
+}
+
+/// The labelled training images a calibrating method reads once before training, with the
+/// evaluation preprocessing (no augmentation).
+public protocol CalibrationData {
+    func forEachBatch(_ body: (_ images: Tensor, _ labels: [Int]) throws -> Void) throws
 }
 
 extension PEFTMethod {
     public static var cacheable: Bool { false }
     public static var frozenBlocksInEvalMode: Bool { false }
+    public static var calibrates: Bool { false }
+    public func calibrate(_ model: PEFTModel, on data: any CalibrationData) throws {}
     public func validate(for backbone: any Backbone) throws {}
     public func merge(into model: PEFTModel) throws {
         throw MethodOptionError("\(Self.name) cannot be merged into the backbone")

@@ -17,6 +17,9 @@ public final class PEFTModel {
     /// The method's frozen tensors (VeRA's shared random projections): drawn from the seed, so an
     /// adapter file need not store them.
     public private(set) var frozenMethodTensors: [(name: String, tensor: Tensor)] = []
+    /// The method's data-dependent state (SCT's salient channels): set by `calibrate`, not
+    /// trained, saved with the trainable tensors in adapter files and checkpoints.
+    public private(set) var stateTensors: [(name: String, tensor: Tensor)] = []
     private var roles: [String: TensorRole] = [:]
 
     /// Freezes `backbone`, replaces its head with a new one for `classes` (PyTorch default
@@ -71,6 +74,16 @@ public final class PEFTModel {
         return tensor
     }
 
+    /// Adds a method state tensor under `name` (frozen, saved) and returns it.
+    @discardableResult
+    public func registerState(_ name: String, _ tensor: Tensor) -> Tensor {
+        precondition(!stateTensors.contains { $0.name == name }, "PEFT: state name \(name) registered twice")
+        tensor.requiresGrad = false
+        tensor.name = name
+        stateTensors.append((name, tensor))
+        return tensor
+    }
+
     /// Makes backbone tensors trainable by timm name.
     public func unfreeze(where include: (String) -> Bool) {
         for (name, tensor) in backbone.namedParameters where include(name) { tensor.requiresGrad = true }
@@ -81,6 +94,9 @@ public final class PEFTModel {
     public var trainableTensors: [(name: String, tensor: Tensor)] {
         backbone.namedParameters.filter { $0.tensor.requiresGrad } + methodTensors
     }
+
+    /// What an adapter file or checkpoint stores: the trainable tensors and the method's state.
+    public var savedTensors: [(name: String, tensor: Tensor)] { trainableTensors + stateTensors }
 
     /// Trainable parameters, without or with the head (the paper counts without). The head is
     /// the backbone's classifier whatever its name (`head.*` in a ViT, `_fc.*` in EfficientNet).
@@ -113,6 +129,7 @@ public final class PEFTModel {
         backbone.removeAllHooks()
         methodTensors = []
         frozenMethodTensors = []
+        stateTensors = []
     }
 }
 

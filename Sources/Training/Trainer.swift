@@ -21,9 +21,13 @@ public final class Trainer {
     public let optimizer: Optimizer
     private let schedule: LearningRateSchedule
 
+    /// The training images without augmentation, for methods that calibrate before training.
+    let calibration: (any CalibrationData)?
+
     public init(model: PEFTModel, config: TrainingConfig, train: BatchSource, eval: BatchSource?, folder: URL?,
-                progress: ProgressReporter = ProgressReporter()) {
+                progress: ProgressReporter = ProgressReporter(), calibration: (any CalibrationData)? = nil) {
         self.model = model
+        self.calibration = calibration
         self.config = config
         self.train = train
         self.eval = eval
@@ -71,6 +75,12 @@ public final class Trainer {
             }
             state = try TrainingCheckpoint.restore(into: model, optimizer: optimizer, from: folder)
             progress.line("resuming at epoch \(state.epoch + 1), batch \(state.batchInEpoch)")
+        } else if type(of: model.method).calibrates {
+            // A resumed run has its calibrated state from the checkpoint.
+            let name = type(of: model.method).name
+            guard let calibration else { throw ConfigError("\(name) calibrates on the training data before training, and no calibration data was given") }
+            progress.line("calibrating \(name) on the training images")
+            try model.method.calibrate(model, on: calibration)
         }
         let root = SeededRandom(seed: config.seed)
         let batchesPerEpoch = (train.sampleCount + config.batchSize - 1) / config.batchSize

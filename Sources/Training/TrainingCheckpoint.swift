@@ -57,7 +57,7 @@ public enum TrainingCheckpoint {
 
     public static func save(_ state: TrainingState, model: PEFTModel, optimizer: Optimizer, in folder: URL) throws {
         var tensors: [String: Tensor] = [:]
-        for (name, t) in model.trainableTensors { tensors["model.\(name)"] = t }
+        for (name, t) in model.savedTensors { tensors["model.\(name)"] = t }
         for (name, t) in optimizer.exportState(names: model.trainableTensors) { tensors["optimizer.\(name)"] = t }
         let json = String(decoding: try JSONEncoder().encode(state), as: UTF8.self)
         try SafeTensors.write(tensors, metadata: ["vpeft_training_state": json], to: folder.appendingPathComponent(fileName))
@@ -74,7 +74,7 @@ public enum TrainingCheckpoint {
     public static func restore(into model: PEFTModel, optimizer: Optimizer, from folder: URL) throws -> TrainingState {
         let url = folder.appendingPathComponent(fileName)
         let (state, file) = try read(url)
-        for (name, t) in model.trainableTensors {
+        for (name, t) in model.savedTensors {
             guard let stored = file.tensors["model.\(name)"], stored.shape == t.shape else {
                 throw ConfigError("\(url.path): checkpoint lacks trainable tensor '\(name)' \(t.shape) — it belongs to another method or model")
             }

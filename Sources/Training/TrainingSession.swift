@@ -17,6 +17,8 @@ public final class TrainingSession {
     public let model: PEFTModel
     public let train: LoaderBatchSource
     public let eval: LoaderBatchSource
+    /// The training split with the evaluation preprocessing, for methods that calibrate.
+    public let calibration: BatchSourceCalibration
     /// The backbone's fingerprint before training (adapter files record it).
     public let backboneFingerprint: String
     public let imgSize: Int
@@ -73,6 +75,8 @@ public final class TrainingSession {
                                                  options: DataLoaderOptions(batchSize: config.batchSize, shuffle: true, seed: config.seed, workers: workers)))
         eval = LoaderBatchSource(try DataLoader(source: evalList, pipeline: evalPipeline,
                                                 options: DataLoaderOptions(batchSize: config.batchSize, shuffle: false, seed: config.seed, workers: workers)))
+        calibration = BatchSourceCalibration(LoaderBatchSource(try DataLoader(
+            source: trainList, pipeline: evalPipeline, options: DataLoaderOptions(batchSize: config.batchSize, shuffle: false, seed: config.seed, workers: workers))))
 
         let options = config.methodOptions.mapValues(\.foundationValue)
         let method = try MethodRegistry.method(named: config.method, options: options)
@@ -93,7 +97,7 @@ public final class TrainingSession {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let started = Date()
         BufferPool.shared.resetPeak()
-        let trainer = Trainer(model: model, config: config, train: train, eval: eval, folder: folder, progress: progress)
+        let trainer = Trainer(model: model, config: config, train: train, eval: eval, folder: folder, progress: progress, calibration: calibration)
         let (outcome, state) = try trainer.run(resume: resume)
         guard outcome == .finished else { return nil }
         let adapterFolder = folder.appendingPathComponent("adapter")

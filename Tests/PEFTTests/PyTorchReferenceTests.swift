@@ -25,7 +25,9 @@ final class PyTorchReferenceTests: XCTestCase {
         let method = try MethodRegistry.method(named: file.metadata["method"]!, options: options)
         let backbone = try VisionTransformer.load(model: MethodSuiteTests.tinyFolder.path)
         let model = try PEFTModel(backbone: backbone, method: method, classes: 5)
-        let fixtureNames = Set(file.names.filter { !$0.hasPrefix("grad.") && !$0.hasPrefix("frozen.") && !["input", "labels", "logits", "loss"].contains($0) })
+        let fixtureNames = Set(file.names.filter { name in
+            !["grad.", "frozen.", "state.", "calibration."].contains { name.hasPrefix($0) } && !["input", "labels", "logits", "loss"].contains(name)
+        })
         XCTAssertEqual(Set(model.trainableTensors.map(\.name)), fixtureNames, "\(name): trainable tensor names")
         for (tensorName, tensor) in model.trainableTensors {
             let value = try XCTUnwrap(file.tensors[tensorName], "\(name): \(tensorName)")
@@ -39,7 +41,31 @@ final class PyTorchReferenceTests: XCTestCase {
             XCTAssertEqual(value.shape, tensor.shape, "\(name): \(tensorName) shape")
             tensor.data.update(from: value.data, count: tensor.count)
         }
+        // Calibrated state (SCT's channels): PyTorch's, checked separately against our calibration.
+        XCTAssertEqual(Set(model.stateTensors.map { "state.\($0.name)" }), Set(file.names.filter { $0.hasPrefix("state.") }), "\(name): state tensors")
+        for (tensorName, tensor) in model.stateTensors {
+            let value = try XCTUnwrap(file.tensors["state.\(tensorName)"], "\(name): state.\(tensorName)")
+            tensor.data.update(from: value.data, count: tensor.count)
+        }
         return model
+    }
+
+    /// Calibrating methods choose from the fixture's calibration batch what PyTorch chose.
+    func testCalibrationMatchesPyTorch() throws {
+        var checked = 0
+        for url in try cases() {
+            let file = try SafeTensors.read(url)
+            guard let images = file.tensors["calibration.input"], let labels = file.tensors["calibration.labels"] else { continue }
+            let name = url.deletingPathExtension().lastPathComponent
+            let model = try model(for: file, name)
+            for (_, tensor) in model.stateTensors { tensor.data.update(repeating: -1, count: tensor.count) }
+            try model.method.calibrate(model, on: InMemoryCalibration(images: images, labels: labels.scalars.map { Int($0) }))
+            for (tensorName, tensor) in model.stateTensors {
+                XCTAssertEqual(tensor.scalars, file.tensors["state.\(tensorName)"]!.scalars, "\(name): calibrated \(tensorName)")
+            }
+            checked += 1
+        }
+        XCTAssertGreaterThanOrEqual(checked, 1, "no calibrating fixture")
     }
 
     func testEveryMethodMatchesItsPyTorchReference() throws {
@@ -81,4 +107,11 @@ final class PyTorchReferenceTests: XCTestCase {
             assertClose(logits, merged.tensors["logits"]!, atol: 2e-5, relative: 2e-5, "\(method) merged logits")
         }
     }
+}
+
+/// One batch held in memory as calibration data.
+struct InMemoryCalibration: CalibrationData {
+    let images: Tensor, labels: [Int]
+
+    func forEachBatch(_ body: (_ images: Tensor, _ labels: [Int]) throws -> Void) throws { try body(images, labels) }
 }

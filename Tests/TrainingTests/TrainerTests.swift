@@ -200,4 +200,29 @@ extension TrainerTests {
         XCTAssertEqual(Trainer(model: try peft("ln_tune"), config: config(epochs: 1), train: SyntheticImages(perClass: 1), eval: nil, folder: nil)
                         .optimizer.groups.count, 1, "V-PETL: one group, everything decays")
     }
+
+    /// SCT calibrates on the un-augmented training images before the first epoch (and refuses to
+    /// train without them); the chosen channels are saved with the adapter and come back on load.
+    func testCalibratingMethodCalibratesBeforeTrainingAndSavesItsState() throws {
+        let train = SyntheticImages(perClass: 4)
+        let c = config(epochs: 1, method: "sct")
+        XCTAssertThrowsError(try Trainer(model: try peft("sct", options: ["channels": 8]), config: c, train: train, eval: nil, folder: nil,
+                                         progress: ProgressReporter(quiet: true)).run()) {
+            XCTAssertTrue("\($0)".contains("sct calibrates on the training data"), "\($0)")
+        }
+        let model = try peft("sct", options: ["channels": 8])
+        _ = try Trainer(model: model, config: c, train: train, eval: nil, folder: nil, progress: ProgressReporter(quiet: true),
+                        calibration: BatchSourceCalibration(train)).run()
+        let channels = model.stateTensors.map(\.tensor.scalars)
+        XCTAssertEqual(channels.count, 2)
+        XCTAssertTrue(channels.contains { $0 != (0..<8).map(Float.init) }, "calibration chose channels")
+        for c in channels { XCTAssertEqual(c, c.sorted(), "ascending") }
+
+        let folder = temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let fresh = try VisionTransformer.load(model: Self.tiny)
+        try AdapterFile.save(model, backboneFingerprint: Fingerprint.of(fresh), to: folder)
+        let loaded = try AdapterFile.load(folder, onto: fresh)
+        XCTAssertEqual(loaded.stateTensors.map(\.tensor.scalars), channels)
+    }
 }

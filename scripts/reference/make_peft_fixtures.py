@@ -113,6 +113,7 @@ CASES = [
     ("noah", "noah", {"prompts": [2, 1], "ranks": [2, 3], "adapter_dims": [3, 0]}, False),
     ("lst", "lst", {"width": 8, "heads": 2}, False),
     ("last", "last", {"rank": 4, "heads": 2}, False),
+    ("sct", "sct", {"channels": 8}, False),
 ]
 
 
@@ -1271,11 +1272,48 @@ class LAST(Method):
         model.forward = forward
 
 
+class SCT(Method):
+    """Zhao et al. (Salient Channel Tuning): calibration on a fixed labelled batch with the plain
+    backbone — norm2's input of each block, prefix tokens dropped, per class the L2 norm of each
+    channel over (samples, tokens), averaged over the classes present, top K ascending — then
+    after each attention residual x[..., idx] += x[..., idx] @ W^T + b. The calibration batch is
+    stored as `calibration.input` / `calibration.labels` and the channels as
+    `state.blocks.{l}.sct.channels` (float indices)."""
+    name = "sct"
+    defaults = {"channels": 96}
+
+    def attach(self, model, new):
+        K, P = self.o["channels"], model.num_prefix_tokens
+        g = torch.Generator().manual_seed(4242)
+        cx = torch.randn(6, 3, 16, 16, generator=g).to(new.dtype)
+        cy = torch.tensor([0, 2, 3, 0, 2, 2])  # classes 1 and 4 absent: averaged over those present
+        recorded = []
+        hooks = [blk.norm2.register_forward_pre_hook(lambda m, a: recorded.append(a[0].detach())) for blk in model.blocks]
+        with torch.no_grad():
+            model(cx)
+        for h in hooks:
+            h.remove()
+        self.state, self.calibration = {}, {"calibration.input": cx.float(), "calibration.labels": cy}
+        for l, (blk, f) in enumerate(zip(model.blocks, recorded)):
+            f = f[:, P:].double()
+            score = torch.stack([f[cy == c].pow(2).sum(dim=(0, 1)).sqrt() for c in cy.unique()]).mean(0)
+            idx = score.topk(K).indices.sort().values
+            self.state[f"blocks.{l}.sct.channels"] = idx.to(new.dtype)
+            W = new(f"blocks.{l}.sct.weight", (K, K), i_zeros)
+            b = new(f"blocks.{l}.sct.bias", (K,), i_zeros)
+
+            def forward(x, blk=blk, idx=idx, W=W, b=b):
+                x = x + blk.drop_path1(blk.ls1(blk.attn(blk.norm1(x))))
+                x = x.index_add(-1, idx, x[..., idx] @ W.T + b)
+                return x + blk.drop_path2(blk.ls2(blk.mlp(blk.norm2(x))))
+            blk.forward = forward
+
+
 METHODS = {m.name: m for m in (Full, Linear, Partial, BitFit, LNTune, Adapter, AdaptFormer, LoRA, DoRA,
                                 VPTShallow, VPTDeep, Prefix, SSF, FacTTT, FacTTK, RepAdapter, Convpass, VisualPrompt, DiffFit, VeRA, Hydra,
-                                PATT, BAPAT, SNF, LoRand, UTuning, Mona, DTL, KAdaptation, NOAH, LST, LAST)}
+                                PATT, BAPAT, SNF, LoRand, UTuning, Mona, DTL, SCT, KAdaptation, NOAH, LST, LAST)}
 IDENTITY_AT_INIT = {"lora", "dora", "adapter", "adaptformer", "rep_adapter", "fact_tt", "fact_tk", "convpass", "vera", "hydra", "patt", "bapat", "u_tuning",
-                    "kadaptation", "last"}
+                    "kadaptation", "last", "sct"}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1479,6 +1517,9 @@ def main():
             tensors["grad." + n] = res["grads"][n]
         for n, t in getattr(res["method"], "frozen", {}).items():  # frozen random parts (VeRA)
             tensors["frozen." + n] = t
+        for n, t in getattr(res["method"], "state", {}).items():  # calibrated state (SCT)
+            tensors["state." + n] = t
+        tensors.update(getattr(res["method"], "calibration", {}))  # the data it was calibrated on
         assert tensors["loss"].shape == () and tensors["labels"].dtype == torch.int64
         meta = {"method": method_name, "options": json.dumps(options, sort_keys=True)}
         path = os.path.join(OUT_DIR, f"{case}.safetensors")

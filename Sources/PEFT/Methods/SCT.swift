@@ -1,0 +1,118 @@
+import Models
+import NN
+import Tensor
+
+/// SCT — Zhao et al., IJCV 2024 (Salient Channel Tuning). Before training, a calibration pass
+/// over the training images (frozen backbone, evaluation mode, no augmentation) records each
+/// block's residual stream after the attention add (norm2's input), class token(s) dropped; per
+/// class c, the L2 norm of each channel over that class's samples and tokens; the scores are
+/// averaged over the classes present and the top K channels kept, in ascending order. Each
+/// block then gains, after its attention residual,
+///     x[…, idx] ← x[…, idx] + W x[…, idx] + b,   W ∈ R^{K×K}, b ∈ R^K
+/// on every token. Init: W and b zero (the model starts as the backbone; SCT's own init is not
+/// stated in METHODS.md).
+/// The channels are the method's calibrated state (`blocks.{l}.sct.channels`, saved in adapter
+/// files and checkpoints, not trained); before calibration they are 0..<K.
+/// Not mergeable, though METHODS.md marks it so: the module maps the residual stream itself
+/// between the two residual adds, where a plain ViT has no weight to fold it into.
+/// Sites: branch(l, attn) after the residual. Backbones: ViT.
+/// Params: L·(K² + K); ViT-B/16, K 96: 111,744.
+public struct SCT: PEFTMethod {
+    public static let name = "sct"
+    public static let summary = "SCT (Zhao et al. 2024): K×K linear on the top-K salient channels after attention"
+    public static let sites = "branch(l, attn) after the residual"
+    public static let mergeable = false
+    public static let calibrates = true
+    public var channels = 96
+    public init() {}
+
+    public func validate(for backbone: any Backbone) throws {
+        guard let vit = backbone as? VisionTransformer else { return }
+        let d = vit.config.embedDim
+        try MethodOptionError.require((1...d).contains(channels), Self.name, "channels", channels, "must be in 1...\(d) (the embedding dimension)")
+    }
+
+    public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
+        let vit = try model.vit(for: Self.name)
+        for (l, block) in vit.blocks.enumerated() {
+            block.hooks.attnBranch.append(SalientChannelHook(
+                channels: model.registerState("blocks.\(l).sct.channels", Tensor.arange(channels)),
+                weight: model.register("blocks.\(l).sct.weight", Tensor.zeros([channels, channels]), role: .linearWeight),
+                bias: model.register("blocks.\(l).sct.bias", Tensor.zeros([channels]), role: .linearBias)))
+        }
+    }
+
+    public func calibrate(_ model: PEFTModel, on data: any CalibrationData) throws {
+        let vit = try model.vit(for: Self.name)
+        let hooks = vit.blocks.map { $0.hooks.attnBranch.compactMap { $0 as? SalientChannelHook }.first! }
+        let d = vit.config.embedDim, classes = model.classes, prefix = vit.config.prefixTokens
+        let recorders = hooks.map { _ in ChannelEnergy(classes: classes, channels: d, prefixTokens: prefix) }
+        for (hook, recorder) in zip(hooks, recorders) { hook.recorder = recorder }
+        defer { for hook in hooks { hook.recorder = nil } }
+        try data.forEachBatch { images, labels in
+            for recorder in recorders { recorder.labels = labels }
+            _ = withoutGradients { model.forward(images) }
+        }
+        for (hook, recorder) in zip(hooks, recorders) {
+            let selected = try recorder.topChannels(channels)
+            hook.channels.data.update(from: selected.map(Float.init), count: channels)
+        }
+    }
+}
+
+/// Σ x² per class and channel over samples and non-prefix tokens.
+final class ChannelEnergy {
+    let classes: Int, channels: Int, prefixTokens: Int
+    var labels: [Int] = []
+    private var sums: [Double]
+    private var seen: [Bool]
+
+    init(classes: Int, channels: Int, prefixTokens: Int) {
+        (self.classes, self.channels, self.prefixTokens) = (classes, channels, prefixTokens)
+        sums = Array(repeating: 0, count: classes * channels)
+        seen = Array(repeating: false, count: classes)
+    }
+
+    func record(_ x: Tensor) {
+        let (b, n, d) = (x.shape[0], x.shape[1], x.shape[2])
+        precondition(labels.count == b && d == channels, "SCT calibration: \(labels.count) labels for \(b) samples")
+        let values = x.scalars
+        for sample in 0..<b {
+            let c = labels[sample]
+            seen[c] = true
+            for t in prefixTokens..<n {
+                let row = (sample * n + t) * d
+                for ch in 0..<d { sums[c * d + ch] += Double(values[row + ch]) * Double(values[row + ch]) }
+            }
+        }
+    }
+
+    /// The k channels of highest class-averaged L2 norm, ascending.
+    func topChannels(_ k: Int) throws -> [Int] {
+        let present = (0..<classes).filter { seen[$0] }
+        guard !present.isEmpty else { throw MethodOptionError("sct: calibration saw no training images") }
+        let score = (0..<channels).map { ch in present.reduce(0.0) { $0 + sums[$1 * channels + ch].squareRoot() } / Double(present.count) }
+        return Array((0..<channels).sorted { score[$0] > score[$1] || (score[$0] == score[$1] && $0 < $1) }.prefix(k)).sorted()
+    }
+}
+
+/// After the attention residual: x[…, idx] += W x[…, idx] + b (while calibrating: records x
+/// and leaves it unchanged).
+final class SalientChannelHook: BranchHook {
+    let channels: Tensor, weight: Tensor, bias: Tensor
+    var recorder: ChannelEnergy?
+    init(channels: Tensor, weight: Tensor, bias: Tensor) { (self.channels, self.weight, self.bias) = (channels, weight, bias) }
+
+    func afterResidual(_ stream: Tensor, context: inout ForwardContext) -> Tensor {
+        // Calibrating: record, and stay out of the way (channels are chosen on the backbone alone).
+        if let recorder {
+            recorder.record(stream)
+            return stream
+        }
+        let idx = channels.scalars.map { Int($0) }, d = stream.shape[2]
+        // Scatter back through a one-hot [K, d] matrix: K·d per token, a small share of the block.
+        let scatter = Tensor.zeros([idx.count, d])
+        for (k, ch) in idx.enumerated() { scatter.data[k * d + ch] = 1 }
+        return stream + matmul(linear(stream.indexSelect(idx, dim: -1), weight, bias), scatter)
+    }
+}
