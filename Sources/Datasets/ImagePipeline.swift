@@ -93,4 +93,16 @@ extension ImagePipeline {
             : [.resizeShorterSide(size: resize, interpolation: interpolation), .centerCrop(width: crop, height: crop)]
         return try ImagePipeline(transforms: steps, normalization: normalization)
     }
+
+    /// Two-view contrastive augmentation (SupContrast/SimCLR, as GPS's pre-pass uses it):
+    /// RandomResizedCrop(size) → flip → ColorJitter(0.4, 0.4, 0.4, 0.1) with p 0.8 →
+    /// RandomGrayscale(0.2).
+    public static func contrastiveViews(size: Int, interpolation: Interpolation, normalization: PixelNormalization) throws -> ImagePipeline {
+        try ImagePipeline(transforms: [
+            .randomResizedCrop(width: size, height: size, scale: [0.08, 1], ratio: [3.0 / 4, 4.0 / 3], interpolation: interpolation),
+            .horizontalFlip(probability: 0.5),
+            .colorJitter(ColorJitter(brightness: 0.4, contrast: 0.4, saturation: 0.4, hue: 0.1, probability: 0.8)),
+            .grayscale(probability: 0.2),
+        ], normalization: normalization)
+    }
 }

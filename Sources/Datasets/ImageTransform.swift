@@ -17,12 +17,16 @@ public enum ImageTransform: Codable, Equatable, Sendable {
     case horizontalFlip(probability: Double)
     /// timm's RandAugment.
     case randAugment(RandAugment)
+    /// `RandomApply([ColorJitter(...)], p)`.
+    case colorJitter(ColorJitter)
+    /// `RandomGrayscale(p)`: PIL's luma copied to all three channels.
+    case grayscale(probability: Double)
 
     /// Whether the step draws random numbers (and so cannot be cached or precomputed).
     public var isRandom: Bool {
         switch self {
         case .resize, .resizeShorterSide, .centerCrop: return false
-        case .randomCrop, .randomResizedCrop, .horizontalFlip, .randAugment: return true
+        case .randomCrop, .randomResizedCrop, .horizontalFlip, .randAugment, .colorJitter, .grayscale: return true
         }
     }
 
@@ -30,7 +34,7 @@ public enum ImageTransform: Codable, Equatable, Sendable {
     public var fixedOutputSize: (width: Int, height: Int)? {
         switch self {
         case let .resize(w, h, _), let .centerCrop(w, h), let .randomCrop(w, h), let .randomResizedCrop(w, h, _, _, _): return (w, h)
-        case .resizeShorterSide, .horizontalFlip, .randAugment: return nil
+        case .resizeShorterSide, .horizontalFlip, .randAugment, .colorJitter, .grayscale: return nil
         }
     }
 
@@ -50,9 +54,10 @@ public enum ImageTransform: Codable, Equatable, Sendable {
                   ratio[0] > 0, ratio[0] <= ratio[1], ratio[1] <= 1e6 else {
                 throw DatasetError(file: "<pipeline>", "randomResizedCrop: scale \(scale) and ratio \(ratio) must be positive [low, high] pairs")
             }
-        case let .horizontalFlip(p):
-            guard (0...1).contains(p) else { throw DatasetError(file: "<pipeline>", "horizontalFlip: probability \(p) is not in [0, 1]") }
+        case let .horizontalFlip(p), let .grayscale(p):
+            guard (0...1).contains(p) else { throw DatasetError(file: "<pipeline>", "\(self): probability \(p) is not in [0, 1]") }
         case .randAugment: break
+        case let .colorJitter(jitter): try jitter.validate()
         }
     }
 
@@ -78,6 +83,10 @@ public enum ImageTransform: Codable, Equatable, Sendable {
             return Double(rng.nextUniform()) < p ? image.flippedHorizontally() : image
         case let .randAugment(augment):
             return augment.apply(to: image, using: &rng)
+        case let .colorJitter(jitter):
+            return jitter.apply(to: image, using: &rng)
+        case let .grayscale(p):
+            return Double(rng.nextUniform()) < p ? PILEnhance.grayscale(image) : image
         }
     }
 }

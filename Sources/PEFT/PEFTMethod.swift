@@ -41,10 +41,13 @@ public protocol PEFTMethod: Codable, Sendable {
     func calibrate(_ model: PEFTModel, on data: any CalibrationData) throws
 }
 
-/// The labelled training images a calibrating method reads once before training, with the
-/// evaluation preprocessing (no augmentation).
+/// The labelled training images a calibrating method reads once before training.
 public protocol CalibrationData {
+    /// Every training image with the evaluation preprocessing (no augmentation).
     func forEachBatch(_ body: (_ images: Tensor, _ labels: [Int]) throws -> Void) throws
+    /// Every training image as two independently augmented views (GPS's contrastive pre-pass:
+    /// random-resized crop, flip, colour jitter, grey-scale).
+    func forEachViewPair(_ body: (_ first: Tensor, _ second: Tensor, _ labels: [Int]) throws -> Void) throws
 }
 
 extension PEFTMethod {

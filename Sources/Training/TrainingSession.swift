@@ -75,8 +75,14 @@ public final class TrainingSession {
                                                  options: DataLoaderOptions(batchSize: config.batchSize, shuffle: true, seed: config.seed, workers: workers)))
         eval = LoaderBatchSource(try DataLoader(source: evalList, pipeline: evalPipeline,
                                                 options: DataLoaderOptions(batchSize: config.batchSize, shuffle: false, seed: config.seed, workers: workers)))
-        calibration = BatchSourceCalibration(LoaderBatchSource(try DataLoader(
-            source: trainList, pipeline: evalPipeline, options: DataLoaderOptions(batchSize: config.batchSize, shuffle: false, seed: config.seed, workers: workers))))
+        // Calibrating methods read the training split once more: plainly (SCT) or as two
+        // augmented views of every image (GPS), in a fixed order.
+        func unshuffled(_ pipeline: ImagePipeline) throws -> LoaderBatchSource {
+            LoaderBatchSource(try DataLoader(source: trainList, pipeline: pipeline,
+                                             options: DataLoaderOptions(batchSize: config.batchSize, shuffle: false, seed: config.seed, workers: workers)))
+        }
+        calibration = BatchSourceCalibration(try unshuffled(evalPipeline),
+                                             views: try unshuffled(.contrastiveViews(size: imgSize, interpolation: interpolation, normalization: normalization)))
 
         let options = config.methodOptions.mapValues(\.foundationValue)
         let method = try MethodRegistry.method(named: config.method, options: options)

@@ -17,12 +17,12 @@ final class MethodSuiteTests: XCTestCase {
         "lora": ["rank": 2, "alpha": 3, "targets": ["q", "k", "v", "proj", "fc1", "fc2"]], "dora": ["rank": 4, "alpha": 4],
         "vpt_shallow": ["prompts": 3], "vpt_deep": ["prompts": 2], "prefix": ["length": 3], "fact_tt": ["rank": 4, "scale": 0.5],
         "fact_tk": ["rank": 4, "scale": 0.3], "vera": ["rank": 8], "hydra": ["rank": 4, "scale": 0.6], "patt": ["dim": 6, "scale": 0.4], "bapat": ["dim": 6, "adapter_dim": 4], "snf": ["flows": 2], "lorand": ["branches": 2, "kernel": 3], "u_tuning": ["length": 3, "dim": 4], "mona": ["dim": 6], "dtl": ["rank": 2, "start": 1], "kadaptation": ["kron": 4, "scale": 2], "noah": ["prompts": [2, 1], "ranks": [2, 3], "adapter_dims": [3, 0]],
-        "lst": ["width": 8, "heads": 2], "last": ["rank": 4, "heads": 2], "sct": ["channels": 8], "rep_adapter": ["dim": 4, "scale": 0.8], "convpass": ["dim": 4, "scale": 0.5],
+        "lst": ["width": 8, "heads": 2], "last": ["rank": 4, "heads": 2], "sct": ["channels": 8], "gps": ["k": 1], "rep_adapter": ["dim": 4, "scale": 0.8], "convpass": ["dim": 4, "scale": 0.5],
     ]
 
     /// Methods whose intended init leaves the backbone's function unchanged.
     static let identityAtInit: Set<String> = ["full", "linear", "partial", "bitfit", "ln_tune", "adapter", "adaptformer", "lora", "dora",
-                                              "fact_tt", "fact_tk", "rep_adapter", "convpass", "difffit", "vera", "hydra", "patt", "bapat", "u_tuning", "kadaptation", "last", "sct"]
+                                              "fact_tt", "fact_tk", "rep_adapter", "convpass", "difffit", "vera", "hydra", "patt", "bapat", "u_tuning", "kadaptation", "last", "sct", "gps"]
 
     func tinyBackbone() throws -> VisionTransformer {
         try VisionTransformer.load(model: Self.tinyFolder.path)
@@ -48,7 +48,7 @@ final class MethodSuiteTests: XCTestCase {
             ("prefix", ["length": 20], 368_640), ("ssf", [:], 205_824), ("fact_tt", ["rank": 8], 21_504),
             ("fact_tk", ["rank": 32], 86_528), ("rep_adapter", [:], 239_808), ("convpass", [:], 327_552),
             ("visual_prompt", [:], 69_840), ("difffit", [:], 140_544), ("vera", [:], 24_576), ("hydra", [:], 848_256), ("patt", [:], 1_788_672), ("bapat", [:], 1_963_872), ("snf", [:], 627_072), ("lorand", [:], 1_809_408), ("u_tuning", [:], 377_976), ("mona", [:], 2_684_928), ("dtl", [:], 36_864),
-            ("kadaptation", [:], 50_176), ("noah", [:], 320_330), ("lst", [:], 2_376_492), ("last", [:], 608_256), ("sct", [:], 111_744),
+            ("kadaptation", [:], 50_176), ("noah", [:], 320_330), ("lst", [:], 2_376_492), ("last", [:], 608_256), ("sct", [:], 111_744), ("gps", [:], 167_424),
         ]
         XCTAssertEqual(Set(expected.map(\.0)), Set(MethodRegistry.names), "every registered method has an expected count")
         var config = try VisionTransformerConfig.preset("vit_base_patch16_224")

@@ -55,11 +55,13 @@ final class PyTorchReferenceTests: XCTestCase {
         var checked = 0
         for url in try cases() {
             let file = try SafeTensors.read(url)
-            guard let images = file.tensors["calibration.input"], let labels = file.tensors["calibration.labels"] else { continue }
+            guard let labels = file.tensors["calibration.labels"] else { continue }
             let name = url.deletingPathExtension().lastPathComponent
             let model = try model(for: file, name)
             for (_, tensor) in model.stateTensors { tensor.data.update(repeating: -1, count: tensor.count) }
-            try model.method.calibrate(model, on: InMemoryCalibration(images: images, labels: labels.scalars.map { Int($0) }))
+            let data = InMemoryCalibration(images: file.tensors["calibration.input"], views: file.tensors["calibration.view1"].map { ($0, file.tensors["calibration.view2"]!) },
+                                           labels: labels.scalars.map { Int($0) })
+            try model.method.calibrate(model, on: data)
             for (tensorName, tensor) in model.stateTensors {
                 XCTAssertEqual(tensor.scalars, file.tensors["state.\(tensorName)"]!.scalars, "\(name): calibrated \(tensorName)")
             }
@@ -109,9 +111,12 @@ final class PyTorchReferenceTests: XCTestCase {
     }
 }
 
-/// One batch held in memory as calibration data.
+/// One batch (or one pair of views) held in memory as calibration data.
 struct InMemoryCalibration: CalibrationData {
-    let images: Tensor, labels: [Int]
+    let images: Tensor?, views: (Tensor, Tensor)?, labels: [Int]
 
-    func forEachBatch(_ body: (_ images: Tensor, _ labels: [Int]) throws -> Void) throws { try body(images, labels) }
+    func forEachBatch(_ body: (_ images: Tensor, _ labels: [Int]) throws -> Void) throws { try body(images!, labels) }
+    func forEachViewPair(_ body: (_ first: Tensor, _ second: Tensor, _ labels: [Int]) throws -> Void) throws {
+        try body(views!.0, views!.1, labels)
+    }
 }

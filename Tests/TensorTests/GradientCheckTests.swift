@@ -1,3 +1,4 @@
+import Foundation
 import Tensor
 import XCTest
 
@@ -200,5 +201,27 @@ extension GradientCheckTests {
         let reference = attention(part(0), part(1), part(2), scale: 0.4).transposed(1, 2).reshaped([b, n, heads * dh])
         let fused = fusedSelfAttention(qkv, heads: heads, scale: 0.4)
         for (x, y) in zip(fused.scalars, reference.scalars) { XCTAssertEqual(x, y, accuracy: 1e-6) }
+    }
+
+    func testSupervisedContrastiveLoss() {
+        var g = SeededRandom(seed: 21)
+        // Two views of three images (labels 0, 1, 0): every anchor has positives.
+        let features = Tensor.normal([6, 4], using: &g)
+        checkGradients("supervised contrastive", inputs: [features]) { supervisedContrastiveLoss($0[0], labels: [0, 1, 0, 0, 1, 0], temperature: 0.5) }
+        // The value against the definition written out in Double.
+        let labels = [0, 1, 0, 0, 1, 0]
+        let f = features.scalars.map(Double.init)
+        let z = (0..<6).map { i -> [Double] in
+            let row = Array(f[(i * 4)..<(i * 4 + 4)]), norm = row.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            return row.map { $0 / norm }
+        }
+        func sim(_ i: Int, _ j: Int) -> Double { zip(z[i], z[j]).reduce(0) { $0 + $1.0 * $1.1 } / 0.5 }
+        var total = 0.0
+        for i in 0..<6 {
+            let denominator = (0..<6).filter { $0 != i }.reduce(0.0) { $0 + Foundation.exp(sim(i, $1)) }
+            let pos = (0..<6).filter { $0 != i && labels[$0] == labels[i] }
+            total += -pos.reduce(0.0) { $0 + Foundation.log(Foundation.exp(sim(i, $1)) / denominator) } / Double(pos.count)
+        }
+        XCTAssertEqual(Double(withoutGradients { supervisedContrastiveLoss(features, labels: labels, temperature: 0.5) }.item), total / 6, accuracy: 1e-5)
     }
 }

@@ -249,6 +249,10 @@ def augment_references(source):
         for pct in (0.405, -0.405, 0.1):
             add(f"translate_x_{pct}_{interpolation}", "TranslateXRel", [pct], interpolation)
             add(f"translate_y_{pct}_{interpolation}", "TranslateYRel", [pct], interpolation)
+    for factor in (-0.5, -0.1, 0.05, 0.37, 0.5):  # torchvision's PIL hue shift (ColorJitter's hue)
+        key = f"jitter.hue_{factor}"
+        refs[key] = np.array(TF.adjust_hue(im, factor))
+        meta[key] = {"op": "hue", "factor": factor}
     return refs, meta
 
 

@@ -114,6 +114,7 @@ CASES = [
     ("lst", "lst", {"width": 8, "heads": 2}, False),
     ("last", "last", {"rank": 4, "heads": 2}, False),
     ("sct", "sct", {"channels": 8}, False),
+    ("gps", "gps", {"k": 2}, False),
 ]
 
 
@@ -1309,11 +1310,84 @@ class SCT(Method):
             blk.forward = forward
 
 
+class GPS(Method):
+    """Zhang et al. (Gradient-based Parameter Selection): pre-pass on a fixed pair of views
+    (`calibration.view1`, `calibration.view2`, `calibration.labels`) with the plain backbone —
+    SupCon loss (temperature 0.07, positives = same label, each anchor's other view included)
+    on the L2-normalised final-norm class token of both views, gradients of every qkv / proj /
+    fc1 / fc2 weight and of the patch-embedding conv as [out, in*p*p]; per row the top-k
+    columns by |grad|, ascending (`state.<layer>.gps_columns`). Training: W + scatter(delta)
+    (delta [rows, k] at those columns) plus the non-LN biases unfrozen."""
+    name = "gps"
+    defaults = {"k": 1, "temperature": 0.07}
+    LAYERS = ("attn.qkv", "attn.proj", "mlp.fc1", "mlp.fc2")
+
+    def targets(self, model):
+        yield "patch_embed.proj", model.patch_embed.proj
+        for l, blk in enumerate(model.blocks):
+            for n in self.LAYERS:
+                yield f"blocks.{l}.{n}", blk.get_submodule(n)
+
+    def trains(self, model):
+        return ["patch_embed.proj.bias"] + [f"blocks.{l}.{n}.bias" for l in range(len(model.blocks)) for n in self.LAYERS]
+
+    def attach(self, model, new):
+        k, T = self.o["k"], self.o["temperature"]
+        g = torch.Generator().manual_seed(5151)
+        v1, v2 = (torch.randn(4, 3, 16, 16, generator=g).to(new.dtype) for _ in range(2))
+        y = torch.tensor([0, 3, 0, 1])
+        self.calibration = {"calibration.view1": v1.float(), "calibration.view2": v2.float(), "calibration.labels": y}
+        weights = [m.weight for _, m in self.targets(model)]
+        for w in weights:
+            w.grad = None
+        with torch.enable_grad():
+            wg = [w.detach().requires_grad_() for w in weights]
+            saved = [m.weight for _, m in self.targets(model)]
+            for (_, m), w in zip(self.targets(model), wg):
+                del m.weight
+                m.weight = w
+            f = torch.cat([model.forward_head(model.forward_features(v), pre_logits=True) for v in (v1, v2)])
+            z = F.normalize(f.double(), dim=1)
+            labels = torch.cat([y, y])
+            logits = z @ z.T / T
+            n = len(labels)
+            self_mask = torch.eye(n, dtype=torch.bool)
+            pos = (labels[:, None] == labels[None, :]) & ~self_mask
+            log_den = torch.logsumexp(logits.masked_fill(self_mask, float("-inf")), dim=1, keepdim=True)
+            loss = -((logits - log_den) * pos).sum(1)[pos.any(1)] / pos.sum(1)[pos.any(1)]
+            grads = torch.autograd.grad(loss.mean(), wg)
+            for (_, m), w in zip(self.targets(model), saved):
+                del m.weight
+                m.weight = w
+        self.state = {}
+        for (name, m), gr in zip(self.targets(model), grads):
+            G = gr.reshape(gr.shape[0], -1).abs()
+            top = G.topk(k + 1, dim=1)
+            gap = (top.values[:, k - 1] - top.values[:, k]) / top.values[:, k - 1]
+            assert gap.min() > 1e-4, (name, gap.min().item())  # no near-tie the float32 side could flip
+            cols = top.indices[:, :k].sort(dim=1).values
+            self.state[f"{name}.gps_columns"] = cols.to(new.dtype)
+            delta = new(f"{name}.gps_delta", (G.shape[0], k), i_zeros)
+
+            def forward(x, m=m, cols=cols, delta=delta, conv=isinstance(m, torch.nn.Conv2d)):
+                W = m.weight.reshape(m.weight.shape[0], -1).scatter_add(1, cols, delta).reshape(m.weight.shape)
+                return F.conv2d(x, W, m.bias, stride=m.stride) if conv else F.linear(x, W, m.bias)
+            m.forward = forward
+
+    def merge(self, sd, t):
+        for name, cols in self.state.items():
+            layer = name[: -len(".gps_columns")]
+            W = sd[f"{layer}.weight"]
+            flat = W.reshape(W.shape[0], -1).scatter_add(1, cols.long(), t[f"{layer}.gps_delta"])
+            sd[f"{layer}.weight"] = flat.reshape(W.shape)
+        return sd
+
+
 METHODS = {m.name: m for m in (Full, Linear, Partial, BitFit, LNTune, Adapter, AdaptFormer, LoRA, DoRA,
                                 VPTShallow, VPTDeep, Prefix, SSF, FacTTT, FacTTK, RepAdapter, Convpass, VisualPrompt, DiffFit, VeRA, Hydra,
-                                PATT, BAPAT, SNF, LoRand, UTuning, Mona, DTL, SCT, KAdaptation, NOAH, LST, LAST)}
+                                PATT, BAPAT, SNF, LoRand, UTuning, Mona, DTL, SCT, GPS, KAdaptation, NOAH, LST, LAST)}
 IDENTITY_AT_INIT = {"lora", "dora", "adapter", "adaptformer", "rep_adapter", "fact_tt", "fact_tk", "convpass", "vera", "hydra", "patt", "bapat", "u_tuning",
-                    "kadaptation", "last", "sct"}
+                    "kadaptation", "last", "sct", "gps"}
 
 
 # ----------------------------------------------------------------------------------------------
