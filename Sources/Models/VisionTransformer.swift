@@ -273,8 +273,30 @@ public final class VisionTransformer: Backbone {
     public func forward(_ images: Tensor, options: ForwardOptions, rng: SeededRandom) -> BackboneOutput {
         var context = ForwardContext(options: options, rng: rng)
         let tokens = tokenHooks.apply(embed(images), &context)
+        return forward(fromBlock: 0, hidden: tokens, context: &context)
+    }
+
+    /// The forward from block `start` on, given what enters it (`hidden` [B, N, D]): a cached
+    /// frozen prefix's output. `BackboneOutput.tokens` is then `hidden`.
+    public func forward(fromBlock start: Int, hidden: Tensor, options: ForwardOptions, rng: SeededRandom) -> BackboneOutput {
+        precondition((0...blocks.count).contains(start), "VisionTransformer: no block \(start) to start from")
+        var context = ForwardContext(options: options, rng: rng)
+        return forward(fromBlock: start, hidden: hidden, context: &context)
+    }
+
+    /// The token sequence entering block `count` (the output of the first `count` blocks), in
+    /// evaluation mode: what a frozen-prefix cache stores.
+    public func hidden(_ images: Tensor, throughBlocks count: Int) -> Tensor {
+        var context = ForwardContext(options: ForwardOptions(), rng: SeededRandom(seed: 0))
+        var x = tokenHooks.apply(embed(images), &context)
+        for (i, block) in blocks.prefix(count).enumerated() { x = block(x, context: &context, index: i) }
+        return x
+    }
+
+    private func forward(fromBlock start: Int, hidden tokens: Tensor, context: inout ForwardContext) -> BackboneOutput {
+        let options = context.options
         var x = tokens
-        for (i, block) in blocks.enumerated() {
+        for (i, block) in blocks.enumerated().dropFirst(start) {
             x = block(x, context: &context, index: i)
             if options.keepBlockOutputs { context.blockOutputs.append(x) }
         }

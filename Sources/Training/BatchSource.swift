@@ -5,10 +5,14 @@ public struct Batch {
     /// [B, 3, H, W], preprocessed.
     public var images: Tensor
     public var labels: [Int]
+    /// Which samples of the source these are (nil when the source does not say): the key of
+    /// frozen-prefix caches.
+    public var indices: [Int]?
 
-    public init(images: Tensor, labels: [Int]) {
+    public init(images: Tensor, labels: [Int], indices: [Int]? = nil) {
         self.images = images
         self.labels = labels
+        self.indices = indices
     }
 }
 
@@ -20,6 +24,13 @@ public protocol BatchSource {
     var sampleCount: Int { get }
     /// The batches of `epoch` (shuffled and augmented for training sources).
     func batches(epoch: Int) throws -> BatchStream
+    /// Whether a sample's input is the same every epoch (no augmentation), so what a frozen
+    /// prefix computes from it can be reused.
+    var isDeterministic: Bool { get }
+}
+
+extension BatchSource {
+    public var isDeterministic: Bool { false }
 }
 
 /// The batches of one epoch, read one at a time; reading may fail (a corrupt image), and the

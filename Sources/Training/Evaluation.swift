@@ -21,7 +21,8 @@ public struct EvaluationResult: Codable, Equatable, Sendable {
 
 public enum Evaluator {
     /// Runs `model` in evaluation mode (no dropout or drop-path, no graph) over `source`.
-    public static func evaluate(_ model: PEFTModel, on source: BatchSource, confusion: Bool = false) throws -> EvaluationResult {
+    /// `cache` (for this source) supplies stored frozen-prefix outputs.
+    public static func evaluate(_ model: PEFTModel, on source: BatchSource, confusion: Bool = false, cache: FrozenPrefixCache? = nil) throws -> EvaluationResult {
         let classes = source.classes
         var correct1 = 0, correct5 = 0, seen = 0, lossSum = 0.0
         var hits = [Int](repeating: 0, count: classes), totals = hits
@@ -29,7 +30,7 @@ public enum Evaluator {
         let start = Date()
         let stream = try source.batches(epoch: 0)
         while let batch = try stream.next() {
-            let logits = withoutGradients { model.forward(batch.images).logits! }
+            let logits = withoutGradients { cache?.logits(batch) ?? model.forward(batch.images).logits! }
             let c = logits.shape[1]
             guard c == classes else { throw ConfigError("model has \(c) classes, evaluation data has \(classes)") }
             lossSum += Double(withoutGradients { crossEntropy(logits, targets: batch.labels).item }) * Double(batch.labels.count)

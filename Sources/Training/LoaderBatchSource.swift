@@ -9,9 +9,10 @@ public struct LoaderBatchSource: BatchSource {
 
     public var classes: Int { loader.source.classCount }
     public var sampleCount: Int { loader.source.count }
+    public var isDeterministic: Bool { loader.pipeline.isDeterministic }
 
     public func batches(epoch: Int) throws -> BatchStream {
         let batches = loader.epoch(epoch)
-        return BatchStream { try batches.next().map { Batch(images: $0.images, labels: $0.labels) } }
+        return BatchStream { try batches.next().map { Batch(images: $0.images, labels: $0.labels, indices: $0.indices) } }
     }
 }

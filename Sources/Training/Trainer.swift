@@ -82,6 +82,11 @@ public final class Trainer {
             progress.line("calibrating \(name) on the training images")
             try model.method.calibrate(model, on: calibration)
         }
+        // Frozen-prefix caches (their point is only known now that drop-path is set).
+        let budget = config.cacheFrozenMB << 20
+        let trainCache = FrozenPrefixCache(model: model, source: train, budgetBytes: budget)
+        let evalCache = eval.flatMap { FrozenPrefixCache(model: model, source: $0, budgetBytes: budget) }
+        if let point = trainCache?.point { progress.line("frozen prefix cached per image: \(point)") }
         let root = SeededRandom(seed: config.seed)
         let batchesPerEpoch = (train.sampleCount + config.batchSize - 1) / config.batchSize
         while state.epoch < config.epochs {
@@ -101,7 +106,8 @@ public final class Trainer {
                 let lr = learningRate(epoch: epoch, update: update)
                 optimizer.learningRate = Float(lr)
                 let rng = root.derived("step-\(state.globalBatch)")
-                let logits = model.forward(batch.images, options: ForwardOptions(training: true), rng: rng).logits!
+                let options = ForwardOptions(training: true)
+                let logits = trainCache?.logits(batch, options: options, rng: rng) ?? model.forward(batch.images, options: options, rng: rng).logits!
                 let loss = crossEntropy(logits, targets: batch.labels, labelSmoothing: Float(config.labelSmoothing))
                 guard loss.item.isFinite else {
                     throw TrainingError.nonFiniteLoss(epoch: epoch, batch: index, value: loss.item,
@@ -135,7 +141,7 @@ public final class Trainer {
                                      trainImagesPerSecond: Double(epochImagesTimed) / max(Date().timeIntervalSince(epochStart), 1e-9))
             record.dataWaitSeconds = dataWait
             if let eval, (epoch + 1) % config.evalEvery == 0 || config.evalEpochs.contains(epoch + 1) || epoch + 1 == config.epochs {
-                let result = try Evaluator.evaluate(model, on: eval)
+                let result = try Evaluator.evaluate(model, on: eval, cache: evalCache)
                 (record.evalTop1, record.evalTop5, record.evalLoss) = (result.top1, result.top5, result.loss)
                 record.evalImagesPerSecond = result.imagesPerSecond
             }
@@ -156,6 +162,7 @@ public final class Trainer {
     static func hash(_ config: TrainingConfig) -> String {
         var copy = config
         copy.threads = nil   // the thread count does not change results
+        copy.cacheFrozenMB = 0   // nor does caching the frozen prefix (beyond float rounding)
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let data = (try? encoder.encode(copy)) ?? Data()

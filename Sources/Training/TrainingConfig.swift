@@ -46,6 +46,10 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var evalEpochs: [Int] = []
     public var seed: UInt64 = 42
     public var threads: Int?
+    /// Memory for frozen-prefix caches (MiB; 0 = off): when the front of the model is frozen and
+    /// the inputs are not augmented (linear probing, partial-k), its output is computed once per
+    /// image and reused every epoch.
+    public var cacheFrozenMB = 4096
 
     public init() {}
 
@@ -55,7 +59,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         case protocolName = "protocol", epochs, batchSize = "batch_size", optimizer, lr, weightDecay = "weight_decay", decayAll = "decay_all", momentum
         case warmupEpochs = "warmup_epochs", minLR = "min_lr", warmupLR = "warmup_lr", schedulePer = "schedule_per"
         case labelSmoothing = "label_smoothing", dropPath = "drop_path", gradClip = "grad_clip", gradAccumulation = "grad_accumulation"
-        case evalEvery = "eval_every", evalEpochs = "eval_epochs", seed, threads
+        case evalEvery = "eval_every", evalEpochs = "eval_epochs", seed, threads, cacheFrozenMB = "cache_frozen_mb"
     }
 
     /// Checks every value a user can get wrong, naming the key.
@@ -81,6 +85,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         try require(["intended", "vpetl"].contains(initStyle), "init", initStyle, "must be intended or vpetl")
         try require(["bilinear", "bicubic"].contains(interpolation), "interpolation", interpolation, "must be bilinear or bicubic")
         if let threads { try require(threads > 0, "threads", threads, "must be positive") }
+        try require(cacheFrozenMB >= 0, "cache_frozen_mb", cacheFrozenMB, "must be ≥ 0 (0 = off)")
         if let imgSize { try require(imgSize > 0, "img_size", imgSize, "must be positive") }
     }
 }

@@ -28,6 +28,8 @@ struct SyntheticImages: BatchSource {
     }
 
     var sampleCount: Int { images.count }
+    /// No augmentation: a sample is the same tensor every epoch.
+    var isDeterministic: Bool { true }
 
     func batches(epoch: Int) throws -> BatchStream {
         var order = Array(images.indices)
@@ -42,7 +44,7 @@ struct SyntheticImages: BatchSource {
                 let n = images[0].count
                 for j in 0..<n { batch.data[i * n + j] = .nan }
             }
-            return Batch(images: batch, labels: indices.map { labels[$0] })
+            return Batch(images: batch, labels: indices.map { labels[$0] }, indices: indices)
         })
     }
 }

@@ -225,4 +225,43 @@ extension TrainerTests {
         let loaded = try AdapterFile.load(folder, onto: fresh)
         XCTAssertEqual(loaded.stateTensors.map(\.tensor.scalars), channels)
     }
+
+    /// Linear probing and partial-k compute their frozen front once per image (the cache), and
+    /// train as without it (to float rounding); methods that touch every block have no frozen prefix.
+    func testFrozenPrefixCacheTrainsLikeTheUncachedModel() throws {
+        let train = SyntheticImages(perClass: 4), test = SyntheticImages(perClass: 2, shuffle: false, seed: 2)
+        for (method, options, point) in [("linear", [:], FrozenPrefix.features), ("partial", ["k": 1], .blockInput(1))] as [(String, [String: Any], FrozenPrefix)] {
+            var results: [[Float]] = []
+            for budget in [64, 0] {
+                var c = config(epochs: 3, method: method)
+                c.cacheFrozenMB = budget
+                let model = try peft(method, options: options)
+                let trainer = Trainer(model: model, config: c, train: train, eval: test, folder: nil, progress: ProgressReporter(quiet: true))
+                let (_, state) = try trainer.run()
+                if budget > 0 { XCTAssertEqual(model.frozenPrefix, point, method) }
+                results.append(model.trainableTensors.flatMap(\.tensor.scalars) + state.history.compactMap { $0.evalTop1.map(Float.init) })
+            }
+            // Not bit for bit: BLAS may round a sample's prefix differently in another batch.
+            XCTAssertEqual(results[0].count, results[1].count)
+            let worst = zip(results[0], results[1]).map { Swift.abs($0 - $1) / Swift.max(1, Swift.abs($1)) }.max()!
+            XCTAssertLessThan(worst, 1e-4, "\(method): cached and uncached training agree")
+            // One forward: a cached batch gives the uncached logits.
+            let model = try peft(method, options: options)
+            model.setDropPathRate(0.1)
+            let cache = try XCTUnwrap(FrozenPrefixCache(model: model, source: train, budgetBytes: 1 << 20))
+            let batch = try XCTUnwrap(try train.batches(epoch: 0).next())
+            _ = withoutGradients { cache.logits(batch) }            // fills the cache
+            XCTAssertGreaterThan(cache.storedBytes, 0)
+            let cached = withoutGradients { cache.logits(batch)! }, plain = withoutGradients { model.forward(batch.images).logits! }
+            XCTAssertEqual(cached.scalars, plain.scalars, "\(method): same batch, same logits")
+        }
+        let lora = try peft("lora")
+        lora.setDropPathRate(0.1)
+        XCTAssertNil(lora.frozenPrefix, "LoRA touches every block")
+        let linear = try peft("linear")
+        linear.setDropPathRate(0.1)
+        XCTAssertEqual(linear.frozenPrefix, .features, "linear probing runs the frozen encoder without drop-path")
+        XCTAssertNotNil(FrozenPrefixCache(model: linear, source: train, budgetBytes: 1 << 20))
+        XCTAssertNil(FrozenPrefixCache(model: linear, source: train, budgetBytes: 0))
+    }
 }

@@ -11,6 +11,9 @@ public struct LinearProbing: PEFTMethod {
     public static let sites = "head"
     public static let mergeable = true
     public static let cacheable = true
+    /// As VPT: the frozen encoder runs in evaluation mode (no drop-path), so the feature the
+    /// head reads depends only on the image and is computed once per image while training.
+    public static let frozenBlocksInEvalMode = true
     public init() {}
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {}

@@ -1,0 +1,66 @@
+import Models
+import NN
+import Tensor
+
+/// Where the frozen, deterministic front of a PEFT model ends: everything before that point
+/// neither trains nor carries a method, nor draws random numbers while training, so its output
+/// depends only on the (un-augmented) image and can be computed once and reused every epoch.
+public enum FrozenPrefix: Equatable, Sendable, CustomStringConvertible {
+    /// The token sequence entering block l (partial-k: l = depth − k).
+    case blockInput(Int)
+    /// The pooled feature the head reads (linear probing).
+    case features
+
+    public var description: String {
+        switch self {
+        case .blockInput(let l): "the tokens entering block \(l)"
+        case .features: "the pooled features"
+        }
+    }
+}
+
+extension PEFTModel {
+    /// The model's frozen prefix, or nil when nothing before the first block qualifies (or the
+    /// backbone is not a ViT). Call after the training drop-path rate is set: a block with
+    /// stochastic depth is not deterministic.
+    public var frozenPrefix: FrozenPrefix? {
+        guard let vit = backbone as? VisionTransformer else { return nil }
+        func frozen(_ tensors: [(name: String, tensor: Tensor)]) -> Bool { !tensors.contains { $0.tensor.requiresGrad } }
+        let embedding = vit.namedParameters.filter { ["cls_token", "pos_embed"].contains($0.name) || $0.name.hasPrefix("patch_embed.") || $0.name.hasPrefix("norm_pre.") }
+        guard frozen(embedding), vit.tokenHooks.isEmpty, vit.patchEmbed.proj.hooks.isEmpty, vit.normPre?.hooks.isEmpty ?? true else { return nil }
+        func untouched(_ block: Block) -> Bool {
+            let layers: [[LayerHook]] = [block.norm1.hooks, block.attn.qkv.hooks, block.attn.proj.hooks, block.norm2.hooks, block.mlp.fc1.hooks, block.mlp.fc2.hooks]
+            return frozen(block.namedParameters) && block.hooks.isEmpty && layers.allSatisfy(\.isEmpty) && block.dropPath == 0
+        }
+        let first = vit.blocks.firstIndex { !untouched($0) } ?? vit.blocks.count
+        if first < vit.blocks.count { return first == 0 ? nil : .blockInput(first) }
+        let finalNorm = vit.finalNorm.layer
+        let headFree = frozen(vit.namedParameters.filter { $0.name.hasPrefix("norm.") || $0.name.hasPrefix("fc_norm.") })
+            && finalNorm.hooks.isEmpty && vit.finalHooks.isEmpty && vit.featureHooks.isEmpty && (vit.norm?.hooks.isEmpty ?? true)
+        return headFree ? .features : .blockInput(vit.blocks.count)
+    }
+
+    /// The frozen prefix's output for `images` [B, 3, H, W] (no graph), one row per image.
+    public func frozenPrefixOutput(_ images: Tensor, at point: FrozenPrefix) -> Tensor {
+        let vit = backbone as! VisionTransformer
+        return withoutGradients {
+            switch point {
+            case .blockInput(let l): vit.hidden(images, throughBlocks: l)
+            case .features: vit.forward(images, options: ForwardOptions(), rng: SeededRandom(seed: 0)).features
+            }
+        }
+    }
+
+    /// The logits from a frozen prefix's output (`frozenPrefixOutput`, rows gathered per batch):
+    /// the same computation as `forward(images)` from that point on.
+    public func forward(frozenPrefixOutput hidden: Tensor, at point: FrozenPrefix, options: ForwardOptions = ForwardOptions(),
+                        rng: SeededRandom = SeededRandom(seed: 0)) -> Tensor {
+        dropout.training = options.training
+        dropout.rng = rng.derived("peft-dropout")
+        let vit = backbone as! VisionTransformer
+        switch point {
+        case .blockInput(let l): return vit.forward(fromBlock: l, hidden: hidden, options: options, rng: rng).logits!
+        case .features: return vit.head!(hidden)
+        }
+    }
+}
