@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import Models
 import NN
+import PEFT
 import Tensor
 
 /// `vpeft bench-speed`: images/s of a ViT forward (and training steps) — the Swift half of
@@ -20,59 +21,90 @@ struct BenchSpeed: ParsableCommand {
 
     @Option(help: "Model preset.") var model = "vit_base_patch16_224"
     @Option(parsing: .upToNextOption, help: "Batch sizes.") var batch: [Int] = [32, 8]
-    @Option(parsing: .upToNextOption, help: "Modes: \(Mode.allCases.map(\.rawValue).joined(separator: ", ")).") var mode: [Mode] = [.inference]
+    @Option(parsing: .upToNextOption, help: "Modes: \(Mode.allCases.map(\.rawValue).joined(separator: ", ")) (default: inference, unless --methods is given).")
+    var mode: [Mode] = []
     @Option(help: "Threads for the engine and BLAS (default: all cores).") var threads: Int?
     @Option(help: "Untimed warm-up iterations.") var warmup = 1
     @Option(help: "Timed iterations (the mean is reported).") var iters = 3
     @Option(help: "Classes of the head.") var numClasses = 100
+    @Option(parsing: .upToNextOption, help: "PEFT methods to time a training step of (mode train:<method>; default options, intended init).")
+    var methods: [String] = []
 
     func validate() throws {
         guard batch.allSatisfy({ $0 > 0 }) else { throw ValidationError("--batch values must be positive: \(batch)") }
         guard iters > 0, warmup >= 0 else { throw ValidationError("--iters must be > 0 and --warmup ≥ 0") }
+        for name in methods { _ = try MethodRegistry.type(named: name) }
         if let threads, threads <= 0 { throw ValidationError("--threads must be positive, got \(threads)") }
     }
 
     func run() throws {
         if let threads { Parallel.setThreadCount(threads) }
-        let vit = try VisionTransformer.load(model: model, numClasses: numClasses)
         var rng = SeededRandom(seed: 1)
-        for m in mode {
+        for m in mode.isEmpty && methods.isEmpty ? [.inference] : mode {
+            let vit = try VisionTransformer.load(model: model, numClasses: numClasses)
             vit.setTrainable(m == .trainFull)
             if m == .trainLinear { vit.head?.setTrainable(true) }
-            let optimizer = AdamW([ParameterGroup(vit.parameters.filter(\.requiresGrad), weightDecay: 0.05)], learningRate: 1e-4)
+            let step = m == .inference ? nil : TrainingStep(parameters: vit.parameters.filter(\.requiresGrad), classes: numClasses) { vit.forward($0, options: ForwardOptions(training: true)).logits! }
             for b in batch {
                 let images = Tensor.normal([b, 3, vit.config.imgSize, vit.config.imgSize], using: &rng)
-                let labels = (0..<b).map { $0 % numClasses }
-                func step() {
-                    if m == .inference {
-                        _ = withoutGradients { vit(images) }
-                    } else {
-                        let logits = vit.forward(images, options: ForwardOptions(training: true)).logits!
-                        crossEntropy(logits, targets: labels).backward()
-                        optimizer.step()
-                        optimizer.zeroGrad()
-                    }
+                try measure(mode: m.rawValue, batch: b, trainable: step?.parameterCount ?? 0) {
+                    if let step { step(images) } else { _ = withoutGradients { vit(images) } }
                 }
-                for _ in 0..<warmup { step() }
-                BufferPool.shared.resetPeak()
-                BLAS.profiling = true
-                BLAS.profile = .init()
-                let start = DispatchTime.now().uptimeNanoseconds
-                for _ in 0..<iters { step() }
-                let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 / Double(iters)
-                BLAS.profiling = false
-                let gemmShare = BLAS.profile.seconds / Double(iters) / seconds
-                let record: [String: Any] = [
-                    "framework": "vpeft", "model": model, "batch": b, "mode": m.rawValue, "threads": Parallel.threadCount,
-                    "images_per_s": (Double(b) / seconds * 100).rounded() / 100, "ms_per_batch": (seconds * 1e4).rounded() / 10,
-                    "peak_rss_mb": peakResidentMegabytes(), "peak_tensor_mb": BufferPool.shared.peakBytes >> 20,
-                    "gemm_share": (gemmShare * 100).rounded() / 100,
-                    "gemm_gflops": (BLAS.profile.flops / max(BLAS.profile.seconds, 1e-9) / 1e8).rounded() / 10,
-                ]
-                let json = try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys])
-                print(String(decoding: json, as: UTF8.self))
             }
         }
+        for name in methods {
+            let peft = try PEFTModel(backbone: try VisionTransformer.load(model: model, numClasses: numClasses),
+                                     method: try MethodRegistry.method(named: name), classes: numClasses)
+            let step = TrainingStep(parameters: peft.trainableTensors.map(\.tensor), classes: numClasses) {
+                peft.forward($0, options: ForwardOptions(training: true)).logits!
+            }
+            for b in batch {
+                let size = peft.backbone.inputSize
+                let images = Tensor.normal([b, 3, size, size], using: &rng)
+                try measure(mode: "train:\(name)", batch: b, trainable: peft.trainableParameterCount()) { step(images) }
+            }
+        }
+    }
+
+    /// Times `body` (warm-up, then the mean of `iters` runs) and prints the configuration's JSON line.
+    private func measure(mode: String, batch b: Int, trainable: Int, _ body: () -> Void) throws {
+        for _ in 0..<warmup { body() }
+        BufferPool.shared.resetPeak()
+        BLAS.profiling = true
+        BLAS.profile = .init()
+        let start = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<iters { body() }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 / Double(iters)
+        BLAS.profiling = false
+        let gemmShare = BLAS.profile.seconds / Double(iters) / seconds
+        let record: [String: Any] = [
+            "framework": "vpeft", "model": model, "batch": b, "mode": mode, "threads": Parallel.threadCount,
+            "images_per_s": (Double(b) / seconds * 100).rounded() / 100, "ms_per_batch": (seconds * 1e4).rounded() / 10,
+            "peak_rss_mb": peakResidentMegabytes(), "peak_tensor_mb": BufferPool.shared.peakBytes >> 20,
+            "gemm_share": (gemmShare * 100).rounded() / 100, "trainable_params": trainable,
+            "gemm_gflops": (BLAS.profile.flops / max(BLAS.profile.seconds, 1e-9) / 1e8).rounded() / 10,
+        ]
+        let json = try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys])
+        print(String(decoding: json, as: UTF8.self))
+    }
+}
+
+/// One optimisation step: forward, cross-entropy against fixed labels, backward, AdamW.
+struct TrainingStep {
+    let optimizer: AdamW
+    let classes: Int
+    let forward: (Tensor) -> Tensor
+    var parameterCount: Int { optimizer.parameters.reduce(0) { $0 + $1.count } }
+
+    init(parameters: [Tensor], classes: Int, forward: @escaping (Tensor) -> Tensor) {
+        optimizer = AdamW([ParameterGroup(parameters, weightDecay: 0.05)], learningRate: 1e-4)
+        (self.classes, self.forward) = (classes, forward)
+    }
+
+    func callAsFunction(_ images: Tensor) {
+        crossEntropy(forward(images), targets: (0..<images.shape[0]).map { $0 % classes }).backward()
+        optimizer.step()
+        optimizer.zeroGrad()
     }
 }
 

@@ -20,7 +20,7 @@ final class CNNMethodTests: XCTestCase {
     static let cnnOptions: [String: [String: Any]] = [
         "lora": ["rank": 2, "alpha": 3, "targets": ["expand", "project", "conv_head"]], "adapter": ["dim": 3],
     ]
-    static let vitOnly = ["partial", "adaptformer", "dora", "vpt_shallow", "vpt_deep", "prefix", "fact_tt", "fact_tk", "rep_adapter", "convpass", "difffit", "vera", "hydra", "patt", "bapat", "snf", "lorand", "u_tuning", "mona", "dtl", "kadaptation", "noah", "lst", "last", "sct", "gps"]
+    static let vitOnly = ["partial", "adaptformer", "dora", "vpt_shallow", "vpt_deep", "prefix", "fact_tt", "fact_tk", "rep_adapter", "convpass", "difffit", "vera", "hydra", "patt", "bapat", "snf", "lorand", "u_tuning", "mona", "dtl", "kadaptation", "noah", "lst", "last", "sct", "gps", "hst"]
 
     /// The reduced Lite0 (input 40, stem 8, 16 features) with the reference weights.
     func tinyCNN() throws -> EfficientNetLite {

@@ -57,4 +57,26 @@ extension MethodSuiteTests {
         XCTAssertTrue(v.scalars.allSatisfy { $0 == 0 } && u.scalars.contains { $0 != 0 })
         XCTAssertTrue(v.grad!.scalars.contains { $0 != 0 }, "v gets a gradient at init")
     }
+
+    /// HST's BatchNorms normalise with the batch's statistics while training (the head norm's
+    /// output then has mean 0, variance 1 per channel) and move their running statistics, which
+    /// evaluation uses and leaves alone.
+    func testHSTBatchNormsTrainOnBatchStatistics() throws {
+        let model = try tinyModel("hst")
+        perturbMethodTensors(model)   // features that differ well beyond the BatchNorm's eps
+        let state = Dictionary(uniqueKeysWithValues: model.stateTensors.map { ($0.name, $0.tensor) })
+        let runningMean = try XCTUnwrap(state["hst.head_norm.running_mean"])
+        _ = withoutGradients { model.forward(images()) }
+        XCTAssertTrue(runningMean.scalars.allSatisfy { $0 == 0 }, "evaluation leaves the running statistics")
+        let features = withoutGradients { model.forward(images(), options: ForwardOptions(training: true)).features }
+        let (b, c) = (features.shape[0], features.shape[1])
+        for j in 0..<c {
+            let column = (0..<b).map { features.scalars[$0 * c + j] }
+            let mean = column.reduce(0, +) / Float(b)
+            XCTAssertEqual(mean, 0, accuracy: 1e-5)
+            XCTAssertEqual(column.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Float(b), 1, accuracy: 1e-3)
+        }
+        XCTAssertTrue(runningMean.scalars.contains { $0 != 0 }, "training moves the running statistics")
+        XCTAssertTrue(try XCTUnwrap(state["hst.stem.bn.running_var"]).scalars.contains { $0 != 1 })
+    }
 }

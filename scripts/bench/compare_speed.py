@@ -8,7 +8,12 @@ Both sides: random-init weights (speed does not depend on them), fp32, the same 
 
 Run (after `swift build -c release` and `bash scripts/reference/setup_venv.sh`):
   .venv/bin/python scripts/bench/compare_speed.py --model vit_base_patch16_224 --batch 32 8 \
-      --modes inference --threads 2 --iters 3
+      --modes inference train_full train_linear --methods lora adapter adaptformer vpt_deep ssf bitfit \
+      --threads 2 --iters 3
+
+PEFT methods (`--methods`) run on the PyTorch side through their reference implementations in
+scripts/reference/make_peft_fixtures.py (written for clarity and parity, like Hugging Face PEFT's
+tuners: each patches the timm modules' forwards), on ours through `vpeft bench-speed --methods`.
 """
 
 import argparse
@@ -29,35 +34,46 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", default="vit_base_patch16_224")
     p.add_argument("--batch", type=int, nargs="+", default=[32, 8])
-    p.add_argument("--modes", nargs="+", default=["inference"], choices=["inference", "train_full", "train_linear"])
+    p.add_argument("--modes", nargs="*", default=["inference"], choices=["inference", "train_full", "train_linear"])
+    p.add_argument("--methods", nargs="*", default=[], help="PEFT methods: a training step each (train:<method>)")
     p.add_argument("--threads", type=int, default=os.cpu_count())
     p.add_argument("--iters", type=int, default=3)
     p.add_argument("--classes", type=int, default=100)
     args = p.parse_args()
 
-    swift = [os.path.join(ROOT, ".build/release/vpeft"), "bench-speed", "--model", args.model, "--batch", *map(str, args.batch),
-             "--mode", *args.modes, "--threads", str(args.threads), "--iters", str(args.iters), "--warmup", "1",
-             "--num-classes", str(args.classes)]
-    torch_cmd = [sys.executable, os.path.join(ROOT, "scripts/bench/timm_vit_speed.py"), "--model", args.model,
-                 "--batch", *map(str, args.batch), "--threads", str(args.threads), "--iters", str(args.iters), "--warmup", "1",
-                 "--num-classes", str(args.classes)]
-    if any(m != "inference" for m in args.modes):
-        torch_cmd += ["--train-step", "--opt-step"]
-    ours = {(r["mode"], r["batch"]): r for r in lines_of_json(swift)}
-    theirs = {(r["mode"], r["batch"]): r for r in lines_of_json(torch_cmd)}
+    # One process per configuration on both sides, so each peak RSS is that configuration's own.
+    configs = [(m, None) for m in args.modes] + [(f"train:{m}", m) for m in args.methods]
+    ours, theirs = {}, {}
+    for mode, method in configs:
+        for batch in args.batch:
+            swift = [os.path.join(ROOT, ".build/release/vpeft"), "bench-speed", "--model", args.model, "--batch", str(batch),
+                     "--threads", str(args.threads), "--iters", str(args.iters), "--warmup", "1", "--num-classes", str(args.classes)]
+            swift += ["--methods", method] if method else ["--mode", mode]
+            torch_cmd = [sys.executable, os.path.join(ROOT, "scripts/bench/timm_vit_speed.py"), "--model", args.model,
+                         "--batch", str(batch), "--threads", str(args.threads), "--iters", str(args.iters), "--warmup", "1",
+                         "--num-classes", str(args.classes), "--opt-step", "--modes", *([] if method else [mode])]
+            if method:
+                torch_cmd += ["--methods", method]
+            for r in lines_of_json(swift):
+                ours[(r["mode"], r["batch"])] = r
+            for r in lines_of_json(torch_cmd):
+                theirs[(r["mode"], r["batch"])] = r
+            a, b = ours.get((mode, batch)), theirs.get((mode, batch))
+            if a and b:
+                print(f"# {mode} batch {batch}: vpeft {a['images_per_s']:.2f} img/s, PyTorch {b['images_per_s']:.2f} img/s", file=sys.stderr, flush=True)
 
-    print(f"| {args.model} | batch | vpeft img/s | PyTorch img/s | ratio | vpeft peak RSS MB | PyTorch peak RSS MB |")
-    print("|---|---|---|---|---|---|---|")
-    for mode in args.modes:
+    print(f"| {args.model} | batch | vpeft img/s | PyTorch img/s | speed ratio | vpeft peak RSS MB | PyTorch peak RSS MB | memory ratio | vpeft gemm share |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for mode, _ in configs:
         for batch in args.batch:
             a, b = ours.get((mode, batch)), theirs.get((mode, batch))
             if not a or not b:
                 continue
-            ratio = a["images_per_s"] / b["images_per_s"]
-            print(f"| {mode} | {batch} | {a['images_per_s']:.2f} | {b['images_per_s']:.2f} | {ratio:.2f}x | "
-                  f"{a['peak_rss_mb']} | {b['peak_rss_mb']} |")
+            print(f"| {mode} | {batch} | {a['images_per_s']:.2f} | {b['images_per_s']:.2f} | {a['images_per_s'] / b['images_per_s']:.2f}x | "
+                  f"{a['peak_rss_mb']} | {b['peak_rss_mb']} | {a['peak_rss_mb'] / b['peak_rss_mb']:.2f}x | {a.get('gemm_share', '')} |")
     first = next(iter(theirs.values()), {})
-    print(f"\nthreads {args.threads}, iters {args.iters}, torch {first.get('torch', '?')}, timm {first.get('timm', '?')}")
+    print(f"\nthreads {args.threads}, iters {args.iters}, torch {first.get('torch', '?')}, timm {first.get('timm', '?')}, "
+          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
 
 
 if __name__ == "__main__":

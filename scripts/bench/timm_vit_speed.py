@@ -15,7 +15,11 @@ Modes:
                 logits = model(x), cross-entropy vs random labels, loss.backward()
   train_linear  (--train-step) linear probe: only head.weight/head.bias require grad (the frozen
                 backbone records no autograd graph), same loop as train_full
-`--opt-step` adds an AdamW step (lr 1e-3, wd 0.05) to both train modes. Dropout/drop-path are 0
+  train:<method> (--methods) a PEFT method's training step: the method is attached to the timm
+                model by its reference implementation in scripts/reference/make_peft_fixtures.py
+                (the one the Swift parity tests compare against; default options, intended init),
+                and its tensors, the backbone tensors it unfreezes and the head train
+`--opt-step` adds an AdamW step (lr 1e-3, wd 0.05) to the train modes. Dropout/drop-path are 0
 unless --drop-path is given (stochastic depth stays active in train mode, as in the protocol).
 
 ms_per_batch is the mean wall time of the timed iterations (min and median are reported too);
@@ -36,10 +40,25 @@ import sys
 import time
 
 
+def reference_methods():
+    """The PEFT reference implementations (importing them pins torch to 1 deterministic thread:
+    undone here, the benchmark sets its own thread count)."""
+    import importlib.util
+    import torch
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "reference", "make_peft_fixtures.py")
+    spec = importlib.util.spec_from_file_location("make_peft_fixtures", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    torch.use_deterministic_algorithms(False)
+    return module
+
+
 def run_one(args, batch, mode):
     import timm
     import torch
     import torch.nn.functional as F
+
+    reference = reference_methods() if mode.startswith("train:") else None
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -63,6 +82,17 @@ def run_one(args, batch, mode):
             for name, p in model.named_parameters():
                 p.requires_grad_(name.startswith("head."))
         params = [p for p in model.parameters() if p.requires_grad]
+        if reference is not None:
+            method = reference.METHODS[mode.split(":", 1)[1]]({})
+            named = dict(model.named_parameters())
+            for p in named.values():
+                p.requires_grad_(False)
+            new = reference.Tensors("intended", torch.Generator().manual_seed(0), torch.float32)
+            method.attach(model, new)
+            unfrozen = list(dict.fromkeys(method.trains(model) + ["head.weight", "head.bias"]))
+            for n in unfrozen:
+                named[n].requires_grad_(True)
+            params = [named[n] for n in unfrozen] + list(new.tensors.values())
         trainable = sum(p.numel() for p in params)
         opt = torch.optim.AdamW(params, lr=1e-3, weight_decay=0.05) if args.opt_step else None
 
@@ -117,6 +147,8 @@ def main():
     ap.add_argument("--num-classes", type=int, default=100)
     ap.add_argument("--img-size", type=int, default=None, help="default: the model's pretrained_cfg size")
     ap.add_argument("--drop-path", type=float, default=0.0)
+    ap.add_argument("--methods", nargs="*", default=[], help="PEFT methods to time a training step of (mode train:<method>)")
+    ap.add_argument("--modes", nargs="*", default=None, help="override the modes (inference, train_full, train_linear)")
     ap.add_argument("--single", nargs=2, metavar=("BATCH", "MODE"), help=argparse.SUPPRESS)
     args = ap.parse_args()
 
@@ -124,7 +156,8 @@ def main():
         print(json.dumps(run_one(args, int(args.single[0]), args.single[1])), flush=True)
         return
 
-    modes = ["inference"] + (["train_full", "train_linear"] if args.train_step else [])
+    modes = args.modes if args.modes is not None else ["inference"] + (["train_full", "train_linear"] if args.train_step else [])
+    modes = modes + [f"train:{m}" for m in args.methods]
     passthrough = sys.argv[1:]
     rc = 0
     for batch in args.batch:

@@ -164,6 +164,12 @@ def rep_adapter_options(name):
 # --------------------------------------------------------------------------------------------
 # Methods
 # --------------------------------------------------------------------------------------------
+def noah_options(name):
+    if name in VTAB:
+        return {"subnet": name}, f"subnet {name}: NOAH's released VTAB-1k subnet for this task (shared/docs/METHODS.md)"
+    return None, "no released FGVC subnet -> the contract default (the cifar100 subnet)"
+
+
 def method(title, short, sources, options, notes=(), lr_exceptions=None, per_dataset=no_options,
            fgvc_note=None):
     """short: the one-line source summary of the file's first line; sources: the full list."""
@@ -286,6 +292,17 @@ METHODS = {
             "(convpass/vtab/train.py); lr/wd here follow the V-PETL protocol.",
         ],
         fgvc_note="Convpass ships no FGVC configs -> defaults"),
+    "noah": method(
+        "NOAH (released subnets)", "PROTOCOL.md; NOAH's released VTAB-1k subnets (shared/docs/METHODS.md)",
+        [LR_SRC, "subnet: NOAH's released per-task VTAB-1k subnets as tabled in shared/docs/METHODS.md"],
+        {"subnet": "cifar100", "dropout": 0.1},
+        per_dataset=noah_options,
+        notes=[
+            "Retraining the released subnets is the faithful reproduction (METHODS.md: 100 epochs, AdamW",
+            "lr 1e-3, wd 1e-4 in NOAH's own runs); lr/wd here follow the V-PETL protocol like every other",
+            "method. The subnet's size varies per task (287k-432k; cifar100 320,330).",
+        ],
+        fgvc_note="NOAH released no FGVC subnets -> the cifar100 subnet (contract default)"),
 }
 
 
@@ -391,7 +408,7 @@ def contract_options():
     table = {}
     for line in text.splitlines():
         m = re.match(r"^\|\s*`([a-z_]+)`\s*\|([^|]*)\|", line)
-        if m:
+        if m and m.group(1) not in table:  # the ViT table; the CNN table further down lists tensors
             table[m.group(1)] = set(re.findall(r"`([a-z_]+)`", m.group(2)))
     if not table:
         raise SystemExit("docs/PEFT_TENSORS.md: method table not found")
