@@ -176,7 +176,12 @@ public final class TrainingSession {
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw ConfigError("\(url.path): missing — the adapter folder was not written by `vpeft train`; pass --model/--img-size/--normalization explicitly")
         }
-        do { return try JSONDecoder().decode(TrainingConfig.self, from: data) } catch { throw ConfigError("\(url.path): \(error)") }
+        // Keys added since the adapter was written take their defaults.
+        do {
+            let defaults = try JSONSerialization.jsonObject(with: JSONEncoder().encode(TrainingConfig())) as! [String: Any]
+            guard let saved = try JSONSerialization.jsonObject(with: data) as? [String: Any] else { throw ConfigError("not a JSON object") }
+            return try JSONDecoder().decode(TrainingConfig.self, from: JSONSerialization.data(withJSONObject: defaults.merging(saved) { _, s in s }))
+        } catch { throw ConfigError("\(url.path): \(error)") }
     }
 
     /// The preprocessing of a run's evaluation images.

@@ -44,4 +44,23 @@ final class ConfigLoaderTests: XCTestCase {
         var second = ConfigLoader()
         XCTAssertThrowsError(try second.apply(file: url)) { XCTAssertTrue("\($0)".contains("mapping"), "\($0)") }
     }
+
+    /// An adapter's run_config.json written before a key existed still reads (the key takes
+    /// its default), and a broken one is an error naming the file.
+    func testOlderRunConfigsReadWithDefaults() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vpeft-runconfig-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var config = TrainingConfig()
+        config.method = "sct"
+        var saved = try JSONSerialization.jsonObject(with: JSONEncoder().encode(config)) as! [String: Any]
+        saved["cache_frozen_mb"] = nil
+        let url = folder.appendingPathComponent(TrainingSession.runConfigFile)
+        try JSONSerialization.data(withJSONObject: saved).write(to: url)
+        let read = try TrainingSession.runConfig(ofAdapter: folder)
+        XCTAssertEqual(read.method, "sct")
+        XCTAssertEqual(read.cacheFrozenMB, TrainingConfig().cacheFrozenMB)
+        try Data("[1]".utf8).write(to: url)
+        XCTAssertThrowsError(try TrainingSession.runConfig(ofAdapter: folder)) { XCTAssertTrue("\($0)".contains(url.path), "\($0)") }
+    }
 }
