@@ -3,7 +3,7 @@
 #   make test   the test suite (installs what is missing, builds in release, runs every test)
 SHELL := /bin/bash
 SWIFT ?= swift
-APT_PACKAGES := libopenblas-dev zlib1g-dev libturbojpeg0-dev libpng-dev pkg-config
+APT_PACKAGES := libopenblas-dev libdnnl-dev zlib1g-dev libturbojpeg0-dev libpng-dev pkg-config
 VPEFT := .build/release/vpeft
 
 .PHONY: demo test build setup fixtures fixtures-full bench-engine clean

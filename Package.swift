@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Layers (see docs in ../shared/docs/ARCHITECTURE.md): arrows point down only.
-//   vpeft (CLI) → Models → NN → Tensor → COpenBLAS (system OpenBLAS, cblas)
+//   vpeft (CLI) → Models → NN → Tensor → COpenBLAS (system OpenBLAS, cblas), CDNNL (system oneDNN matmul)
 //                 Models → Checkpoints (safetensors/npz/pth readers) → CZlib (system zlib)
 //   PEFT (methods attach at the model's sites) → Models
 //   Datasets (decoding via CTurboJPEG/CPNG, transforms, loaders) → Tensor
@@ -34,7 +34,8 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
-        .target(name: "Tensor", dependencies: ["COpenBLAS"]),
+        .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
+        .target(name: "Tensor", dependencies: ["COpenBLAS", "CDNNL"]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),

@@ -1,11 +1,36 @@
 import COpenBLAS
 import Dispatch
+import Foundation
 
 /// The single entry point for matrix products: row-major `C = alpha·op(A)·op(B) + beta·C` with
-/// transposes passed to BLAS (never materialised). Everything in the engine multiplies through
-/// here, so a second backend (bf16 via oneDNN) can slot in behind it.
+/// transposes passed to the backend (never materialised). Two backends: oneDNN's matmul
+/// (`Backend.onednn`, the default when libdnnl starts) for the large products, OpenBLAS for the
+/// small ones and for products issued from our own parallel loops (attention heads); set
+/// `VPEFT_GEMM=openblas` to use OpenBLAS throughout.
 public enum BLAS {
-    public static func setThreadCount(_ n: Int) { openblas_set_num_threads(Int32(n)) }
+    public enum Backend: String, Sendable {
+        case openblas, onednn
+    }
+
+    /// The backend of the large products.
+    nonisolated(unsafe) public static var backend: Backend = {
+        if ProcessInfo.processInfo.environment["VPEFT_GEMM"] == "openblas" { return .openblas }
+        return OneDNN.isAvailable ? .onednn : .openblas
+    }()
+
+    /// Below this many multiply-adds a product goes to OpenBLAS (oneDNN's per-call overhead).
+    static let oneDNNMinimumWork = 1 << 18
+
+    /// Products oneDNN has computed (tests check the route is taken).
+    nonisolated(unsafe) public private(set) static var oneDNNProducts = 0
+
+    /// True while `singleThreaded` runs: products then come from our worker threads.
+    nonisolated(unsafe) private static var insideParallelRegion = false
+
+    public static func setThreadCount(_ n: Int) {
+        openblas_set_num_threads(Int32(n))
+        OneDNN.setThreadCount(n)
+    }
     public static var threadCount: Int { Int(openblas_get_num_threads()) }
     public static var configuration: String { String(cString: openblas_get_config()) }
     public static var coreName: String { String(cString: openblas_get_corename()) }
@@ -26,7 +51,11 @@ public enum BLAS {
     public static func singleThreaded<T>(_ body: () throws -> T) rethrows -> T {
         let budget = Parallel.threadCount
         setThreadCount(1)
-        defer { setThreadCount(budget) }
+        insideParallelRegion = true
+        defer {
+            insideParallelRegion = false
+            setThreadCount(budget)
+        }
         return try body()
     }
 
@@ -52,11 +81,15 @@ public enum BLAS {
                 profile.flops += 2 * Double(m) * Double(n) * Double(k)
             }
         }
+        let (lda, ldb, ldc) = (lda ?? (transA ? m : k), ldb ?? (transB ? k : n), ldc ?? n)
+        if backend == .onednn, !insideParallelRegion, m * n * k >= oneDNNMinimumWork,
+           OneDNN.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc) {
+            oneDNNProducts += 1
+            return
+        }
         cblas_sgemm(CblasRowMajor,
                     transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha,
-                    a, Int32(lda ?? (transA ? m : k)),
-                    b, Int32(ldb ?? (transB ? k : n)),
-                    beta, c, Int32(ldc ?? n))
+                    a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 }
