@@ -18,6 +18,13 @@ public enum BLAS {
         return OneDNN.isAvailable ? .onednn : .openblas
     }()
 
+    /// The arithmetic of the large products: fp32, or bf16 operands with fp32 accumulation
+    /// (oneDNN only; trainable tensors and optimiser state stay fp32 either way).
+    public enum Precision: String, Sendable, CaseIterable {
+        case fp32, bf16
+    }
+    nonisolated(unsafe) public static var precision = Precision.fp32
+
     /// Below this many multiply-adds a product goes to OpenBLAS (oneDNN's per-call overhead).
     static let oneDNNMinimumWork = 1 << 18
 
@@ -83,7 +90,8 @@ public enum BLAS {
         }
         let (lda, ldb, ldc) = (lda ?? (transA ? m : k), ldb ?? (transB ? k : n), ldc ?? n)
         if backend == .onednn, !insideParallelRegion, m * n * k >= oneDNNMinimumWork,
-           OneDNN.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc) {
+           OneDNN.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc,
+                       bf16: precision == .bf16) {
             oneDNNProducts += 1
             return
         }

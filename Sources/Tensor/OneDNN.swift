@@ -16,6 +16,7 @@ enum OneDNN {
         let m, n, k, lda, ldb, ldc: Int
         let transA, transB: Bool
         let alpha, beta: UInt32
+        let bf16: Bool
     }
 
     private final class Primitive {
@@ -45,11 +46,12 @@ enum OneDNN {
     static func setThreadCount(_ n: Int) { omp_set_num_threads(Int32(n)) }
 
     /// `C = alpha·op(A)·op(B) + beta·C` (row-major); false when oneDNN is unavailable or
-    /// refuses the case (the caller then uses BLAS).
+    /// refuses the case (the caller then uses BLAS). With `bf16`, A and B are rounded to
+    /// bfloat16 (nearest even) for the product, which accumulates and writes fp32.
     static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
-                     b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) -> Bool {
+                     b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, bf16: Bool = false) -> Bool {
         guard let runtime else { return false }
-        let key = Key(m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc, transA: transA, transB: transB, alpha: alpha.bitPattern, beta: beta.bitPattern)
+        let key = Key(m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc, transA: transA, transB: transB, alpha: alpha.bitPattern, beta: beta.bitPattern, bf16: bf16)
         lock.lock()
         let cached = primitives[key] ?? makePrimitive(key, runtime)
         if let cached { primitives[key] = cached }
@@ -57,7 +59,17 @@ enum OneDNN {
         guard let primitive = cached else { return false }
         var memories: [dnnl_memory_t?] = [nil, nil, nil]
         defer { for memory in memories where memory != nil { dnnl_memory_destroy(memory) } }
-        let pointers = [UnsafeMutableRawPointer(mutating: a), UnsafeMutableRawPointer(mutating: b), UnsafeMutableRawPointer(c)]
+        var pointers = [UnsafeMutableRawPointer(mutating: a), UnsafeMutableRawPointer(mutating: b), UnsafeMutableRawPointer(c)]
+        var converted: [UnsafeMutablePointer<UInt16>] = []
+        defer { for buffer in converted { buffer.deallocate() } }
+        if bf16 {
+            // Operands in their own layout (rows × leading dimension), rounded to bfloat16.
+            let a16 = BFloat16.rounded(a, rows: transA ? k : m, columns: transA ? m : k, stride: lda)
+            let b16 = BFloat16.rounded(b, rows: transB ? n : k, columns: transB ? k : n, stride: ldb)
+            converted = [a16, b16]
+            pointers[0] = UnsafeMutableRawPointer(a16)
+            pointers[1] = UnsafeMutableRawPointer(b16)
+        }
         for i in 0..<3 {
             var descriptor = primitive.descriptors[i]
             guard dnnl_memory_create(&memories[i], &descriptor, runtime.engine, pointers[i]) == dnnl_success else { return false }
@@ -69,15 +81,16 @@ enum OneDNN {
     }
 
     private static func makePrimitive(_ key: Key, _ runtime: Runtime) -> Primitive? {
-        func descriptor(_ rows: Int, _ columns: Int, rowStride: Int, columnStride: Int) -> dnnl_memory_desc_t? {
+        func descriptor(_ rows: Int, _ columns: Int, rowStride: Int, columnStride: Int, type: dnnl_data_type_t) -> dnnl_memory_desc_t? {
             var md = dnnl_memory_desc_t()
             let dims: [Int64] = [Int64(rows), Int64(columns)], strides: [Int64] = [Int64(rowStride), Int64(columnStride)]
-            return dnnl_memory_desc_init_by_strides(&md, 2, dims, dnnl_f32, strides) == dnnl_success ? md : nil
+            return dnnl_memory_desc_init_by_strides(&md, 2, dims, type, strides) == dnnl_success ? md : nil
         }
         // op(A) [m×k], op(B) [k×n], C [m×n]; a transposed operand swaps its strides.
-        guard var source = descriptor(key.m, key.k, rowStride: key.transA ? 1 : key.lda, columnStride: key.transA ? key.lda : 1),
-              var weights = descriptor(key.k, key.n, rowStride: key.transB ? 1 : key.ldb, columnStride: key.transB ? key.ldb : 1),
-              var destination = descriptor(key.m, key.n, rowStride: key.ldc, columnStride: 1) else { return nil }
+        let operand = key.bf16 ? dnnl_bf16 : dnnl_f32
+        guard var source = descriptor(key.m, key.k, rowStride: key.transA ? 1 : key.lda, columnStride: key.transA ? key.lda : 1, type: operand),
+              var weights = descriptor(key.k, key.n, rowStride: key.transB ? 1 : key.ldb, columnStride: key.transB ? key.ldb : 1, type: operand),
+              var destination = descriptor(key.m, key.n, rowStride: key.ldc, columnStride: 1, type: dnnl_f32) else { return nil }
         var matmul = dnnl_matmul_desc_t()
         guard dnnl_matmul_desc_init(&matmul, &source, &weights, nil, &destination) == dnnl_success else { return nil }
         var attributes: dnnl_primitive_attr_t?
@@ -100,3 +113,28 @@ enum OneDNN {
         return Primitive(primitive: primitive, descriptors: [source, weights, destination])
     }
 }
+
+/// bfloat16: the upper half of an IEEE float, rounded to nearest even (NaNs stay NaN).
+enum BFloat16 {
+    /// Branch-free, so the conversion loop vectorises.
+    @inline(__always) static func round(_ x: Float) -> UInt16 {
+        let bits = x.bitPattern
+        let nearestEven = (bits &+ 0x7FFF &+ ((bits >> 16) & 1)) >> 16
+        let quietNaN = (bits >> 16) | 0x40
+        return UInt16(truncatingIfNeeded: bits & 0x7FFF_FFFF > 0x7F80_0000 ? quietNaN : nearestEven)
+    }
+
+    /// `rows` rows of `columns` values at `stride`, rounded into a new buffer of the same layout
+    /// (the caller deallocates it; padding between rows is left unset and never read).
+    static func rounded(_ source: UnsafePointer<Float>, rows: Int, columns: Int, stride: Int) -> UnsafeMutablePointer<UInt16> {
+        let out = UnsafeMutablePointer<UInt16>.allocate(capacity: (rows - 1) * stride + columns)
+        Parallel.chunks(rows, grain: 16) { range in
+            for r in range {
+                let (from, to) = (source + r * stride, out + r * stride)
+                for j in 0..<columns { to[j] = round(from[j]) }
+            }
+        }
+        return out
+    }
+}
+

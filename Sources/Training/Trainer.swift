@@ -65,6 +65,7 @@ public final class Trainer {
     /// Trains from scratch, or from the folder's checkpoint when `resume` is set.
     public func run(resume: Bool = false) throws -> (outcome: Outcome, state: TrainingState) {
         let hash = Trainer.hash(config)
+        BLAS.precision = BLAS.Precision(rawValue: config.precision) ?? .fp32
         var state = TrainingState(configHash: hash, epoch: 0, batchInEpoch: 0, globalBatch: 0, epochLossSum: 0, epochImages: 0, history: [])
         if let folder, let saved = try TrainingCheckpoint.state(in: folder) {
             guard saved.configHash == hash else {

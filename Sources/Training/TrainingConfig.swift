@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 
 /// Everything that determines a training run, fully resolved before training starts, printed at
 /// the start and stored with the results. Keys are snake_case in files and `--set key=value`.
@@ -50,6 +51,9 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     /// the inputs are not augmented (linear probing, partial-k), its output is computed once per
     /// image and reused every epoch.
     public var cacheFrozenMB = 4096
+    /// `bf16`: the large matrix products take bfloat16 operands (oneDNN, fp32 accumulation);
+    /// trainable tensors, gradients and optimiser state stay fp32.
+    public var precision = "fp32"
 
     public init() {}
 
@@ -59,7 +63,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         case protocolName = "protocol", epochs, batchSize = "batch_size", optimizer, lr, weightDecay = "weight_decay", decayAll = "decay_all", momentum
         case warmupEpochs = "warmup_epochs", minLR = "min_lr", warmupLR = "warmup_lr", schedulePer = "schedule_per"
         case labelSmoothing = "label_smoothing", dropPath = "drop_path", gradClip = "grad_clip", gradAccumulation = "grad_accumulation"
-        case evalEvery = "eval_every", evalEpochs = "eval_epochs", seed, threads, cacheFrozenMB = "cache_frozen_mb"
+        case evalEvery = "eval_every", evalEpochs = "eval_epochs", seed, threads, cacheFrozenMB = "cache_frozen_mb", precision
     }
 
     /// Checks every value a user can get wrong, naming the key.
@@ -86,6 +90,10 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         try require(["bilinear", "bicubic"].contains(interpolation), "interpolation", interpolation, "must be bilinear or bicubic")
         if let threads { try require(threads > 0, "threads", threads, "must be positive") }
         try require(cacheFrozenMB >= 0, "cache_frozen_mb", cacheFrozenMB, "must be ≥ 0 (0 = off)")
+        try require(BLAS.Precision(rawValue: precision) != nil, "precision", precision, "must be fp32 or bf16")
+        if precision == "bf16" {
+            try require(BLAS.backend == .onednn, "precision", precision, "needs the oneDNN backend (libdnnl; not with VPEFT_GEMM=openblas)")
+        }
         if let imgSize { try require(imgSize > 0, "img_size", imgSize, "must be positive") }
     }
 }

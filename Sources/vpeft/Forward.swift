@@ -21,8 +21,13 @@ struct Forward: ParsableCommand {
     @Option(help: "Input tensor file (.safetensors or .npy).") var input: String
     @Option(help: "Output .safetensors file.") var output: String
     @Flag(help: "Also write the pooled pre-logits features.") var features = false
+    @Option(help: "Arithmetic of the large products: fp32 or bf16 (oneDNN).") var precision = "fp32"
 
     func run() throws {
+        guard let p = BLAS.Precision(rawValue: precision), p == .fp32 || BLAS.backend == .onednn else {
+            throw ValidationError("--precision \(precision): fp32, or bf16 with the oneDNN backend")
+        }
+        BLAS.precision = p
         let vit = try VisionTransformer.load(model: model, weights: weights.map { URL(fileURLWithPath: $0) }, imgSize: imgSize, numClasses: numClasses)
         let x = try readInput(URL(fileURLWithPath: input))
         let c = vit.config

@@ -29,6 +29,7 @@ struct Train: ParsableCommand {
     @Option(help: "Output folder (checkpoint, adapter, epochs.csv, record.json).") var out = "runs/latest"
     @Flag(help: "Continue the checkpoint in --out.") var resume = false
     @Option(help: "Threads for the engine and BLAS.") var threads: Int?
+    @Option(help: "Arithmetic of the large matrix products: fp32 or bf16 (oneDNN, fp32 accumulation).") var precision: String?
     @Flag(help: "Print the resolved configuration and exit.") var dryRun = false
 
     func run() throws {
@@ -41,6 +42,7 @@ struct Train: ParsableCommand {
         if let p = `protocol` { flags["protocol"] = p }
         if let seed { flags["seed"] = Int(seed) }
         if let threads { flags["threads"] = threads }
+        if let precision { flags["precision"] = precision }
         let (resolved, loader) = try RunConfiguration.resolve(configFile: config.map { URL(fileURLWithPath: $0) }, flags: flags,
                                                              overrides: overrides, configsFolder: RunConfiguration.configsFolder())
         if let t = resolved.threads { Parallel.setThreadCount(t) }

@@ -35,4 +35,37 @@ final class GemmBackendTests: XCTestCase {
         }
         XCTAssertEqual(BLAS.oneDNNProducts - before, 8, "every product above took the oneDNN route")
     }
+
+    /// bf16: the product of the operands rounded to bfloat16 (nearest even), accumulated in fp32.
+    func testBF16ProductsRoundTheOperands() throws {
+        let (savedBackend, savedPrecision) = (BLAS.backend, BLAS.precision)
+        defer { (BLAS.backend, BLAS.precision) = (savedBackend, savedPrecision) }
+        BLAS.backend = .onednn
+        try XCTSkipIf(BLAS.backend != .onednn, "oneDNN not available")
+        BLAS.precision = .bf16
+        var rng = SeededRandom(seed: 6)
+        let (m, n, k) = (64, 72, 96)
+        let a = Tensor.normal([m * k], using: &rng), b = Tensor.normal([n * k], using: &rng), c = Tensor.zeros([m * n])
+        let before = BLAS.oneDNNProducts
+        BLAS.gemm(transB: true, m: m, n: n, k: k, a: a.data, b: b.data, c: c.data)
+        XCTAssertEqual(BLAS.oneDNNProducts - before, 1)
+        func bf16(_ x: Float) -> Double {   // round to nearest even on the upper 16 bits
+            let bits = x.bitPattern
+            return Double(Float(bitPattern: (bits &+ 0x7FFF &+ ((bits >> 16) & 1)) & 0xFFFF_0000))
+        }
+        var worstRounded = 0.0, worstExact = 0.0
+        for i in 0..<m {
+            for j in 0..<n {
+                var rounded = 0.0, exact = 0.0
+                for p in 0..<k {
+                    rounded += bf16(a.scalars[i * k + p]) * bf16(b.scalars[j * k + p])
+                    exact += Double(a.scalars[i * k + p]) * Double(b.scalars[j * k + p])
+                }
+                worstRounded = max(worstRounded, Swift.abs(Double(c.scalars[i * n + j]) - rounded))
+                worstExact = max(worstExact, Swift.abs(Double(c.scalars[i * n + j]) - exact))
+            }
+        }
+        XCTAssertLessThan(worstRounded, 1e-4, "fp32 accumulation of the bf16-rounded operands")
+        XCTAssertGreaterThan(worstExact, 1e-3, "and not the fp32 product")
+    }
 }

@@ -28,6 +28,9 @@ final class ConfigLoaderTests: XCTestCase {
         var negative = ConfigLoader()
         try negative.apply(overrides: ["batch_size=0"])
         XCTAssertThrowsError(try negative.resolve()) { XCTAssertTrue("\($0)".contains("batch_size = 0"), "\($0)") }
+        var precision = ConfigLoader()
+        try precision.apply(overrides: ["precision=fp16"])
+        XCTAssertThrowsError(try precision.resolve()) { XCTAssertTrue("\($0)".contains("precision = fp16: must be fp32 or bf16"), "\($0)") }
     }
 
     func testYAMLFiles() throws {

@@ -25,8 +25,8 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def lines_of_json(command):
-    out = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT).stdout
+def lines_of_json(command, env=None):
+    out = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT, env=env).stdout
     return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
 
@@ -39,6 +39,7 @@ def main():
     p.add_argument("--threads", type=int, default=os.cpu_count())
     p.add_argument("--iters", type=int, default=3)
     p.add_argument("--classes", type=int, default=100)
+    p.add_argument("--precision", default="fp32", choices=["fp32", "bf16"], help="vpeft's arithmetic (PyTorch stays fp32: the baseline)")
     args = p.parse_args()
 
     # One process per configuration on both sides, so each peak RSS is that configuration's own.
@@ -47,14 +48,17 @@ def main():
     for mode, method in configs:
         for batch in args.batch:
             swift = [os.path.join(ROOT, ".build/release/vpeft"), "bench-speed", "--model", args.model, "--batch", str(batch),
-                     "--threads", str(args.threads), "--iters", str(args.iters), "--warmup", "1", "--num-classes", str(args.classes)]
+                     "--threads", str(args.threads), "--iters", str(args.iters), "--warmup", "1", "--num-classes", str(args.classes),
+                     "--precision", args.precision]
             swift += ["--methods", method] if method else ["--mode", mode]
             torch_cmd = [sys.executable, os.path.join(ROOT, "scripts/bench/timm_vit_speed.py"), "--model", args.model,
                          "--batch", str(batch), "--threads", str(args.threads), "--iters", str(args.iters), "--warmup", "1",
                          "--num-classes", str(args.classes), "--opt-step", "--modes", *([] if method else [mode])]
             if method:
                 torch_cmd += ["--methods", method]
-            for r in lines_of_json(swift):
+            # oneDNN's OpenMP threads must not spin between products while ours compute
+            # (libgomp reads this at load time, so it is set for the process, not from inside).
+            for r in lines_of_json(swift, env={**os.environ, "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "passive")}):
                 ours[(r["mode"], r["batch"])] = r
             for r in lines_of_json(torch_cmd):
                 theirs[(r["mode"], r["batch"])] = r
@@ -72,8 +76,8 @@ def main():
             print(f"| {mode} | {batch} | {a['images_per_s']:.2f} | {b['images_per_s']:.2f} | {a['images_per_s'] / b['images_per_s']:.2f}x | "
                   f"{a['peak_rss_mb']} | {b['peak_rss_mb']} | {a['peak_rss_mb'] / b['peak_rss_mb']:.2f}x | {a.get('gemm_share', '')} |")
     first = next(iter(theirs.values()), {})
-    print(f"\nthreads {args.threads}, iters {args.iters}, torch {first.get('torch', '?')}, timm {first.get('timm', '?')}, "
-          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
+    print(f"\nvpeft precision {args.precision} (PyTorch fp32), threads {args.threads}, iters {args.iters}, torch {first.get('torch', '?')}, timm {first.get('timm', '?')}, "
+          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}, vpeft OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'passive')}")
 
 
 if __name__ == "__main__":
