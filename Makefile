@@ -5,6 +5,9 @@ SHELL := /bin/bash
 SWIFT ?= swift
 APT_PACKAGES := libopenblas-dev libdnnl-dev zlib1g-dev libturbojpeg0-dev libpng-dev pkg-config
 VPEFT := .build/release/vpeft
+# oneDNN runs its products on OpenMP threads: let them sleep, not spin, between products while
+# our own threads compute (libgomp reads this when it loads).
+export OMP_WAIT_POLICY ?= passive
 
 .PHONY: demo test build setup fixtures fixtures-full bench-engine clean
 

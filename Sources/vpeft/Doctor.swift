@@ -17,6 +17,9 @@ struct Doctor: ParsableCommand {
         print("  blas             OpenBLAS (\(BLAS.configuration.trimmingCharacters(in: .whitespaces)))")
         print("  blas core        \(BLAS.coreName)")
         print("  blas threads     \(BLAS.threadCount)")
+        print("  large products   \(BLAS.backend == .onednn ? "oneDNN matmul (libdnnl)" : "OpenBLAS")\(ProcessInfo.processInfo.environment["VPEFT_GEMM"].map { " (VPEFT_GEMM=\($0))" } ?? "")")
+        let spin = ProcessInfo.processInfo.environment["OMP_WAIT_POLICY"]
+        print("  omp wait policy  \(spin ?? "unset (active): set OMP_WAIT_POLICY=passive so oneDNN's threads do not spin between products")")
     }
 
     private var swiftVersion: String {
