@@ -7,17 +7,24 @@ public func fusedSelfAttention(_ qkv: Tensor, heads: Int, scale: Float) -> Tenso
     precondition(qkv.rank == 3 && qkv.shape[2] % (3 * heads) == 0, "fusedSelfAttention: qkv \(qkv.shape) is not [B, N, 3·heads·Dh] for \(heads) heads")
     let (b, n, d) = (qkv.shape[0], qkv.shape[1], qkv.shape[2] / 3)
     let dh = d / heads, pairs = b * heads, row = 3 * d
-    let probs = Tensor(uninitializedShape: [b, heads, n, n])
     let out = Tensor(uninitializedShape: [b, n, d])
     /// q, k, v of one (sample, head) pair inside `qkv`, and its output columns.
     func q(_ p: Int) -> Int { (p / heads) * n * row + (p % heads) * dh }
     func o(_ p: Int) -> Int { (p / heads) * n * d + (p % heads) * dh }
+    /// P = softmax(scale·q·kᵀ) of pair `p` into `s` [n×n].
+    func probabilities(_ base: UnsafePointer<Float>, into s: UnsafeMutablePointer<Float>) {
+        BLAS.gemm(transB: true, m: n, n: n, k: dh, alpha: scale, a: base, lda: row, b: base + d, ldb: row, c: s)
+        softmaxRowsSerial(s, rows: n, length: n)
+    }
+    // The probabilities live in one n×n scratch per thread, never as a [B, heads, N, N] tensor:
+    // the backward recomputes them (one small product per pair) instead of keeping them.
     BLAS.singleThreaded {
         Parallel.chunks(pairs, grain: 1) { range in
+            let s = UnsafeMutablePointer<Float>.allocate(capacity: n * n)
+            defer { s.deallocate() }
             for p in range {
-                let base = qkv.data + q(p), s = probs.data + p * n * n
-                BLAS.gemm(transB: true, m: n, n: n, k: dh, alpha: scale, a: base, lda: row, b: base + d, ldb: row, c: s)
-                softmaxRowsSerial(s, rows: n, length: n)
+                let base = qkv.data + q(p)
+                probabilities(base, into: s)
                 BLAS.gemm(m: n, n: dh, k: n, a: s, lda: n, b: base + 2 * d, ldb: row, c: out.data + o(p), ldc: d)
             }
         }
@@ -26,12 +33,13 @@ public func fusedSelfAttention(_ qkv: Tensor, heads: Int, scale: Float) -> Tenso
         let kept = qkv.detached()
         out.record("fused_self_attention", [qkv]) { g in
             let dqkv = Tensor(uninitializedShape: kept.shape)
-            let dS = Tensor(uninitializedShape: [b, heads, n, n])
             BLAS.singleThreaded {
                 Parallel.chunks(pairs, grain: 1) { range in
+                    let pr = UnsafeMutablePointer<Float>.allocate(capacity: 2 * n * n), ds = pr + n * n
+                    defer { pr.deallocate() }
                     for p in range {
-                        let base = kept.data + q(p), grad = dqkv.data + q(p)
-                        let pr = probs.data + p * n * n, ds = dS.data + p * n * n, go = g.data + o(p)
+                        let base = kept.data + q(p), grad = dqkv.data + q(p), go = g.data + o(p)
+                        probabilities(base, into: pr)
                         // dP = dO·Vᵀ ; dS = P ⊙ (dP − rowsum(dP ⊙ P))
                         BLAS.gemm(transB: true, m: n, n: n, k: dh, a: go, lda: d, b: base + 2 * d, ldb: row, c: ds)
                         softmaxBackwardRowsSerial(pr, ds, ds, rows: n, length: n)
