@@ -103,7 +103,7 @@ public struct HST: PEFTMethod {
             layer += n
         }
         side.headNorm = batchNorm("hst.head_norm", widths[widths.count - 1], eps: 1e-6, affine: false)
-        side.dropPath = { vit.blocks[$0].dropPath }
+        side.dropPath = { [weak vit] in vit?.blocks[$0].dropPath ?? 0 }   // weak: the hooks live in vit
 
         vit.head = Linear(weight: truncated([model.classes, widths[widths.count - 1]]), bias: Tensor.zeros([model.classes]))
         vit.head!.setTrainable(true)
