@@ -97,6 +97,7 @@ public enum AdapterFile {
             guard stored.shape == tensor.shape else { throw AdapterError("\(url.path): tensor '\(name)' has shape \(stored.shape), expected \(tensor.shape)") }
             tensor.data.update(from: stored.data, count: tensor.count)
         }
+        do { try method.validateState(of: model) } catch { throw AdapterError("\(url.path): \(error)") }
         return model
     }
 }

@@ -39,6 +39,9 @@ public protocol PEFTMethod: Codable, Sendable {
     /// Sets the method's state tensors from the training data (methods that `calibrate`), once,
     /// before the first epoch; the state is then saved with the adapter.
     func calibrate(_ model: PEFTModel, on data: any CalibrationData) throws
+    /// Checks the method's state tensors after they were read from a file (indices in range,
+    /// statistics finite), throwing a `MethodOptionError` that names the tensor.
+    func validateState(of model: PEFTModel) throws
 }
 
 /// The labelled training images a calibrating method reads once before training.
@@ -55,6 +58,7 @@ extension PEFTMethod {
     public static var frozenBlocksInEvalMode: Bool { false }
     public static var calibrates: Bool { false }
     public func calibrate(_ model: PEFTModel, on data: any CalibrationData) throws {}
+    public func validateState(of model: PEFTModel) throws {}
     public func validate(for backbone: any Backbone) throws {}
     public func merge(into model: PEFTModel) throws {
         throw MethodOptionError("\(Self.name) cannot be merged into the backbone")
@@ -85,3 +89,21 @@ public enum TensorRole: Sendable {
     case linearBias
     case other
 }
+
+extension PEFTModel {
+    /// Checks that every value of the state tensor `name` is an index in `0..<bound`, strictly
+    /// increasing along each row of `rowLength` values (the selections SCT and GPS save).
+    func requireAscendingIndices(_ name: String, below bound: Int, rowLength: Int) throws {
+        guard let tensor = stateTensors.first(where: { $0.name == name })?.tensor else { return }
+        let values = tensor.scalars
+        for (i, v) in values.enumerated() {
+            guard v == v.rounded(), v >= 0, v < Float(bound) else {
+                throw MethodOptionError("state tensor '\(name)': entry \(i) = \(v) is not an index in 0..<\(bound)")
+            }
+            if i % rowLength > 0, v <= values[i - 1] {
+                throw MethodOptionError("state tensor '\(name)': entries \(i - 1) and \(i) (\(values[i - 1]), \(v)) are not strictly increasing")
+            }
+        }
+    }
+}
+

@@ -80,6 +80,7 @@ public enum TrainingCheckpoint {
             }
             t.data.update(from: stored.data, count: t.count)
         }
+        do { try model.method.validateState(of: model) } catch { throw ConfigError("\(url.path): \(error)") }
         var optimizerState: [String: Tensor] = [:]
         for (key, t) in file.tensors where key.hasPrefix("optimizer.") { optimizerState[String(key.dropFirst("optimizer.".count))] = t }
         do { try optimizer.importState(optimizerState, names: model.trainableTensors) } catch {

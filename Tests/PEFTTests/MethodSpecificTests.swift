@@ -1,3 +1,4 @@
+import Foundation
 import Models
 import NN
 import PEFT
@@ -79,4 +80,24 @@ extension MethodSuiteTests {
         XCTAssertTrue(runningMean.scalars.contains { $0 != 0 }, "training moves the running statistics")
         XCTAssertTrue(try XCTUnwrap(state["hst.stem.bn.running_var"]).scalars.contains { $0 != 1 })
     }
+
+    /// A calibrated selection read back from a damaged adapter file is refused with the tensor's
+    /// name instead of indexing out of range later.
+    func testDamagedCalibratedStateIsAnErrorNamingTheTensor() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vpeft-state-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for (method, stateName, bad) in [("sct", "blocks.1.sct.channels", Float(99)), ("gps", "blocks.0.mlp.fc2.gps_columns", Float(-1)),
+                                         ("hst", "hst.head_norm.running_var", Float.nan)] {
+            let model = try tinyModel(method)
+            try AdapterFile.save(model, backboneFingerprint: Fingerprint.of(try tinyBackbone()), to: folder)
+            let url = folder.appendingPathComponent("adapter.safetensors")
+            var tensors = try SafeTensors.read(url).tensors
+            tensors[stateName]!.data[0] = bad
+            try SafeTensors.write(tensors, metadata: ["format": AdapterFile.format], to: url)
+            XCTAssertThrowsError(try AdapterFile.load(folder, onto: try tinyBackbone())) {
+                XCTAssertTrue("\($0)".contains(stateName) && "\($0)".contains(url.path), "\(method): \($0)")
+            }
+        }
+    }
 }
+

@@ -63,6 +63,12 @@ public struct GPS: PEFTMethod {
         }
     }
 
+    public func validateState(of model: PEFTModel) throws {
+        for (name, weight, _) in Self.targets(try model.vit(for: Self.name)) {
+            try model.requireAscendingIndices("\(name).gps_columns", below: weight.count / weight.shape[0], rowLength: k)
+        }
+    }
+
     public func calibrate(_ model: PEFTModel, on data: any CalibrationData) throws {
         let vit = try model.vit(for: Self.name)
         let targets = Self.targets(vit)

@@ -51,6 +51,14 @@ public struct HST: PEFTMethod {
                                       "must add up to the backbone's \(vit.blocks.count) blocks (each side block is fed by one layer)")
     }
 
+    public func validateState(of model: PEFTModel) throws {
+        for (name, tensor) in model.stateTensors {
+            guard tensor.scalars.allSatisfy({ $0.isFinite && (!name.hasSuffix("running_var") || $0 >= 0) }) else {
+                throw MethodOptionError("state tensor '\(name)': running statistics must be finite (variances ≥ 0)")
+            }
+        }
+    }
+
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
         let vit = try model.vit(for: Self.name)
         let d = vit.config.embedDim

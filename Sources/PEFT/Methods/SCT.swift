@@ -42,6 +42,13 @@ public struct SCT: PEFTMethod {
         }
     }
 
+    public func validateState(of model: PEFTModel) throws {
+        let vit = try model.vit(for: Self.name)
+        for l in vit.blocks.indices {
+            try model.requireAscendingIndices("blocks.\(l).sct.channels", below: vit.config.embedDim, rowLength: channels)
+        }
+    }
+
     public func calibrate(_ model: PEFTModel, on data: any CalibrationData) throws {
         let vit = try model.vit(for: Self.name)
         let hooks = vit.blocks.map { $0.hooks.attnBranch.compactMap { $0 as? SalientChannelHook }.first! }
