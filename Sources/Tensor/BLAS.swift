@@ -100,4 +100,42 @@ public enum BLAS {
                     Int32(m), Int32(n), Int32(k), alpha,
                     a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
+
+    /// A grid of products `C[i,j] = alpha·op(A[i,j])·op(B[i,j]) + beta·C[i,j]` over
+    /// `batch.0 × batch.1` (attention: samples × heads), the operands of product (i, j) at
+    /// `i·strides.0 + j·strides.1` from `a`, `b`, `c`. One oneDNN call when the whole grid is large
+    /// enough, else the products one by one on our threads (OpenBLAS single-threaded each).
+    public static func batchedGemm(batch: (Int, Int), transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+                                   alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, aStrides: (Int, Int),
+                                   b: UnsafePointer<Float>, ldb: Int, bStrides: (Int, Int),
+                                   beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, cStrides: (Int, Int)) {
+        let count = batch.0 * batch.1
+        guard count > 0, m > 0, n > 0 else { return }
+        _ = Parallel.threadCount
+        if backend == .onednn, !insideParallelRegion, k > 0, count * m * n * k >= oneDNNMinimumWork {
+            let start = profiling ? DispatchTime.now().uptimeNanoseconds : 0
+            if OneDNN.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc,
+                           bf16: precision == .bf16, batch: [batch.0, batch.1], aBatchStrides: [aStrides.0, aStrides.1],
+                           bBatchStrides: [bStrides.0, bStrides.1], cBatchStrides: [cStrides.0, cStrides.1]) {
+                oneDNNProducts += 1
+                if profiling {
+                    profile.calls += 1
+                    profile.seconds += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+                    profile.flops += 2 * Double(count) * Double(m) * Double(n) * Double(k)
+                }
+                return
+            }
+        }
+        singleThreaded {
+            Parallel.chunks(count, grain: 1) { range in
+                for p in range {
+                    let (i, j) = (p / batch.1, p % batch.1)
+                    gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                         a: a + i * aStrides.0 + j * aStrides.1, lda: lda, b: b + i * bStrides.0 + j * bStrides.1, ldb: ldb,
+                         beta: beta, c: c + i * cStrides.0 + j * cStrides.1, ldc: ldc)
+                }
+            }
+        }
+    }
 }
+

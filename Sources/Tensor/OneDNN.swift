@@ -17,6 +17,9 @@ enum OneDNN {
         let transA, transB: Bool
         let alpha, beta: UInt32
         let bf16: Bool
+        /// A grid of products (two batch axes; (1, 1) for one product) and each operand's
+        /// strides along those axes.
+        var batch = [1, 1], aBatchStrides = [0, 0], bBatchStrides = [0, 0], cBatchStrides = [0, 0]
     }
 
     private final class Primitive {
@@ -49,9 +52,11 @@ enum OneDNN {
     /// refuses the case (the caller then uses BLAS). With `bf16`, A and B are rounded to
     /// bfloat16 (nearest even) for the product, which accumulates and writes fp32.
     static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
-                     b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, bf16: Bool = false) -> Bool {
+                     b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, bf16: Bool = false,
+                     batch: [Int] = [1, 1], aBatchStrides: [Int] = [0, 0], bBatchStrides: [Int] = [0, 0], cBatchStrides: [Int] = [0, 0]) -> Bool {
         guard let runtime else { return false }
-        let key = Key(m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc, transA: transA, transB: transB, alpha: alpha.bitPattern, beta: beta.bitPattern, bf16: bf16)
+        var key = Key(m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc, transA: transA, transB: transB, alpha: alpha.bitPattern, beta: beta.bitPattern, bf16: bf16)
+        (key.batch, key.aBatchStrides, key.bBatchStrides, key.cBatchStrides) = (batch, aBatchStrides, bBatchStrides, cBatchStrides)
         lock.lock()
         let cached = primitives[key] ?? makePrimitive(key, runtime)
         if let cached { primitives[key] = cached }
@@ -63,9 +68,13 @@ enum OneDNN {
         var converted: [UnsafeMutablePointer<UInt16>] = []
         defer { for buffer in converted { buffer.deallocate() } }
         if bf16 {
-            // Operands in their own layout (rows × leading dimension), rounded to bfloat16.
-            let a16 = BFloat16.rounded(a, rows: transA ? k : m, columns: transA ? m : k, stride: lda)
-            let b16 = BFloat16.rounded(b, rows: transB ? n : k, columns: transB ? k : n, stride: ldb)
+            // Operands in their own layout (rows × leading dimension), rounded to bfloat16; a grid
+            // of products covers the span from the first to the last product's last element.
+            func span(_ strides: [Int], _ rows: Int, _ ld: Int, _ columns: Int) -> Int {
+                (batch[0] - 1) * strides[0] + (batch[1] - 1) * strides[1] + (rows - 1) * ld + columns
+            }
+            let a16 = BFloat16.rounded(a, count: span(aBatchStrides, transA ? k : m, lda, transA ? m : k))
+            let b16 = BFloat16.rounded(b, count: span(bBatchStrides, transB ? n : k, ldb, transB ? k : n))
             converted = [a16, b16]
             pointers[0] = UnsafeMutableRawPointer(a16)
             pointers[1] = UnsafeMutableRawPointer(b16)
@@ -81,16 +90,22 @@ enum OneDNN {
     }
 
     private static func makePrimitive(_ key: Key, _ runtime: Runtime) -> Primitive? {
-        func descriptor(_ rows: Int, _ columns: Int, rowStride: Int, columnStride: Int, type: dnnl_data_type_t) -> dnnl_memory_desc_t? {
+        let batched = key.batch != [1, 1]
+        func descriptor(_ rows: Int, _ columns: Int, rowStride: Int, columnStride: Int, batchStrides: [Int], type: dnnl_data_type_t) -> dnnl_memory_desc_t? {
             var md = dnnl_memory_desc_t()
-            let dims: [Int64] = [Int64(rows), Int64(columns)], strides: [Int64] = [Int64(rowStride), Int64(columnStride)]
-            return dnnl_memory_desc_init_by_strides(&md, 2, dims, type, strides) == dnnl_success ? md : nil
+            let dims = ((batched ? key.batch : []) + [rows, columns]).map { Int64($0) }
+            let strides = ((batched ? batchStrides : []) + [rowStride, columnStride]).map { Int64($0) }
+            return dnnl_memory_desc_init_by_strides(&md, Int32(dims.count), dims, type, strides) == dnnl_success ? md : nil
         }
-        // op(A) [m×k], op(B) [k×n], C [m×n]; a transposed operand swaps its strides.
+        // op(A) [m×k], op(B) [k×n], C [m×n] (each behind the batch axes); a transposed operand
+        // swaps its strides.
         let operand = key.bf16 ? dnnl_bf16 : dnnl_f32
-        guard var source = descriptor(key.m, key.k, rowStride: key.transA ? 1 : key.lda, columnStride: key.transA ? key.lda : 1, type: operand),
-              var weights = descriptor(key.k, key.n, rowStride: key.transB ? 1 : key.ldb, columnStride: key.transB ? key.ldb : 1, type: operand),
-              var destination = descriptor(key.m, key.n, rowStride: key.ldc, columnStride: 1, type: dnnl_f32) else { return nil }
+        guard var source = descriptor(key.m, key.k, rowStride: key.transA ? 1 : key.lda, columnStride: key.transA ? key.lda : 1,
+                                      batchStrides: key.aBatchStrides, type: operand),
+              var weights = descriptor(key.k, key.n, rowStride: key.transB ? 1 : key.ldb, columnStride: key.transB ? key.ldb : 1,
+                                       batchStrides: key.bBatchStrides, type: operand),
+              var destination = descriptor(key.m, key.n, rowStride: key.ldc, columnStride: 1, batchStrides: key.cBatchStrides, type: dnnl_f32)
+        else { return nil }
         var matmul = dnnl_matmul_desc_t()
         guard dnnl_matmul_desc_init(&matmul, &source, &weights, nil, &destination) == dnnl_success else { return nil }
         var attributes: dnnl_primitive_attr_t?
@@ -124,15 +139,13 @@ enum BFloat16 {
         return UInt16(truncatingIfNeeded: bits & 0x7FFF_FFFF > 0x7F80_0000 ? quietNaN : nearestEven)
     }
 
-    /// `rows` rows of `columns` values at `stride`, rounded into a new buffer of the same layout
-    /// (the caller deallocates it; padding between rows is left unset and never read).
-    static func rounded(_ source: UnsafePointer<Float>, rows: Int, columns: Int, stride: Int) -> UnsafeMutablePointer<UInt16> {
-        let out = UnsafeMutablePointer<UInt16>.allocate(capacity: (rows - 1) * stride + columns)
-        Parallel.chunks(rows, grain: 16) { range in
-            for r in range {
-                let (from, to) = (source + r * stride, out + r * stride)
-                for j in 0..<columns { to[j] = round(from[j]) }
-            }
+    /// The `count` values from `source` on (an operand's whole span, padding included: every
+    /// value in it lies inside the operand's storage), rounded into a new buffer of the same
+    /// layout; the caller deallocates it.
+    static func rounded(_ source: UnsafePointer<Float>, count: Int) -> UnsafeMutablePointer<UInt16> {
+        let out = UnsafeMutablePointer<UInt16>.allocate(capacity: count)
+        Parallel.chunks(count, grain: 1 << 16) { range in
+            for i in range { out[i] = round(source[i]) }
         }
         return out
     }

@@ -66,4 +66,28 @@ final class GemmBackendTests: XCTestCase {
         XCTAssertLessThan(worstRounded, 1e-4, "fp32 accumulation of the bf16-rounded operands")
         XCTAssertGreaterThan(worstExact, 1e-3, "and not the fp32 product")
     }
+
+    /// The fused self-attention (one batched product per step) gives the same output and qkv
+    /// gradient on oneDNN as product by product on OpenBLAS, at a size that takes the oneDNN route.
+    func testFusedAttentionIsTheSameOnBothBackends() throws {
+        let saved = BLAS.backend
+        defer { BLAS.backend = saved }
+        var rng = SeededRandom(seed: 8)
+        let qkv = Tensor.normal([3, 40, 3 * 4 * 16], using: &rng), upstream = Tensor.normal([3, 40, 4 * 16], using: &rng)
+        var results: [(out: [Float], grad: [Float])] = []
+        for backend in [BLAS.Backend.onednn, .openblas] {
+            BLAS.backend = backend
+            let x = qkv.copy()
+            x.requiresGrad = true
+            let before = BLAS.oneDNNProducts
+            let out = fusedSelfAttention(x, heads: 4, scale: 0.25)
+            out.backward(upstream)
+            if backend == .onednn { XCTAssertEqual(BLAS.oneDNNProducts - before, 7, "2 forward + 5 backward batched products") }
+            results.append((out.scalars, x.grad!.scalars))
+        }
+        for (a, b) in [(results[0].out, results[1].out), (results[0].grad, results[1].grad)] {
+            XCTAssertLessThan(zip(a, b).map { Swift.abs($0 - $1) / Swift.max(1, Swift.abs($1)) }.max()!, 1e-5)
+        }
+    }
 }
+

@@ -8,48 +8,42 @@ public func fusedSelfAttention(_ qkv: Tensor, heads: Int, scale: Float) -> Tenso
     let (b, n, d) = (qkv.shape[0], qkv.shape[1], qkv.shape[2] / 3)
     let dh = d / heads, pairs = b * heads, row = 3 * d
     let out = Tensor(uninitializedShape: [b, n, d])
-    /// q, k, v of one (sample, head) pair inside `qkv`, and its output columns.
-    func q(_ p: Int) -> Int { (p / heads) * n * row + (p % heads) * dh }
-    func o(_ p: Int) -> Int { (p / heads) * n * d + (p % heads) * dh }
-    /// P = softmax(scale·q·kᵀ) of pair `p` into `s` [n×n].
-    func probabilities(_ base: UnsafePointer<Float>, into s: UnsafeMutablePointer<Float>) {
-        BLAS.gemm(transB: true, m: n, n: n, k: dh, alpha: scale, a: base, lda: row, b: base + d, ldb: row, c: s)
-        softmaxRowsSerial(s, rows: n, length: n)
+    // Every (sample, head) product in one call: q, k, v of pair (i, h) start at i·n·row + h·dh
+    // (+ d for k, + 2d for v), rows `row` apart; probabilities are [B, heads, N, N].
+    let qkvStrides = (n * row, dh), probStrides = (heads * n * n, n * n), outStrides = (n * d, dh)
+    /// P = softmax(scale·Q·Kᵀ) for every pair, into `p` [B, heads, N, N].
+    func probabilities(_ qkv: UnsafePointer<Float>, into p: UnsafeMutablePointer<Float>) {
+        BLAS.batchedGemm(batch: (b, heads), transB: true, m: n, n: n, k: dh, alpha: scale, a: qkv, lda: row, aStrides: qkvStrides,
+                         b: qkv + d, ldb: row, bStrides: qkvStrides, c: p, ldc: n, cStrides: probStrides)
+        Parallel.chunks(pairs * n, grain: 64) { range in softmaxRowsSerial(p + range.lowerBound * n, rows: range.count, length: n) }
     }
-    // The probabilities live in one n×n scratch per thread, never as a [B, heads, N, N] tensor:
-    // the backward recomputes them (one small product per pair) instead of keeping them.
-    BLAS.singleThreaded {
-        Parallel.chunks(pairs, grain: 1) { range in
-            let s = UnsafeMutablePointer<Float>.allocate(capacity: n * n)
-            defer { s.deallocate() }
-            for p in range {
-                let base = qkv.data + q(p)
-                probabilities(base, into: s)
-                BLAS.gemm(m: n, n: dh, k: n, a: s, lda: n, b: base + 2 * d, ldb: row, c: out.data + o(p), ldc: d)
-            }
-        }
-    }
+    // The probabilities are a temporary of the forward; the backward recomputes them (one
+    // batched product) rather than keeping [B, heads, N, N] per block alive until then.
+    let probs = Tensor(uninitializedShape: [b, heads, n, n])
+    probabilities(qkv.data, into: probs.data)
+    BLAS.batchedGemm(batch: (b, heads), m: n, n: dh, k: n, a: probs.data, lda: n, aStrides: probStrides,
+                     b: qkv.data + 2 * d, ldb: row, bStrides: qkvStrides, c: out.data, ldc: d, cStrides: outStrides)
     if Tensor.needsGraph([qkv]) {
         let kept = qkv.detached()
         out.record("fused_self_attention", [qkv]) { g in
             let dqkv = Tensor(uninitializedShape: kept.shape)
-            BLAS.singleThreaded {
-                Parallel.chunks(pairs, grain: 1) { range in
-                    let pr = UnsafeMutablePointer<Float>.allocate(capacity: 2 * n * n), ds = pr + n * n
-                    defer { pr.deallocate() }
-                    for p in range {
-                        let base = kept.data + q(p), grad = dqkv.data + q(p), go = g.data + o(p)
-                        probabilities(base, into: pr)
-                        // dP = dO·Vᵀ ; dS = P ⊙ (dP − rowsum(dP ⊙ P))
-                        BLAS.gemm(transB: true, m: n, n: n, k: dh, a: go, lda: d, b: base + 2 * d, ldb: row, c: ds)
-                        softmaxBackwardRowsSerial(pr, ds, ds, rows: n, length: n)
-                        // dQ = scale·dS·K ; dK = scale·dSᵀ·Q ; dV = Pᵀ·dO
-                        BLAS.gemm(m: n, n: dh, k: n, alpha: scale, a: ds, lda: n, b: base + d, ldb: row, c: grad, ldc: row)
-                        BLAS.gemm(transA: true, m: n, n: dh, k: n, alpha: scale, a: ds, lda: n, b: base, ldb: row, c: grad + d, ldc: row)
-                        BLAS.gemm(transA: true, m: n, n: dh, k: n, a: pr, lda: n, b: go, ldb: d, c: grad + 2 * d, ldc: row)
-                    }
-                }
+            let p = Tensor(uninitializedShape: [b, heads, n, n]), dS = Tensor(uninitializedShape: [b, heads, n, n])
+            let (base, grad, pr, ds) = (kept.data, dqkv.data, p.data, dS.data)
+            probabilities(base, into: pr)
+            // dP = dO·Vᵀ ; dS = P ⊙ (dP − rowsum(dP ⊙ P))
+            BLAS.batchedGemm(batch: (b, heads), transB: true, m: n, n: n, k: dh, a: g.data, lda: d, aStrides: outStrides,
+                             b: base + 2 * d, ldb: row, bStrides: qkvStrides, c: ds, ldc: n, cStrides: probStrides)
+            Parallel.chunks(pairs * n, grain: 64) { range in
+                let offset = range.lowerBound * n
+                softmaxBackwardRowsSerial(pr + offset, ds + offset, ds + offset, rows: range.count, length: n)
             }
+            // dQ = scale·dS·K ; dK = scale·dSᵀ·Q ; dV = Pᵀ·dO
+            BLAS.batchedGemm(batch: (b, heads), m: n, n: dh, k: n, alpha: scale, a: ds, lda: n, aStrides: probStrides,
+                             b: base + d, ldb: row, bStrides: qkvStrides, c: grad, ldc: row, cStrides: qkvStrides)
+            BLAS.batchedGemm(batch: (b, heads), transA: true, m: n, n: dh, k: n, alpha: scale, a: ds, lda: n, aStrides: probStrides,
+                             b: base, ldb: row, bStrides: qkvStrides, c: grad + d, ldc: row, cStrides: qkvStrides)
+            BLAS.batchedGemm(batch: (b, heads), transA: true, m: n, n: dh, k: n, a: pr, lda: n, aStrides: probStrides,
+                             b: g.data, ldb: d, bStrides: outStrides, c: grad + 2 * d, ldc: row, cStrides: qkvStrides)
             return [dqkv]
         }
     }
