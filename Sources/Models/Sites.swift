@@ -79,7 +79,7 @@ extension VisionTransformer {
         patchEmbed.proj.hooks = []
         for block in blocks {
             block.hooks = BlockHooks()
-            for layer in [block.attn.qkv, block.attn.proj, block.mlp.fc1, block.mlp.fc2] { layer.hooks = [] }
+            for (_, layer) in block.linears { layer.hooks = [] }
             block.norm1.hooks = []
             block.norm2.hooks = []
         }

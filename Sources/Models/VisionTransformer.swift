@@ -134,6 +134,11 @@ public final class Block: Module {
         return y
     }
 
+    /// The block's four linear layers with their timm names (within the block).
+    public var linears: [(name: String, layer: Linear)] {
+        [("attn.qkv", attn.qkv), ("attn.proj", attn.proj), ("mlp.fc1", mlp.fc1), ("mlp.fc2", mlp.fc2)]
+    }
+
     public var namedParameters: [(name: String, tensor: Tensor)] {
         prefixed("norm1", norm1) + prefixed("attn", attn) + prefixed("ls1", ls1)
             + prefixed("norm2", norm2) + prefixed("mlp", mlp) + prefixed("ls2", ls2)

@@ -29,8 +29,8 @@ extension PEFTModel {
         let embedding = vit.namedParameters.filter { ["cls_token", "pos_embed"].contains($0.name) || $0.name.hasPrefix("patch_embed.") || $0.name.hasPrefix("norm_pre.") }
         guard frozen(embedding), vit.tokenHooks.isEmpty, vit.patchEmbed.proj.hooks.isEmpty, vit.normPre?.hooks.isEmpty ?? true else { return nil }
         func untouched(_ block: Block) -> Bool {
-            let layers: [[LayerHook]] = [block.norm1.hooks, block.attn.qkv.hooks, block.attn.proj.hooks, block.norm2.hooks, block.mlp.fc1.hooks, block.mlp.fc2.hooks]
-            return frozen(block.namedParameters) && block.hooks.isEmpty && layers.allSatisfy(\.isEmpty) && block.dropPath == 0
+            let layersHookFree = block.linears.allSatisfy { $0.layer.hooks.isEmpty } && block.norm1.hooks.isEmpty && block.norm2.hooks.isEmpty
+            return frozen(block.namedParameters) && block.hooks.isEmpty && layersHookFree && block.dropPath == 0
         }
         let first = vit.blocks.firstIndex { !untouched($0) } ?? vit.blocks.count
         if first < vit.blocks.count { return first == 0 ? nil : .blockInput(first) }

@@ -65,6 +65,19 @@ public final class PEFTModel {
         return tensor
     }
 
+    /// A new LayerNorm (weight 1, bias 0) whose tensors train as `<prefix>.weight`, `<prefix>.bias`.
+    public func registerLayerNorm(_ prefix: String, _ dim: Int, eps: Float) -> LayerNorm {
+        let norm = LayerNorm(dim, eps: eps)
+        register("\(prefix).weight", norm.weight)
+        register("\(prefix).bias", norm.bias)
+        return norm
+    }
+
+    /// A new Linear from initialised tensors that train as `<prefix>.weight`, `<prefix>.bias`.
+    public func registerLinear(_ prefix: String, weight: Tensor, bias: Tensor) -> Linear {
+        Linear(weight: register("\(prefix).weight", weight, role: .linearWeight), bias: register("\(prefix).bias", bias, role: .linearBias))
+    }
+
     /// Adds a frozen method tensor under `name` and returns it.
     @discardableResult
     public func registerFrozen(_ name: String, _ tensor: Tensor) -> Tensor {
@@ -145,7 +158,7 @@ extension PEFTModel {
     /// Folds the hooks of every block's linear layers into their weights (`Linear.foldHooks`).
     func foldLinearHooks() throws {
         for block in try vit(for: type(of: method).name).blocks {
-            for layer in [block.attn.qkv, block.attn.proj, block.mlp.fc1, block.mlp.fc2] { try layer.foldHooks() }
+            for (_, layer) in block.linears { try layer.foldHooks() }
         }
     }
 }

@@ -81,13 +81,7 @@ public enum BLAS {
             return
         }
         let start = profiling ? DispatchTime.now().uptimeNanoseconds : 0
-        defer {
-            if profiling {
-                profile.calls += 1
-                profile.seconds += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
-                profile.flops += 2 * Double(m) * Double(n) * Double(k)
-            }
-        }
+        defer { account(since: start, products: 1, m: m, n: n, k: k) }
         let (lda, ldb, ldc) = (lda ?? (transA ? m : k), ldb ?? (transB ? k : n), ldc ?? n)
         if backend == .onednn, !insideParallelRegion, m * n * k >= oneDNNMinimumWork,
            OneDNN.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc,
@@ -118,11 +112,7 @@ public enum BLAS {
                            bf16: precision == .bf16, batch: [batch.0, batch.1], aBatchStrides: [aStrides.0, aStrides.1],
                            bBatchStrides: [bStrides.0, bStrides.1], cBatchStrides: [cStrides.0, cStrides.1]) {
                 oneDNNProducts += 1
-                if profiling {
-                    profile.calls += 1
-                    profile.seconds += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
-                    profile.flops += 2 * Double(count) * Double(m) * Double(n) * Double(k)
-                }
+                account(since: start, products: count, m: m, n: n, k: k)
                 return
             }
         }
@@ -136,6 +126,14 @@ public enum BLAS {
                 }
             }
         }
+    }
+
+    /// Adds a call's time and work to `profile` when profiling.
+    private static func account(since start: UInt64, products: Int, m: Int, n: Int, k: Int) {
+        guard profiling else { return }
+        profile.calls += 1
+        profile.seconds += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+        profile.flops += 2 * Double(products) * Double(m) * Double(n) * Double(k)
     }
 }
 

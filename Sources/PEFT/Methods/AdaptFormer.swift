@@ -29,9 +29,7 @@ public struct AdaptFormer: PEFTMethod {
         let d = vit.config.embedDim
         for (l, block) in vit.blocks.enumerated() {
             let prefix = "blocks.\(l).adaptformer"
-            let norm = LayerNorm(d, eps: 1e-5)
-            model.register("\(prefix).norm.weight", norm.weight)
-            model.register("\(prefix).norm.bias", norm.bias)
+            let norm = model.registerLayerNorm("\(prefix).norm", d, eps: 1e-5)
             let bottleneck = Bottleneck(model, prefix: prefix, dim: d, hidden: dim, activation: .relu, dropout: dropout,
                                         down: (Initialiser.kaimingUniform([dim, d], fanIn: d, using: &rng), Tensor.zeros([dim])),
                                         up: (Tensor.zeros([d, dim]), Tensor.zeros([d])))

@@ -41,7 +41,7 @@ public struct GPS: PEFTMethod {
         let patch = vit.patchEmbed.proj
         list.append(("patch_embed.proj", patch.weight, { patch.hooks.append($0) }))
         for (l, block) in vit.blocks.enumerated() {
-            for (name, layer) in [("attn.qkv", block.attn.qkv), ("attn.proj", block.attn.proj), ("mlp.fc1", block.mlp.fc1), ("mlp.fc2", block.mlp.fc2)] {
+            for (name, layer) in block.linears {
                 list.append(("blocks.\(l).\(name)", layer.weight, { layer.hooks.append($0) }))
             }
         }
@@ -131,7 +131,7 @@ final class SparseUpdate {
     }
 
     static func all(in vit: VisionTransformer) -> [SparseUpdate] {
-        let layers: [[LayerHook]] = [vit.patchEmbed.proj.hooks] + vit.blocks.flatMap { b in [b.attn.qkv, b.attn.proj, b.mlp.fc1, b.mlp.fc2].map(\.hooks) }
+        let layers: [[LayerHook]] = [vit.patchEmbed.proj.hooks] + vit.blocks.flatMap { $0.linears.map(\.layer.hooks) }
         return layers.flatMap { $0 }.compactMap { ($0 as? SparseLinearDelta)?.update ?? ($0 as? SparsePatchEmbedDelta)?.update }
     }
 }

@@ -65,15 +65,9 @@ public struct HST: PEFTMethod {
         model.unfreeze { name in name.hasPrefix("blocks.") && (name.contains(".norm1.") || name.contains(".norm2.")) }
         func truncated(_ shape: [Int]) -> Tensor { Tensor.truncatedNormal(shape, std: 0.02, a: -2, b: 2, using: &rng) }
         func linear(_ name: String, _ inFeatures: Int, _ outFeatures: Int) -> Linear {
-            Linear(weight: model.register("\(name).weight", truncated([outFeatures, inFeatures]), role: .linearWeight),
-                   bias: model.register("\(name).bias", Tensor.zeros([outFeatures]), role: .linearBias))
+            model.registerLinear(name, weight: truncated([outFeatures, inFeatures]), bias: Tensor.zeros([outFeatures]))
         }
-        func norm(_ name: String, _ c: Int, eps: Float) -> LayerNorm {
-            let layer = LayerNorm(c, eps: eps)
-            model.register("\(name).weight", layer.weight)
-            model.register("\(name).bias", layer.bias)
-            return layer
-        }
+        func norm(_ name: String, _ c: Int, eps: Float) -> LayerNorm { model.registerLayerNorm(name, c, eps: eps) }
         func conv(_ name: String, _ inC: Int, _ outC: Int, kernel: Int, stride: Int, padding: Int, bias: Bool) -> Conv2d {
             let weight = Tensor.normal([outC, inC, kernel, kernel], std: (2 / Float(kernel * kernel * outC)).squareRoot(), using: &rng)
             return Conv2d(weight: model.register("\(name).weight", weight, role: .linearWeight),

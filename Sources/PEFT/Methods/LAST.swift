@@ -36,9 +36,7 @@ public struct LAST: PEFTMethod {
         let d = vit.config.embedDim, last = vit.blocks.count - 1
         let stream = SideStream()
         for (l, block) in vit.blocks.enumerated() {
-            let norm = LayerNorm(d, eps: 1e-6)
-            model.register("last.\(l).norm.weight", norm.weight)
-            model.register("last.\(l).norm.bias", norm.bias)
+            let norm = model.registerLayerNorm("last.\(l).norm", d, eps: 1e-6)
             func projection(_ name: String) -> Tensor {
                 model.register("last.\(l).\(name)", Initialiser.kaimingUniform([rank, d], fanIn: d, using: &rng), role: .linearWeight)
             }

@@ -39,7 +39,7 @@ public struct LST: PEFTMethod {
         let d = vit.config.embedDim, depth = vit.blocks.count
         func linear(_ name: String, _ inFeatures: Int, _ outFeatures: Int) -> Linear {
             let (weight, bias) = Initialiser.pytorchLinear(inFeatures, outFeatures, using: &rng)
-            return Linear(weight: model.register("\(name).weight", weight, role: .linearWeight), bias: model.register("\(name).bias", bias, role: .linearBias))
+            return model.registerLinear(name, weight: weight, bias: bias)
         }
         var sideConfig = vit.config
         (sideConfig.embedDim, sideConfig.numHeads, sideConfig.mlpRatio, sideConfig.qkvBias) = (width, heads, 4, true)
@@ -52,9 +52,7 @@ public struct LST: PEFTMethod {
             for (name, tensor) in block.namedParameters { model.register("lst.blocks.\(l).\(name)", tensor, role: name.contains("norm") ? .other : name.hasSuffix("bias") ? .linearBias : .linearWeight) }
             return block
         }
-        side.norm = LayerNorm(width, eps: 1e-6)
-        model.register("lst.norm.weight", side.norm.weight)
-        model.register("lst.norm.bias", side.norm.bias)
+        side.norm = model.registerLayerNorm("lst.norm", width, eps: 1e-6)
         side.up = linear("lst.up", width, d)
         side.pool = vit.config.globalPool == "avg" ? .patchMean(prefixTokens: vit.config.prefixTokens) : .classToken
 

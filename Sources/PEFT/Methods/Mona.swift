@@ -31,13 +31,10 @@ public struct Mona: PEFTMethod {
         for (l, block) in vit.blocks.enumerated() {
             func module(_ site: String) -> MultiScaleAdapter {
                 let prefix = "blocks.\(l).mona_\(site)"
-                let norm = LayerNorm(d, eps: 1e-5)
-                model.register("\(prefix).norm.weight", norm.weight)
-                model.register("\(prefix).norm.bias", norm.bias)
+                let norm = model.registerLayerNorm("\(prefix).norm", d, eps: 1e-5)
                 func linear(_ name: String, _ n: Int, _ out: Int) -> Linear {
                     let (w, b) = Initialiser.pytorchLinear(n, out, using: &rng)
-                    return Linear(weight: model.register("\(prefix).\(name).weight", w, role: .linearWeight),
-                                  bias: model.register("\(prefix).\(name).bias", b, role: .linearBias))
+                    return model.registerLinear("\(prefix).\(name)", weight: w, bias: b)
                 }
                 func conv(_ name: String, _ shape: [Int], fanIn: Int, groups: Int) -> Conv2d {
                     Conv2d(weight: model.register("\(prefix).\(name).weight", Initialiser.kaimingUniform(shape, fanIn: fanIn, using: &rng)),
