@@ -25,6 +25,30 @@ final class EngineBehaviourTests: XCTestCase {
         }
     }
 
+    /// Ops whose derivative is a constant (scaling, shifting, negation) keep no activation alive
+    /// (LoRA's α/r scaling kept a [B, N, D] delta per target before this); GELU keeps its input.
+    func testConstantDerivativeOpsKeepNothingAlive() {
+        let ops: [(String, (Tensor) -> Tensor, Bool)] = [
+            ("scaled", { $0 * 0.5 }, false), ("shifted", { $0 + 3 }, false), ("negated", { -$0 }, false), ("gelu", { $0.gelu() }, true),
+        ]
+        for (name, op, keeps) in ops {
+            var rng = SeededRandom(seed: 2)
+            let leaf = Tensor.normal([4, 8], using: &rng).trainable()
+            weak var inputStorage: TensorStorage?
+            var y: Tensor?
+            do {
+                let x = leaf + leaf      // an activation nothing else keeps
+                inputStorage = x.storage
+                y = op(x)
+            }
+            XCTAssertEqual(inputStorage != nil, keeps, name)
+            (y! * y!).sum().backward()
+            let expected = op(leaf + leaf).scalars
+            XCTAssertNotNil(leaf.grad, name)
+            XCTAssertEqual(y!.scalars, expected, name)
+        }
+    }
+
     func testNoGradientScopeRecordsNothing() {
         let w = Tensor.ones([3]).trainable()
         let y = withoutGradients { (w * 2).exp() }
@@ -90,14 +114,37 @@ final class EngineBehaviourTests: XCTestCase {
         BufferPool.shared.resetPeak()
         let before = BufferPool.shared.liveBytes
         do {
-            let a = Tensor.zeros([1024, 256])
+            let a = Tensor.zeros([1000, 256])
             XCTAssertEqual(BufferPool.shared.liveBytes - before, a.count * 4)
         }
         XCTAssertEqual(BufferPool.shared.liveBytes, before)
-        XCTAssertGreaterThanOrEqual(BufferPool.shared.peakBytes - before, 1024 * 256 * 4)
+        XCTAssertGreaterThanOrEqual(BufferPool.shared.peakBytes - before, 1000 * 256 * 4)
         let allocations = BufferPool.shared.systemAllocations
-        for _ in 0..<10 { _ = Tensor.zeros([1024, 256]) }
+        for _ in 0..<10 { _ = Tensor.zeros([1000, 256]) }
         XCTAssertEqual(BufferPool.shared.systemAllocations, allocations, "same-size buffers come from the pool")
+    }
+
+    /// A large request reuses a cached buffer up to 12.5 % larger (the smallest that fits),
+    /// never a smaller one or a much larger one. Sizes are odd so no other test cached them.
+    func testBufferPoolBestFitForLargeRequests() {
+        let base = 3_000_017
+        do {   // cached on release: 10 % and 3 % larger than `base`
+            let larger = Tensor(uninitializedShape: [base + 300_000]), slightlyLarger = Tensor(uninitializedShape: [base + 100_000])
+            XCTAssertNotEqual(larger.data, slightlyLarger.data)
+        }
+        var allocations = BufferPool.shared.systemAllocations
+        let before = BufferPool.shared.liveBytes
+        do {
+            let t = Tensor(uninitializedShape: [base])
+            XCTAssertEqual(BufferPool.shared.systemAllocations, allocations, "a slightly larger cached buffer serves the request")
+            XCTAssertEqual(BufferPool.shared.liveBytes - before, (base + 100_000) * 4, "the smallest buffer that fits, counted at its capacity")
+            t.data[base - 1] = 1   // the whole requested range is usable
+        }
+        allocations = BufferPool.shared.systemAllocations
+        _ = Tensor(uninitializedShape: [base + 400_000])   // none of the cached ones fits
+        XCTAssertEqual(BufferPool.shared.systemAllocations, allocations + 1)
+        _ = Tensor(uninitializedShape: [base / 2])          // 2x smaller than every cached one: no reuse
+        XCTAssertEqual(BufferPool.shared.systemAllocations, allocations + 2)
     }
 
     func testDropoutStatistics() {

@@ -191,11 +191,16 @@ final class GradientCheckTests: XCTestCase {
 }
 
 extension GradientCheckTests {
-    /// The fused path equals splitting qkv and calling `attention`, forward and backward.
+    /// The fused path equals splitting qkv and calling `attention`, forward and backward, whether
+    /// the samples go through at once or in groups (a scratch bound of one sample's probabilities
+    /// makes groups of one; 3 samples leave a partial last group at two per group).
     func testFusedSelfAttention() {
-        let (b, n, heads, dh) = (2, 5, 3, 4)
+        let (b, n, heads, dh) = (3, 5, 3, 4)
         let qkv = g.normal([b, n, 3 * heads * dh])
-        checkGradients("fused self-attention", inputs: [qkv]) { fusedSelfAttention($0[0], heads: heads, scale: 0.4) }
+        let oneSample = heads * n * n * 4
+        for scratch in [16 << 20, oneSample, 2 * oneSample] {
+            checkGradients("fused self-attention, scratch \(scratch)", inputs: [qkv]) { fusedSelfAttention($0[0], heads: heads, scale: 0.4, scratchBytes: scratch) }
+        }
         let split = qkv.reshaped([b, n, 3, heads, dh]).permuted([2, 0, 3, 1, 4])
         func part(_ i: Int) -> Tensor { split.narrowed(0, start: i, length: 1).reshaped([b, heads, n, dh]) }
         let reference = attention(part(0), part(1), part(2), scale: 0.4).transposed(1, 2).reshaped([b, n, heads * dh])

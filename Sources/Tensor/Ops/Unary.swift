@@ -4,15 +4,18 @@ import Foundation
 /// is specialised per kernel, so its loops compile to vector code.
 protocol UnaryKernel {
     static var name: String { get }
-    /// Whether the derivative is written in terms of the output (else the input).
-    static var derivativeUsesOutput: Bool { get }
+    /// What the derivative is written in terms of: the input, the output, or nothing (a
+    /// constant, so the backward keeps no activation alive).
+    static var derivativeOperand: DerivativeOperand { get }
     @inline(__always) func value(_ x: Float) -> Float
-    /// f′ at the saved value (input or output).
+    /// f′ at the saved value (input or output; ignored when constant).
     @inline(__always) func derivative(_ saved: Float) -> Float
 }
 
+enum DerivativeOperand { case input, output, constant }
+
 extension UnaryKernel {
-    static var derivativeUsesOutput: Bool { false }
+    static var derivativeOperand: DerivativeOperand { .input }
 }
 
 extension Tensor {
@@ -21,11 +24,20 @@ extension Tensor {
         let src = data, dst = out.data
         Parallel.chunks(count, grain: 16_384) { r in for i in r { dst[i] = kernel.value(src[i]) } }
         if Tensor.needsGraph([self]) {
-            let keep = K.derivativeUsesOutput ? out.detached() : detached()
+            let keep: Tensor? = switch K.derivativeOperand {
+            case .input: detached()
+            case .output: out.detached()
+            case .constant: nil
+            }
             out.record(K.name, [self]) { g in
-                let dx = Tensor(uninitializedShape: keep.shape)
-                let saved = keep.data, gs = g.data, d = dx.data
-                Parallel.chunks(dx.count, grain: 16_384) { r in for i in r { d[i] = gs[i] * kernel.derivative(saved[i]) } }
+                let dx = Tensor(uninitializedShape: g.shape)
+                let gs = g.data, d = dx.data
+                if let saved = keep?.data {
+                    Parallel.chunks(dx.count, grain: 16_384) { r in for i in r { d[i] = gs[i] * kernel.derivative(saved[i]) } }
+                } else {
+                    let slope = kernel.derivative(0)
+                    Parallel.chunks(dx.count, grain: 16_384) { r in for i in r { d[i] = gs[i] * slope } }
+                }
                 return [dx]
             }
         }
@@ -55,13 +67,14 @@ extension Tensor {
 
 struct Negate: UnaryKernel {
     static let name = "neg"
+    static let derivativeOperand = DerivativeOperand.constant
     @inline(__always) func value(_ x: Float) -> Float { -x }
     func derivative(_: Float) -> Float { -1 }
 }
 
 struct Exp: UnaryKernel {
     static let name = "exp"
-    static let derivativeUsesOutput = true
+    static let derivativeOperand = DerivativeOperand.output
     @inline(__always) func value(_ x: Float) -> Float { fastExp(x) }
     @inline(__always) func derivative(_ y: Float) -> Float { y }
 }
@@ -74,7 +87,7 @@ struct Log: UnaryKernel {
 
 struct SquareRoot: UnaryKernel {
     static let name = "sqrt"
-    static let derivativeUsesOutput = true
+    static let derivativeOperand = DerivativeOperand.output
     @inline(__always) func value(_ x: Float) -> Float { x.squareRoot() }
     @inline(__always) func derivative(_ y: Float) -> Float { 0.5 / y }
 }
@@ -87,21 +100,21 @@ struct Absolute: UnaryKernel {
 
 struct Tanh: UnaryKernel {
     static let name = "tanh"
-    static let derivativeUsesOutput = true
+    static let derivativeOperand = DerivativeOperand.output
     @inline(__always) func value(_ x: Float) -> Float { Foundation.tanh(x) }
     @inline(__always) func derivative(_ y: Float) -> Float { 1 - y * y }
 }
 
 struct Sigmoid: UnaryKernel {
     static let name = "sigmoid"
-    static let derivativeUsesOutput = true
+    static let derivativeOperand = DerivativeOperand.output
     @inline(__always) func value(_ x: Float) -> Float { fastSigmoid(x) }
     @inline(__always) func derivative(_ y: Float) -> Float { y * (1 - y) }
 }
 
 struct ReLU: UnaryKernel {
     static let name = "relu"
-    static let derivativeUsesOutput = true
+    static let derivativeOperand = DerivativeOperand.output
     @inline(__always) func value(_ x: Float) -> Float { Swift.max(x, 0) }
     @inline(__always) func derivative(_ y: Float) -> Float { y > 0 ? 1 : 0 }
 }
@@ -137,6 +150,7 @@ struct Power: UnaryKernel {
 
 struct AddScalar: UnaryKernel {
     static let name = "add_scalar"
+    static let derivativeOperand = DerivativeOperand.constant
     let value: Float
     @inline(__always) func value(_ x: Float) -> Float { x + value }
     func derivative(_: Float) -> Float { 1 }
@@ -144,6 +158,7 @@ struct AddScalar: UnaryKernel {
 
 struct MultiplyScalar: UnaryKernel {
     static let name = "mul_scalar"
+    static let derivativeOperand = DerivativeOperand.constant
     let value: Float
     @inline(__always) func value(_ x: Float) -> Float { x * value }
     func derivative(_: Float) -> Float { value }
