@@ -99,17 +99,20 @@ public enum BLAS {
     /// `batch.0 × batch.1` (attention: samples × heads), the operands of product (i, j) at
     /// `i·strides.0 + j·strides.1` from `a`, `b`, `c`. One oneDNN call when the whole grid is large
     /// enough, else the products one by one on our threads (OpenBLAS single-threaded each).
+    /// `roundedA` / `roundedB`: the operands already rounded to bfloat16 (see `roundedOperand`),
+    /// used when the grid goes to oneDNN in bf16.
     public static func batchedGemm(batch: (Int, Int), transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
                                    alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, aStrides: (Int, Int),
                                    b: UnsafePointer<Float>, ldb: Int, bStrides: (Int, Int),
-                                   beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, cStrides: (Int, Int)) {
+                                   beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, cStrides: (Int, Int),
+                                   roundedA: UnsafePointer<UInt16>? = nil, roundedB: UnsafePointer<UInt16>? = nil) {
         let count = batch.0 * batch.1
         guard count > 0, m > 0, n > 0 else { return }
         _ = Parallel.threadCount
         if backend == .onednn, !insideParallelRegion, k > 0, count * m * n * k >= oneDNNMinimumWork {
             let start = profiling ? DispatchTime.now().uptimeNanoseconds : 0
             if OneDNN.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc,
-                           bf16: precision == .bf16, batch: [batch.0, batch.1], aBatchStrides: [aStrides.0, aStrides.1],
+                           bf16: precision == .bf16, roundedA: roundedA, roundedB: roundedB, batch: [batch.0, batch.1], aBatchStrides: [aStrides.0, aStrides.1],
                            bBatchStrides: [bStrides.0, bStrides.1], cBatchStrides: [cStrides.0, cStrides.1]) {
                 oneDNNProducts += 1
                 account(since: start, products: count, m: m, n: n, k: k)
@@ -126,6 +129,14 @@ public enum BLAS {
                 }
             }
         }
+    }
+
+    /// `count` floats from `source` rounded to bfloat16 once, for several bf16 products that read
+    /// them (attention reads q, k and v of one qkv tensor in five products); nil unless products
+    /// run on oneDNN in bf16. Keep the buffer alive while its pointer is in use.
+    static func roundedOperand(_ source: UnsafePointer<Float>, count: Int) -> BFloat16.Buffer? {
+        guard backend == .onednn, precision == .bf16, !insideParallelRegion else { return nil }
+        return BFloat16.rounded(source, count: count)
     }
 
     /// Adds a call's time and work to `profile` when profiling.

@@ -50,9 +50,11 @@ enum OneDNN {
 
     /// `C = alpha·op(A)·op(B) + beta·C` (row-major); false when oneDNN is unavailable or
     /// refuses the case (the caller then uses BLAS). With `bf16`, A and B are rounded to
-    /// bfloat16 (nearest even) for the product, which accumulates and writes fp32.
+    /// bfloat16 (nearest even) for the product, which accumulates and writes fp32; `roundedA` /
+    /// `roundedB`, when given, are those roundings already made (same layout as `a` / `b`).
     static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
                      b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, bf16: Bool = false,
+                     roundedA: UnsafePointer<UInt16>? = nil, roundedB: UnsafePointer<UInt16>? = nil,
                      batch: [Int] = [1, 1], aBatchStrides: [Int] = [0, 0], bBatchStrides: [Int] = [0, 0], cBatchStrides: [Int] = [0, 0]) -> Bool {
         guard let runtime else { return false }
         var key = Key(m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc, transA: transA, transB: transB, alpha: alpha.bitPattern, beta: beta.bitPattern, bf16: bf16)
@@ -65,19 +67,21 @@ enum OneDNN {
         var memories: [dnnl_memory_t?] = [nil, nil, nil]
         defer { for memory in memories where memory != nil { dnnl_memory_destroy(memory) } }
         var pointers = [UnsafeMutableRawPointer(mutating: a), UnsafeMutableRawPointer(mutating: b), UnsafeMutableRawPointer(c)]
-        var converted: [UnsafeMutablePointer<UInt16>] = []
-        defer { for buffer in converted { buffer.deallocate() } }
+        var converted: [BFloat16.Buffer] = []
+        defer { withExtendedLifetime(converted) {} }   // the rounded operands outlive the product
         if bf16 {
             // Operands in their own layout (rows × leading dimension), rounded to bfloat16; a grid
             // of products covers the span from the first to the last product's last element.
             func span(_ strides: [Int], _ rows: Int, _ ld: Int, _ columns: Int) -> Int {
                 (batch[0] - 1) * strides[0] + (batch[1] - 1) * strides[1] + (rows - 1) * ld + columns
             }
-            let a16 = BFloat16.rounded(a, count: span(aBatchStrides, transA ? k : m, lda, transA ? m : k))
-            let b16 = BFloat16.rounded(b, count: span(bBatchStrides, transB ? n : k, ldb, transB ? k : n))
-            converted = [a16, b16]
-            pointers[0] = UnsafeMutableRawPointer(a16)
-            pointers[1] = UnsafeMutableRawPointer(b16)
+            func rounded(_ given: UnsafePointer<UInt16>?, _ source: UnsafePointer<Float>, _ count: @autoclosure () -> Int) -> UnsafeMutableRawPointer {
+                if let given { return UnsafeMutableRawPointer(mutating: given) }
+                converted.append(BFloat16.rounded(source, count: count()))
+                return UnsafeMutableRawPointer(converted.last!.pointer)
+            }
+            pointers[0] = rounded(roundedA, a, span(aBatchStrides, transA ? k : m, lda, transA ? m : k))
+            pointers[1] = rounded(roundedB, b, span(bBatchStrides, transB ? n : k, ldb, transB ? k : n))
         }
         for i in 0..<3 {
             var descriptor = primitive.descriptors[i]
@@ -139,13 +143,23 @@ enum BFloat16 {
         return UInt16(truncatingIfNeeded: bits & 0x7FFF_FFFF > 0x7F80_0000 ? quietNaN : nearestEven)
     }
 
+    /// bfloat16 values in pooled tensor memory (a fresh system allocation per product would
+    /// page-fault its whole size every step).
+    final class Buffer {
+        private let storage: TensorStorage
+        let pointer: UnsafeMutablePointer<UInt16>
+        init(count: Int) {
+            storage = TensorStorage(uninitializedCount: (count + 1) / 2)
+            pointer = UnsafeMutableRawPointer(storage.pointer).bindMemory(to: UInt16.self, capacity: count)
+        }
+    }
+
     /// The `count` values from `source` on (an operand's whole span, padding included: every
-    /// value in it lies inside the operand's storage), rounded into a new buffer of the same
-    /// layout; the caller deallocates it.
-    static func rounded(_ source: UnsafePointer<Float>, count: Int) -> UnsafeMutablePointer<UInt16> {
-        let out = UnsafeMutablePointer<UInt16>.allocate(capacity: count)
+    /// value in it lies inside the operand's storage), rounded into a buffer of the same layout.
+    static func rounded(_ source: UnsafePointer<Float>, count: Int) -> Buffer {
+        let out = Buffer(count: count), p = out.pointer
         Parallel.chunks(count, grain: 1 << 16) { range in
-            for i in range { out[i] = round(source[i]) }
+            for i in range { p[i] = round(source[i]) }
         }
         return out
     }

@@ -67,6 +67,38 @@ final class GemmBackendTests: XCTestCase {
         XCTAssertGreaterThan(worstExact, 1e-3, "and not the fp32 product")
     }
 
+    /// In bf16 the fused attention rounds q, k, v (and dO, dS) once per sample group and hands the
+    /// rounded copies to its products: output and gradient stay within bfloat16 error of fp32
+    /// (a wrong offset into a rounded copy would be off by O(1)), grouped or not.
+    func testFusedAttentionInBF16() throws {
+        let (savedBackend, savedPrecision) = (BLAS.backend, BLAS.precision)
+        defer { (BLAS.backend, BLAS.precision) = (savedBackend, savedPrecision) }
+        BLAS.backend = .onednn
+        var rng = SeededRandom(seed: 9)
+        let (b, n, heads, dh) = (5, 48, 4, 16)
+        let qkv = Tensor.normal([b, n, 3 * heads * dh], using: &rng), upstream = Tensor.normal([b, n, heads * dh], using: &rng)
+        let twoSamples = 2 * heads * n * n * 4
+        for scratch in [16 << 20, twoSamples] {
+            var results: [(out: [Float], grad: [Float])] = []
+            for precision in [BLAS.Precision.fp32, .bf16] {
+                BLAS.precision = precision
+                let x = qkv.copy()
+                x.requiresGrad = true
+                let before = BLAS.oneDNNProducts
+                let out = fusedSelfAttention(x, heads: heads, scale: 0.25, scratchBytes: scratch)
+                out.backward(upstream)
+                XCTAssertGreaterThan(BLAS.oneDNNProducts, before)
+                results.append((out.scalars, x.grad!.scalars))
+            }
+            for (name, exact, rounded) in [("output", results[0].out, results[1].out), ("gradient", results[0].grad, results[1].grad)] {
+                let scale = exact.map(Swift.abs).max()!
+                let worst = zip(exact, rounded).map { Swift.abs($0 - $1) }.max()! / scale
+                XCTAssertLessThan(worst, 2e-2, "\(name), scratch \(scratch): within bfloat16 error")
+                XCTAssertGreaterThan(worst, 1e-5, "\(name), scratch \(scratch): bfloat16 was used")
+            }
+        }
+    }
+
     /// The fused self-attention (one batched product per step) gives the same output and qkv
     /// gradient on oneDNN as product by product on OpenBLAS, at a size that takes the oneDNN route.
     func testFusedAttentionIsTheSameOnBothBackends() throws {

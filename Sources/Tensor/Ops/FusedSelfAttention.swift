@@ -20,10 +20,12 @@ public func fusedSelfAttention(_ qkv: Tensor, heads: Int, scale: Float, scratchB
     func forEachGroup(_ body: (Int, Int) -> Void) {
         for first in stride(from: 0, to: b, by: group) { body(first, min(group, b - first)) }
     }
-    /// P = softmax(scale·Q·Kᵀ) for the `g` samples whose qkv starts at `qkv`, into `p`.
-    func probabilities(_ qkv: UnsafePointer<Float>, samples g: Int, into p: UnsafeMutablePointer<Float>) {
+    /// P = softmax(scale·Q·Kᵀ) for the `g` samples whose qkv starts at `qkv` (`qkv16`: the same
+    /// rounded to bfloat16, in bf16 mode), into `p`.
+    func probabilities(_ qkv: UnsafePointer<Float>, _ qkv16: UnsafePointer<UInt16>?, samples g: Int, into p: UnsafeMutablePointer<Float>) {
         BLAS.batchedGemm(batch: (g, heads), transB: true, m: n, n: n, k: dh, alpha: scale, a: qkv, lda: row, aStrides: qkvStrides,
-                         b: qkv + d, ldb: row, bStrides: qkvStrides, c: p, ldc: n, cStrides: probStrides)
+                         b: qkv + d, ldb: row, bStrides: qkvStrides, c: p, ldc: n, cStrides: probStrides,
+                         roundedA: qkv16, roundedB: qkv16.map { $0 + d })
         Parallel.chunks(g * heads * n, grain: 64) { range in softmaxRowsSerial(p + range.lowerBound * n, rows: range.count, length: n) }
     }
     // The probabilities are a temporary of the forward; the backward recomputes them (one
@@ -32,9 +34,13 @@ public func fusedSelfAttention(_ qkv: Tensor, heads: Int, scale: Float, scratchB
         let probs = Tensor(uninitializedShape: [group, heads, n, n])
         forEachGroup { first, g in
             let base = qkv.data + first * n * row
-            probabilities(base, samples: g, into: probs.data)
+            // In bf16 mode q, k and v are rounded once per group rather than once per product.
+            let qkv16 = BLAS.roundedOperand(base, count: g * n * row)
+            defer { withExtendedLifetime(qkv16) {} }
+            probabilities(base, qkv16?.pointer, samples: g, into: probs.data)
             BLAS.batchedGemm(batch: (g, heads), m: n, n: dh, k: n, a: probs.data, lda: n, aStrides: probStrides,
-                             b: base + 2 * d, ldb: row, bStrides: qkvStrides, c: out.data + first * n * d, ldc: d, cStrides: outStrides)
+                             b: base + 2 * d, ldb: row, bStrides: qkvStrides, c: out.data + first * n * d, ldc: d, cStrides: outStrides,
+                             roundedB: qkv16.map { $0.pointer + 2 * d })
         }
     }
     if Tensor.needsGraph([qkv]) {
@@ -45,21 +51,30 @@ public func fusedSelfAttention(_ qkv: Tensor, heads: Int, scale: Float, scratchB
             let (pr, ds) = (p.data, dS.data)
             forEachGroup { first, samples in
                 let base = kept.data + first * n * row, grad = dqkv.data + first * n * row, dOut = g.data + first * n * d
-                probabilities(base, samples: samples, into: pr)
+                let qkv16 = BLAS.roundedOperand(base, count: samples * n * row), q16 = qkv16?.pointer
+                let dOut16 = BLAS.roundedOperand(dOut, count: samples * n * d)
+                defer { withExtendedLifetime((qkv16, dOut16)) {} }
+                probabilities(base, q16, samples: samples, into: pr)
                 // dP = dO·Vᵀ ; dS = P ⊙ (dP − rowsum(dP ⊙ P))
                 BLAS.batchedGemm(batch: (samples, heads), transB: true, m: n, n: n, k: dh, a: dOut, lda: d, aStrides: outStrides,
-                                 b: base + 2 * d, ldb: row, bStrides: qkvStrides, c: ds, ldc: n, cStrides: probStrides)
+                                 b: base + 2 * d, ldb: row, bStrides: qkvStrides, c: ds, ldc: n, cStrides: probStrides,
+                                 roundedA: dOut16?.pointer, roundedB: q16.map { $0 + 2 * d })
                 Parallel.chunks(samples * heads * n, grain: 64) { range in
                     let offset = range.lowerBound * n
                     softmaxBackwardRowsSerial(pr + offset, ds + offset, ds + offset, rows: range.count, length: n)
                 }
+                let dS16 = BLAS.roundedOperand(ds, count: samples * heads * n * n)
+                defer { withExtendedLifetime(dS16) {} }
                 // dQ = scale·dS·K ; dK = scale·dSᵀ·Q ; dV = Pᵀ·dO
                 BLAS.batchedGemm(batch: (samples, heads), m: n, n: dh, k: n, alpha: scale, a: ds, lda: n, aStrides: probStrides,
-                                 b: base + d, ldb: row, bStrides: qkvStrides, c: grad, ldc: row, cStrides: qkvStrides)
+                                 b: base + d, ldb: row, bStrides: qkvStrides, c: grad, ldc: row, cStrides: qkvStrides,
+                                 roundedA: dS16?.pointer, roundedB: q16.map { $0 + d })
                 BLAS.batchedGemm(batch: (samples, heads), transA: true, m: n, n: dh, k: n, alpha: scale, a: ds, lda: n, aStrides: probStrides,
-                                 b: base, ldb: row, bStrides: qkvStrides, c: grad + d, ldc: row, cStrides: qkvStrides)
+                                 b: base, ldb: row, bStrides: qkvStrides, c: grad + d, ldc: row, cStrides: qkvStrides,
+                                 roundedA: dS16?.pointer, roundedB: q16)
                 BLAS.batchedGemm(batch: (samples, heads), transA: true, m: n, n: dh, k: n, a: pr, lda: n, aStrides: probStrides,
-                                 b: dOut, ldb: d, bStrides: outStrides, c: grad + 2 * d, ldc: row, cStrides: qkvStrides)
+                                 b: dOut, ldb: d, bStrides: outStrides, c: grad + 2 * d, ldc: row, cStrides: qkvStrides,
+                                 roundedB: dOut16?.pointer)
             }
             return [dqkv]
         }
