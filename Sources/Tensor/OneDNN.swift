@@ -143,6 +143,13 @@ enum BFloat16 {
         return UInt16(truncatingIfNeeded: bits & 0x7FFF_FFFF > 0x7F80_0000 ? quietNaN : nearestEven)
     }
 
+    /// `count` bfloat16 values widened to fp32 (exact).
+    static func expand(_ source: UnsafePointer<UInt16>, count: Int, into out: UnsafeMutablePointer<Float>) {
+        Parallel.chunks(count, grain: 1 << 16) { range in
+            for i in range { out[i] = Float(bitPattern: UInt32(source[i]) << 16) }
+        }
+    }
+
     /// bfloat16 values in pooled tensor memory (a fresh system allocation per product would
     /// page-fault its whole size every step).
     final class Buffer {

@@ -40,7 +40,7 @@ public final class BufferPool: @unchecked Sendable {
     /// Requests of at least this many floats may take a larger cached buffer…
     static let bestFitMinimum = 1 << 18
     /// …at most this fraction larger than the request.
-    static let bestFitSlack = 0.125
+    static let bestFitSlack = 0.25
 
     /// Cached buffers by capacity (floats).
     private var free: [Int: [UnsafeMutablePointer<Float>]] = [:]

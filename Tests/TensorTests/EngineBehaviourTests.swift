@@ -49,6 +49,35 @@ final class EngineBehaviourTests: XCTestCase {
         }
     }
 
+    /// In bf16 mode an op keeps its activation rounded to bfloat16 (half the memory; the fp32
+    /// tensor is not kept alive) and the gradient stays within bfloat16 error of fp32's.
+    func testBF16ModeKeepsActivationsRounded() {
+        let saved = BLAS.precision
+        defer { BLAS.precision = saved }
+        var grads: [[Float]] = []
+        for precision in [BLAS.Precision.fp32, .bf16] {
+            BLAS.precision = precision
+            var rng = SeededRandom(seed: 4)
+            let leaf = Tensor.normal([64, 256], using: &rng).trainable()
+            weak var inputStorage: TensorStorage?
+            let before = BufferPool.shared.liveBytes
+            var y: Tensor?
+            do {
+                let x = leaf + leaf
+                inputStorage = x.storage
+                y = x.gelu()
+            }
+            XCTAssertEqual(inputStorage != nil, precision == .fp32, "\(precision): the fp32 input is kept only in fp32 mode")
+            let kept = BufferPool.shared.liveBytes - before - y!.count * 4
+            XCTAssertEqual(kept, precision == .fp32 ? leaf.count * 4 : leaf.count * 2, "\(precision): bytes kept for the backward")
+            (y! * y!).sum().backward()
+            grads.append(leaf.grad!.scalars)
+        }
+        let worst = zip(grads[0], grads[1]).map { Swift.abs($0 - $1) / Swift.max(1, Swift.abs($0)) }.max()!
+        XCTAssertLessThan(worst, 2e-2)
+        XCTAssertGreaterThan(worst, 0, "the bf16 backward used the rounded input")
+    }
+
     func testNoGradientScopeRecordsNothing() {
         let w = Tensor.ones([3]).trainable()
         let y = withoutGradients { (w * 2).exp() }
@@ -124,7 +153,7 @@ final class EngineBehaviourTests: XCTestCase {
         XCTAssertEqual(BufferPool.shared.systemAllocations, allocations, "same-size buffers come from the pool")
     }
 
-    /// A large request reuses a cached buffer up to 12.5 % larger (the smallest that fits),
+    /// A large request reuses a cached buffer up to 25 % larger (the smallest that fits),
     /// never a smaller one or a much larger one. Sizes are odd so no other test cached them.
     func testBufferPoolBestFitForLargeRequests() {
         BufferPool.shared.trim()   // no buffers cached by other tests

@@ -80,11 +80,11 @@ private func binary(_ op: String, _ a: Tensor, _ b: Tensor, _ f: (Vec, Vec) -> V
     if Tensor.needsGraph([a, b]) {
         let needA = a.requiresGrad, needB = b.requiresGrad
         // Save an operand only when the other operand's gradient needs it.
-        let keptA = savesA && needB ? a.detached() : nil
-        let keptB = savesB && needA ? b.detached() : nil
+        let keptA = savesA && needB ? SavedActivation(a) : nil
+        let keptB = savesB && needA ? SavedActivation(b) : nil
         let shapeA = a.shape, shapeB = b.shape
         out.record(op, [a, b]) { g in
-            let grads = backward(g, keptA, keptB, needA, needB)
+            let grads = backward(g, keptA?.restored(), keptB?.restored(), needA, needB)
             return [grads[0]?.summed(toShape: shapeA), grads[1]?.summed(toShape: shapeB)]
         }
     }

@@ -44,8 +44,10 @@ public func fusedSelfAttention(_ qkv: Tensor, heads: Int, scale: Float, scratchB
         }
     }
     if Tensor.needsGraph([qkv]) {
-        let kept = qkv.detached()
+        let saved = SavedActivation(qkv)
         out.record("fused_self_attention", [qkv]) { g in
+            let kept = saved.restored()
+            defer { withExtendedLifetime(kept) {} }
             let dqkv = Tensor(uninitializedShape: kept.shape)
             let p = Tensor(uninitializedShape: [group, heads, n, n]), dS = Tensor(uninitializedShape: [group, heads, n, n])
             let (pr, ds) = (p.data, dS.data)

@@ -82,7 +82,7 @@ public func linear(_ x: Tensor, _ weight: Tensor, _ bias: Tensor? = nil) -> Tens
     }
     BLAS.gemm(transB: true, m: rows, n: outFeatures, k: inFeatures, a: x.data, b: weight.data, beta: bias == nil ? 0 : 1, c: out.data)
     if Tensor.needsGraph([x, weight, bias]) {
-        let keptX = weight.requiresGrad ? x.detached() : nil
+        let keptX = weight.requiresGrad ? SavedActivation(x) : nil
         let keptW = x.requiresGrad ? weight.detached() : nil
         let needBias = bias?.requiresGrad == true
         let xShape = x.shape
@@ -93,9 +93,11 @@ public func linear(_ x: Tensor, _ weight: Tensor, _ bias: Tensor? = nil) -> Tens
                 BLAS.gemm(m: rows, n: inFeatures, k: outFeatures, a: g.data, b: keptW.data, c: t.data)
                 gx = t
             }
-            if let keptX {
+            if let keptX = keptX?.restored() {
                 let t = Tensor(uninitializedShape: [outFeatures, inFeatures])
-                BLAS.gemm(transA: true, m: outFeatures, n: inFeatures, k: rows, a: g.data, b: keptX.data, c: t.data)
+                withExtendedLifetime(keptX) {
+                    BLAS.gemm(transA: true, m: outFeatures, n: inFeatures, k: rows, a: g.data, b: keptX.data, c: t.data)
+                }
                 gw = t
             }
             if needBias { gb = g.reshaped([rows, outFeatures]).sum(dims: [0]) }

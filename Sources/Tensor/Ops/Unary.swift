@@ -24,16 +24,19 @@ extension Tensor {
         let src = data, dst = out.data
         Parallel.chunks(count, grain: 16_384) { r in for i in r { dst[i] = kernel.value(src[i]) } }
         if Tensor.needsGraph([self]) {
-            let keep: Tensor? = switch K.derivativeOperand {
-            case .input: detached()
-            case .output: out.detached()
+            let keep: SavedActivation? = switch K.derivativeOperand {
+            case .input: SavedActivation(self)
+            case .output: SavedActivation(out)
             case .constant: nil
             }
             out.record(K.name, [self]) { g in
                 let dx = Tensor(uninitializedShape: g.shape)
                 let gs = g.data, d = dx.data
-                if let saved = keep?.data {
-                    Parallel.chunks(dx.count, grain: 16_384) { r in for i in r { d[i] = gs[i] * kernel.derivative(saved[i]) } }
+                if let kept = keep?.restored() {
+                    withExtendedLifetime(kept) {
+                        let saved = kept.data
+                        Parallel.chunks(dx.count, grain: 16_384) { r in for i in r { d[i] = gs[i] * kernel.derivative(saved[i]) } }
+                    }
                 } else {
                     let slope = kernel.derivative(0)
                     Parallel.chunks(dx.count, grain: 16_384) { r in for i in r { d[i] = gs[i] * slope } }
