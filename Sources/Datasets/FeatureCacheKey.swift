@@ -8,6 +8,10 @@ public struct FeatureCacheKey: Hashable, Codable, Sendable {
     public let sample: String
     public let preprocessing: String
 
+    public init(sample: String, preprocessing: String) {
+        (self.sample, self.preprocessing) = (sample, preprocessing)
+    }
+
     /// Hex SHA-256 of the two parts: a fixed-length name for cache files.
     public var digest: String {
         var hasher = SHA256()

@@ -112,6 +112,11 @@ public final class Block: Module {
     }
 
     func callAsFunction(_ x: Tensor, context: inout ForwardContext, index: Int) -> Tensor {
+        hooks.output.apply(outputBeforeHooks(x, context: &context, index: index), &context)
+    }
+
+    /// The block's output before its output hooks: what a side network reads (`sideInputs`).
+    func outputBeforeHooks(_ x: Tensor, context: inout ForwardContext, index: Int) -> Tensor {
         var x = hooks.input.apply(x, &context)
         let h1 = norm1(x)
         let (a, probabilities) = attn(h1, hooks: hooks.attention, keepProbabilities: context.options.attentionBlocks.contains(index), context: &context)
@@ -119,8 +124,7 @@ public final class Block: Module {
         x = residual(x, ls1.map { $0(a) } ?? a, normed: h1, hooks: hooks.attnBranch, context: &context)
         let h2 = norm2(x)
         let m = mlp(h2)
-        x = residual(x, ls2.map { $0(m) } ?? m, normed: h2, hooks: hooks.mlpBranch, context: &context)
-        return hooks.output.apply(x, &context)
+        return residual(x, ls2.map { $0(m) } ?? m, normed: h2, hooks: hooks.mlpBranch, context: &context)
     }
 
     /// x + DropPath(branch) with the branch hooks: transform the branch, add bypass terms, then
@@ -296,6 +300,27 @@ public final class VisionTransformer: Backbone {
         var x = tokenHooks.apply(embed(images), &context)
         for (i, block) in blocks.prefix(count).enumerated() { x = block(x, context: &context, index: i) }
         return x
+    }
+
+    /// The embeddings and every block's output before the blocks' output hooks (L + 1 tensors
+    /// [B, N, D]), in evaluation mode, token hooks not run: what a side network (LST, LAST)
+    /// reads from a frozen backbone, computed once per image by the frozen-prefix cache.
+    public func sideInputs(_ images: Tensor) -> [Tensor] {
+        var context = ForwardContext(options: ForwardOptions(), rng: SeededRandom(seed: 0))
+        var outputs = [embed(images)]
+        for (i, block) in blocks.enumerated() { outputs.append(block.outputBeforeHooks(outputs[i], context: &context, index: i)) }
+        return outputs
+    }
+
+    /// The forward from `sideInputs`, for a backbone whose token and block-output hooks only
+    /// read what passes (the last block's may change it, as LAST's correction does): every hook
+    /// sees what it would see in `forward`, and the blocks themselves do not run again.
+    public func forward(replaying outputs: [Tensor], options: ForwardOptions, rng: SeededRandom) -> BackboneOutput {
+        precondition(outputs.count == blocks.count + 1, "VisionTransformer: \(outputs.count) side inputs for \(blocks.count) blocks (need embeddings + one per block)")
+        var context = ForwardContext(options: options, rng: rng)
+        var x = tokenHooks.apply(outputs[0], &context)
+        for (i, block) in blocks.enumerated() { x = block.hooks.output.apply(outputs[i + 1], &context) }
+        return forward(fromBlock: blocks.count, hidden: x, context: &context)
     }
 
     private func forward(fromBlock start: Int, hidden tokens: Tensor, context: inout ForwardContext) -> BackboneOutput {

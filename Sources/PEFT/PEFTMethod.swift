@@ -22,6 +22,11 @@ public protocol PEFTMethod: Codable, Sendable {
     /// VPT runs its frozen encoder for partial fine-tuning.
     static var frozenBlocksInEvalMode: Bool { get }
 
+    /// Whether the method is a side network whose token and block-output hooks only read the
+    /// frozen backbone's embeddings and block outputs (the last block's output hook may change
+    /// it): the blocks then run once per un-augmented image (`FrozenPrefix.blockOutputs`).
+    static var readsFrozenBlockOutputs: Bool { get }
+
     /// Whether the method sets data-dependent state from the training data before training
     /// (`calibrate`; SCT's salient channels).
     static var calibrates: Bool { get }
@@ -56,6 +61,7 @@ public protocol CalibrationData {
 extension PEFTMethod {
     public static var cacheable: Bool { false }
     public static var frozenBlocksInEvalMode: Bool { false }
+    public static var readsFrozenBlockOutputs: Bool { false }
     public static var calibrates: Bool { false }
     public func calibrate(_ model: PEFTModel, on data: any CalibrationData) throws {}
     public func validateState(of model: PEFTModel) throws {}

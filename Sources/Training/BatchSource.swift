@@ -1,3 +1,4 @@
+import Datasets
 import Tensor
 
 /// One batch of training or evaluation data.
@@ -27,10 +28,14 @@ public protocol BatchSource {
     /// Whether a sample's input is the same every epoch (no augmentation), so what a frozen
     /// prefix computes from it can be reused.
     var isDeterministic: Bool { get }
+    /// What names sample `index`'s input across runs (its file and the preprocessing): the key
+    /// of on-disk frozen-prefix rows; nil when the source cannot say.
+    func featureCacheKey(sample index: Int) -> FeatureCacheKey?
 }
 
 extension BatchSource {
     public var isDeterministic: Bool { false }
+    public func featureCacheKey(sample index: Int) -> FeatureCacheKey? { nil }
 }
 
 /// The batches of one epoch, read one at a time; reading may fail (a corrupt image), and the

@@ -30,7 +30,7 @@ public enum Evaluator {
         let start = Date()
         let stream = try source.batches(epoch: 0)
         while let batch = try stream.next() {
-            let logits = withoutGradients { cache?.logits(batch) ?? model.forward(batch.images).logits! }
+            let logits = try withoutGradients { try cache?.logits(batch) ?? model.forward(batch.images).logits! }
             let c = logits.shape[1]
             guard c == classes else { throw ConfigError("model has \(c) classes, evaluation data has \(classes)") }
             lossSum += Double(withoutGradients { crossEntropy(logits, targets: batch.labels).item }) * Double(batch.labels.count)

@@ -10,6 +10,7 @@ public struct LoaderBatchSource: BatchSource {
     public var classes: Int { loader.source.classCount }
     public var sampleCount: Int { loader.source.count }
     public var isDeterministic: Bool { loader.pipeline.isDeterministic }
+    public func featureCacheKey(sample index: Int) -> FeatureCacheKey? { loader.featureCacheKey(sample: index) }
 
     public func batches(epoch: Int) throws -> BatchStream {
         let batches = loader.epoch(epoch)

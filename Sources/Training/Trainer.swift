@@ -85,9 +85,13 @@ public final class Trainer {
         }
         // Frozen-prefix caches (their point is only known now that drop-path is set).
         let budget = config.cacheFrozenMB << 20
-        let trainCache = FrozenPrefixCache(model: model, source: train, budgetBytes: budget)
-        let evalCache = eval.flatMap { FrozenPrefixCache(model: model, source: $0, budgetBytes: budget) }
-        if let point = trainCache?.point { progress.line("frozen prefix cached per image: \(point)") }
+        let storeRoot = config.cacheFrozenDir.map { URL(fileURLWithPath: $0) }
+        let fingerprint = storeRoot == nil ? nil : Fingerprint.of(model.backbone)
+        let trainCache = FrozenPrefixCache(model: model, source: train, budgetBytes: budget, storeRoot: storeRoot, backboneFingerprint: fingerprint)
+        let evalCache = eval.flatMap { FrozenPrefixCache(model: model, source: $0, budgetBytes: budget, storeRoot: storeRoot, backboneFingerprint: fingerprint) }
+        if let cache = trainCache {
+            progress.line("frozen prefix cached per image: \(cache.point)" + (cache.store.map { " (memory \(config.cacheFrozenMB) MiB, disk \($0.folder.path))" } ?? ""))
+        }
         let root = SeededRandom(seed: config.seed)
         let batchesPerEpoch = (train.sampleCount + config.batchSize - 1) / config.batchSize
         while state.epoch < config.epochs {
@@ -108,7 +112,7 @@ public final class Trainer {
                 optimizer.learningRate = Float(lr)
                 let rng = root.derived("step-\(state.globalBatch)")
                 let options = ForwardOptions(training: true)
-                let logits = trainCache?.logits(batch, options: options, rng: rng) ?? model.forward(batch.images, options: options, rng: rng).logits!
+                let logits = try trainCache?.logits(batch, options: options, rng: rng) ?? model.forward(batch.images, options: options, rng: rng).logits!
                 let loss = crossEntropy(logits, targets: batch.labels, labelSmoothing: Float(config.labelSmoothing))
                 guard loss.item.isFinite else {
                     throw TrainingError.nonFiniteLoss(epoch: epoch, batch: index, value: loss.item,
@@ -164,6 +168,7 @@ public final class Trainer {
         var copy = config
         copy.threads = nil   // the thread count does not change results
         copy.cacheFrozenMB = 0   // nor does caching the frozen prefix (beyond float rounding)
+        copy.cacheFrozenDir = nil
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let data = (try? encoder.encode(copy)) ?? Data()

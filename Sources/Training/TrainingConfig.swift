@@ -51,6 +51,9 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     /// the inputs are not augmented (linear probing, partial-k), its output is computed once per
     /// image and reused every epoch.
     public var cacheFrozenMB = 4096
+    /// Also keep frozen-prefix outputs on disk under this folder (`FrozenPrefixStore`), shared
+    /// by every run with the same backbone, preprocessing, prefix point and precision.
+    public var cacheFrozenDir: String?
     /// `bf16`: the large matrix products take bfloat16 operands (oneDNN, fp32 accumulation);
     /// trainable tensors, gradients and optimiser state stay fp32.
     public var precision = "fp32"
@@ -63,7 +66,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         case protocolName = "protocol", epochs, batchSize = "batch_size", optimizer, lr, weightDecay = "weight_decay", decayAll = "decay_all", momentum
         case warmupEpochs = "warmup_epochs", minLR = "min_lr", warmupLR = "warmup_lr", schedulePer = "schedule_per"
         case labelSmoothing = "label_smoothing", dropPath = "drop_path", gradClip = "grad_clip", gradAccumulation = "grad_accumulation"
-        case evalEvery = "eval_every", evalEpochs = "eval_epochs", seed, threads, cacheFrozenMB = "cache_frozen_mb", precision
+        case evalEvery = "eval_every", evalEpochs = "eval_epochs", seed, threads, cacheFrozenMB = "cache_frozen_mb", cacheFrozenDir = "cache_frozen_dir", precision
     }
 
     /// Checks every value a user can get wrong, naming the key.
@@ -90,6 +93,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         try require(["bilinear", "bicubic"].contains(interpolation), "interpolation", interpolation, "must be bilinear or bicubic")
         if let threads { try require(threads > 0, "threads", threads, "must be positive") }
         try require(cacheFrozenMB >= 0, "cache_frozen_mb", cacheFrozenMB, "must be ≥ 0 (0 = off)")
+        if let cacheFrozenDir { try require(!cacheFrozenDir.isEmpty, "cache_frozen_dir", "\"\"", "must be a folder path") }
         try require(BLAS.Precision(rawValue: precision) != nil, "precision", precision, "must be fp32 or bf16")
         if precision == "bf16" {
             try require(BLAS.backend == .onednn, "precision", precision, "needs the oneDNN backend (libdnnl; not with VPEFT_GEMM=openblas)")

@@ -1,3 +1,4 @@
+import Datasets
 import Tensor
 import Training
 
@@ -30,6 +31,10 @@ struct SyntheticImages: BatchSource {
     var sampleCount: Int { images.count }
     /// No augmentation: a sample is the same tensor every epoch.
     var isDeterministic: Bool { true }
+    /// The images follow from the generator's settings (the shuffling seed does not change them).
+    func featureCacheKey(sample index: Int) -> FeatureCacheKey? {
+        FeatureCacheKey(sample: "synthetic/\(classes) classes/\(images.count) images/\(images[0].shape)/\(index)", preprocessing: "none")
+    }
 
     func batches(epoch: Int) throws -> BatchStream {
         var order = Array(images.indices)

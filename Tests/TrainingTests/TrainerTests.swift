@@ -226,11 +226,15 @@ extension TrainerTests {
         XCTAssertEqual(loaded.stateTensors.map(\.tensor.scalars), channels)
     }
 
-    /// Linear probing and partial-k compute their frozen front once per image (the cache), and
-    /// train as without it (to float rounding); methods that touch every block have no frozen prefix.
+    /// Linear probing, partial-k and the side networks (LST, LAST: every block's output) compute
+    /// their frozen front once per image (the cache), and train as without it (to float
+    /// rounding); methods that touch every block have no frozen prefix.
     func testFrozenPrefixCacheTrainsLikeTheUncachedModel() throws {
         let train = SyntheticImages(perClass: 4), test = SyntheticImages(perClass: 2, shuffle: false, seed: 2)
-        for (method, options, point) in [("linear", [:], FrozenPrefix.features), ("partial", ["k": 1], .blockInput(1))] as [(String, [String: Any], FrozenPrefix)] {
+        let cases: [(String, [String: Any], FrozenPrefix)] = [
+            ("linear", [:], .features), ("partial", ["k": 1], .blockInput(1)), ("lst", ["width": 8, "heads": 2], .blockOutputs), ("last", ["rank": 4], .blockOutputs),
+        ]
+        for (method, options, point) in cases {
             var results: [[Float]] = []
             for budget in [64, 0] {
                 var c = config(epochs: 3, method: method)
@@ -250,9 +254,9 @@ extension TrainerTests {
             model.setDropPathRate(0.1)
             let cache = try XCTUnwrap(FrozenPrefixCache(model: model, source: train, budgetBytes: 1 << 20))
             let batch = try XCTUnwrap(try train.batches(epoch: 0).next())
-            _ = withoutGradients { cache.logits(batch) }            // fills the cache
+            _ = try withoutGradients { try cache.logits(batch) }            // fills the cache
             XCTAssertGreaterThan(cache.storedBytes, 0)
-            let cached = withoutGradients { cache.logits(batch)! }, plain = withoutGradients { model.forward(batch.images).logits! }
+            let cached = try withoutGradients { try cache.logits(batch)! }, plain = withoutGradients { model.forward(batch.images).logits! }
             XCTAssertEqual(cached.scalars, plain.scalars, "\(method): same batch, same logits")
         }
         let lora = try peft("lora")
@@ -263,5 +267,58 @@ extension TrainerTests {
         XCTAssertEqual(linear.frozenPrefix, .features, "linear probing runs the frozen encoder without drop-path")
         XCTAssertNotNil(FrozenPrefixCache(model: linear, source: train, budgetBytes: 1 << 20))
         XCTAssertNil(FrozenPrefixCache(model: linear, source: train, budgetBytes: 0))
+    }
+
+    /// Frozen-prefix rows on disk: the first cache computes and writes every sample's row, a
+    /// second one (another run) reads them all and gives the same logits as the plain forward;
+    /// a damaged file is recomputed and rewritten, not used. A training run with
+    /// `cache_frozen_dir` trains as the uncached one.
+    func testFrozenPrefixStoreSharesRowsAcrossRuns() throws {
+        let folder = temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let train = SyntheticImages(perClass: 4, shuffle: false)
+        let model = try peft("last", options: ["rank": 4])
+        func pass(_ cache: FrozenPrefixCache) throws -> [Float] {
+            let stream = try train.batches(epoch: 0)
+            var logits: [Float] = []
+            while let batch = try stream.next() { logits += try withoutGradients { try cache.logits(batch)!.scalars } }
+            return logits
+        }
+        let plain = try withoutGradients { () -> [Float] in
+            let stream = try train.batches(epoch: 0)
+            var logits: [Float] = []
+            while let batch = try stream.next() { logits += model.forward(batch.images).logits!.scalars }
+            return logits
+        }
+        let first = try XCTUnwrap(FrozenPrefixCache(model: model, source: train, budgetBytes: 0, storeRoot: folder))
+        XCTAssertEqual(first.point, .blockOutputs)
+        let written = try pass(first)
+        XCTAssertEqual(first.rowsWritten, train.sampleCount)
+        XCTAssertEqual(first.storedBytes, 0, "no memory budget: disk only")
+        let files = try FileManager.default.contentsOfDirectory(at: first.store!.folder, includingPropertiesForKeys: nil)
+        XCTAssertEqual(files.filter { $0.pathExtension == "safetensors" }.count, train.sampleCount)
+
+        let second = try XCTUnwrap(FrozenPrefixCache(model: model, source: train, budgetBytes: 0, storeRoot: folder))
+        let read = try pass(second)
+        XCTAssertEqual([second.rowsRead, second.rowsWritten], [train.sampleCount, 0])
+        XCTAssertEqual(read, written, "rows read back are the rows written")
+        XCTAssertLessThan(zip(read, plain).map { Swift.abs($0 - $1) }.max()!, 1e-4, "and give the plain forward's logits")
+
+        let damaged = files.first { $0.pathExtension == "safetensors" }!
+        try Data("not a tensor file".utf8).write(to: damaged)
+        let third = try XCTUnwrap(FrozenPrefixCache(model: model, source: train, budgetBytes: 0, storeRoot: folder))
+        XCTAssertEqual(try pass(third), written)
+        XCTAssertEqual([third.rowsRead, third.rowsWritten], [train.sampleCount - 1, 1], "the damaged row is recomputed")
+        XCTAssertNoThrow(try SafeTensors.read(damaged), "and rewritten")
+
+        var results: [[Float]] = []
+        for dir in [folder.path, nil] {
+            var c = config(epochs: 2, method: "last")
+            (c.cacheFrozenMB, c.cacheFrozenDir) = (0, dir)
+            let trained = try peft("last", options: ["rank": 4])
+            _ = try Trainer(model: trained, config: c, train: train, eval: nil, folder: nil, progress: ProgressReporter(quiet: true)).run()
+            results.append(trained.trainableTensors.flatMap(\.tensor.scalars))
+        }
+        XCTAssertLessThan(zip(results[0], results[1]).map { Swift.abs($0 - $1) / Swift.max(1, Swift.abs($1)) }.max()!, 1e-4)
     }
 }

@@ -22,6 +22,9 @@ public struct LAST: PEFTMethod {
     public static let sites = "output(l)"
     public static let mergeable = false
     public static let cacheable = true
+    /// The backbone is a fixed feature extractor (no drop-path), its blocks run once per image.
+    public static let frozenBlocksInEvalMode = true
+    public static let readsFrozenBlockOutputs = true
     public var rank = 16
     public var heads = 1
     public init() {}

@@ -23,6 +23,9 @@ public struct LST: PEFTMethod {
     public static let sites = "tokens, output(l), features"
     public static let mergeable = false
     public static let cacheable = true
+    /// The backbone is a fixed feature extractor (no drop-path), its blocks run once per image.
+    public static let frozenBlocksInEvalMode = true
+    public static let readsFrozenBlockOutputs = true
     public var width = 96
     public var heads = 12
     public var gateTemperature: Float = 0.1
