@@ -66,6 +66,7 @@ public final class Trainer {
     public func run(resume: Bool = false) throws -> (outcome: Outcome, state: TrainingState) {
         let hash = Trainer.hash(config)
         BLAS.precision = BLAS.Precision(rawValue: config.precision) ?? .fp32
+        (model.backbone as? VisionTransformer)?.recomputesMLP = config.recomputeMLP
         var state = TrainingState(configHash: hash, epoch: 0, batchInEpoch: 0, globalBatch: 0, epochLossSum: 0, epochImages: 0, history: [])
         if let folder, let saved = try TrainingCheckpoint.state(in: folder) {
             guard saved.configHash == hash else {
@@ -169,6 +170,7 @@ public final class Trainer {
         copy.threads = nil   // the thread count does not change results
         copy.cacheFrozenMB = 0   // nor does caching the frozen prefix (beyond float rounding)
         copy.cacheFrozenDir = nil
+        copy.recomputeMLP = false   // nor does recomputing activations
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let data = (try? encoder.encode(copy)) ?? Data()

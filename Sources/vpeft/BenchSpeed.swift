@@ -30,6 +30,7 @@ struct BenchSpeed: ParsableCommand {
     @Option(help: "Arithmetic of the large products: fp32 or bf16 (oneDNN).") var precision = "fp32"
     @Option(parsing: .upToNextOption, help: "PEFT methods to time a training step of (mode train:<method>; default options, intended init).")
     var methods: [String] = []
+    @Flag(help: "Recompute every MLP's fc1 → activation in the backward (activation checkpointing).") var recomputeMLP = false
 
     func validate() throws {
         guard batch.allSatisfy({ $0 > 0 }) else { throw ValidationError("--batch values must be positive: \(batch)") }
@@ -46,6 +47,7 @@ struct BenchSpeed: ParsableCommand {
         var rng = SeededRandom(seed: 1)
         for m in mode.isEmpty && methods.isEmpty ? [.inference] : mode {
             let vit = try VisionTransformer.load(model: model, numClasses: numClasses)
+            vit.recomputesMLP = recomputeMLP
             vit.setTrainable(m == .trainFull)
             if m == .trainLinear { vit.head?.setTrainable(true) }
             let step = m == .inference ? nil : TrainingStep(parameters: vit.parameters.filter(\.requiresGrad), classes: numClasses) { vit.forward($0, options: ForwardOptions(training: true)).logits! }
@@ -57,8 +59,9 @@ struct BenchSpeed: ParsableCommand {
             }
         }
         for name in methods {
-            let peft = try PEFTModel(backbone: try VisionTransformer.load(model: model, numClasses: numClasses),
-                                     method: try MethodRegistry.method(named: name), classes: numClasses)
+            let vit = try VisionTransformer.load(model: model, numClasses: numClasses)
+            vit.recomputesMLP = recomputeMLP
+            let peft = try PEFTModel(backbone: vit, method: try MethodRegistry.method(named: name), classes: numClasses)
             let step = TrainingStep(parameters: peft.trainableTensors.map(\.tensor), classes: numClasses) {
                 peft.forward($0, options: ForwardOptions(training: true)).logits!
             }
@@ -83,6 +86,7 @@ struct BenchSpeed: ParsableCommand {
         let gemmShare = BLAS.profile.seconds / Double(iters) / seconds
         let record: [String: Any] = [
             "framework": "vpeft", "model": model, "batch": b, "mode": mode, "threads": Parallel.threadCount, "precision": precision,
+            "recompute_mlp": recomputeMLP,
             "images_per_s": (Double(b) / seconds * 100).rounded() / 100, "ms_per_batch": (seconds * 1e4).rounded() / 10,
             "peak_rss_mb": peakResidentMegabytes(), "peak_tensor_mb": BufferPool.shared.peakBytes >> 20,
             "gemm_share": (gemmShare * 100).rounded() / 100, "trainable_params": trainable,

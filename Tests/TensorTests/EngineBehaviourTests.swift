@@ -78,6 +78,41 @@ final class EngineBehaviourTests: XCTestCase {
         XCTAssertGreaterThan(worst, 0, "the bf16 backward used the rounded input")
     }
 
+    /// A checkpointed region gives the same output and the same gradients (input, a trainable
+    /// weight inside, a frozen one) bit for bit as the plain region, keeps only its input alive
+    /// for the backward (not the [rows, 4·cols] activation inside), and records nothing when
+    /// nothing inside or before it trains.
+    func testCheckpointedRegionRecomputesInTheBackward() {
+        for (inputTrains, weightTrains) in [(true, true), (true, false), (false, true)] {
+            var results: [[Float]] = []
+            for checkpoint in [false, true] {
+                var rng = SeededRandom(seed: 12)
+                let leaf = Tensor.normal([6, 8], using: &rng).trainable(inputTrains)
+                let w = Tensor.normal([32, 8], std: 0.3, using: &rng).trainable(weightTrains)
+                let region: (Tensor) -> Tensor = { linear($0, w).gelu() }
+                let x = leaf * 1.5
+                let y: Tensor? = checkpoint ? checkpointed(x, region) : region(x)
+                (y! * y!).sum().backward()
+                results.append(y!.scalars + (leaf.grad?.scalars ?? []) + (w.grad?.scalars ?? []))
+            }
+            XCTAssertEqual(results[0], results[1], "input trains \(inputTrains), weight trains \(weightTrains)")
+        }
+        // What the region keeps: only its input, not the GELU input (4x larger) inside it.
+        var rng = SeededRandom(seed: 13)
+        let x = Tensor.normal([64, 16], using: &rng).trainable()
+        let w = Tensor.normal([64, 16], using: &rng)
+        let before = BufferPool.shared.liveBytes
+        let plain = linear(x, w).gelu()
+        let plainKept = BufferPool.shared.liveBytes - before - plain.count * 4
+        let recomputed = checkpointed(x) { linear($0, w).gelu() }
+        let checkpointKept = BufferPool.shared.liveBytes - before - plainKept - plain.count * 4 - recomputed.count * 4
+        XCTAssertEqual(plainKept, 64 * 64 * 4, "plain: GELU keeps the [64, 64] product")
+        XCTAssertEqual(checkpointKept, 0, "checkpointed: only the input, which is alive anyway")
+        // Nothing trains: no graph.
+        let frozen = checkpointed(Tensor.normal([4, 16], using: &rng)) { linear($0, w).gelu() }
+        XCTAssertFalse(frozen.requiresGrad)
+    }
+
     func testNoGradientScopeRecordsNothing() {
         let w = Tensor.ones([3]).trainable()
         let y = withoutGradients { (w * 2).exp() }

@@ -321,4 +321,28 @@ extension TrainerTests {
         }
         XCTAssertLessThan(zip(results[0], results[1]).map { Swift.abs($0 - $1) / Swift.max(1, Swift.abs($1)) }.max()!, 1e-4)
     }
+
+    /// `recompute_mlp` (activation checkpointing of fc1 → GELU) trains bit for bit as without it,
+    /// with and without hooks inside fc1 (SSF scales its output); a dropout rate inside the
+    /// recomputed layers is refused by name.
+    func testRecomputedMLPTrainsIdentically() throws {
+        let train = SyntheticImages(perClass: 3)
+        // Adapter reads norm2's output in a branch hook (fc1 → GELU recomputed); VPT-deep, SSF and
+        // LoRA do not (norm2 → fc1 → GELU recomputed, with SSF's and LoRA's hooks inside).
+        for method in ["adapter", "vpt_deep", "ssf", "lora"] {
+            var results: [[Float]] = []
+            for recompute in [false, true] {
+                var c = config(epochs: 2, method: method)
+                c.recomputeMLP = recompute
+                let model = try peft(method, options: method == "lora" ? ["targets": ["fc1", "v"]] : [:])
+                _ = try Trainer(model: model, config: c, train: train, eval: nil, folder: nil, progress: ProgressReporter(quiet: true)).run()
+                XCTAssertEqual((model.backbone as! VisionTransformer).recomputesMLP, recompute)
+                results.append(model.trainableTensors.flatMap(\.tensor.scalars))
+            }
+            XCTAssertEqual(results[0], results[1], method)
+        }
+        var c = config(method: "lora")
+        (c.recomputeMLP, c.methodOptions) = (true, ["dropout": .number(0.1)])
+        XCTAssertThrowsError(try c.validate()) { XCTAssertTrue("\($0)".contains("recompute_mlp"), "\($0)") }
+    }
 }

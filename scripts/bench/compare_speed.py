@@ -41,6 +41,7 @@ def main():
     p.add_argument("--classes", type=int, default=100)
     p.add_argument("--precision", nargs="+", default=["fp32"], choices=["fp32", "bf16"],
                    help="vpeft's arithmetic, one row each (PyTorch stays fp32: the baseline, run once per configuration)")
+    p.add_argument("--recompute-mlp", action="store_true", help="vpeft recomputes fc1 → GELU in the backward (activation checkpointing)")
     args = p.parse_args()
 
     # One process per configuration on both sides, so each peak RSS is that configuration's own.
@@ -51,6 +52,7 @@ def main():
             swift = [os.path.join(ROOT, ".build/release/vpeft"), "bench-speed", "--model", args.model, "--batch", str(batch),
                      "--threads", str(args.threads), "--iters", str(args.iters), "--warmup", "1", "--num-classes", str(args.classes)]
             swift += ["--methods", method] if method else ["--mode", mode]
+            swift += ["--recompute-mlp"] if args.recompute_mlp else []
             torch_cmd = [sys.executable, os.path.join(ROOT, "scripts/bench/timm_vit_speed.py"), "--model", args.model,
                          "--batch", str(batch), "--threads", str(args.threads), "--iters", str(args.iters), "--warmup", "1",
                          "--num-classes", str(args.classes), "--opt-step", "--modes", *([] if method else [mode])]
@@ -90,7 +92,7 @@ def main():
                     if method in TARGET_METHODS and memory > 0.5:
                         misses.append(f"{mode} {precision}: memory {memory:.2f}x > 0.5x")
     first = next(iter(theirs.values()), {})
-    print(f"\nvpeft precision {' / '.join(args.precision)} (PyTorch fp32), threads {args.threads}, iters {args.iters}, torch {first.get('torch', '?')}, "
+    print(f"\nvpeft precision {' / '.join(args.precision)} (PyTorch fp32){', MLP recomputed in the backward' if args.recompute_mlp else ''}, threads {args.threads}, iters {args.iters}, torch {first.get('torch', '?')}, "
           f"timm {first.get('timm', '?')}, OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}, "
           f"vpeft OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'passive')}")
     print("\nTargets missed (batch 32): " + ("; ".join(misses) if misses else "none"))
