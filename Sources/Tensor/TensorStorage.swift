@@ -29,9 +29,11 @@ public final class TensorStorage: @unchecked Sendable {
 /// Recycles freed buffers, so a training step that allocates the same shapes every iteration
 /// reaches the system allocator only in its first step. A large request takes the smallest
 /// cached buffer that fits within `bestFitSlack` of its size — a [B, heads, N, N] scratch
-/// buffer serves a [B, N, 3·D] activation of nearly the same size — which keeps the cache from
-/// holding idle buffers of every size ever used (about 300 MB of a ViT-B/16 LoRA step at
-/// batch 32 before). Tracks live and peak bytes (the "peak memory" of benchmarks and runs).
+/// buffer serves a [B, N, 3·D] activation of nearly the same size — so fewer idle buffers of
+/// other sizes sit in the cache at the step's peak (they were ~300 MB of a ViT-B/16 LoRA step's
+/// peak RSS at batch 32; 25 % slack took 40–60 MB of that, 12.5 % nothing measurable, 50 % and
+/// more made other steps worse). Tracks live and peak bytes (the "peak memory" of benchmarks
+/// and runs).
 public final class BufferPool: @unchecked Sendable {
     public static let shared = BufferPool()
 
