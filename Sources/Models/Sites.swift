@@ -26,9 +26,13 @@ public protocol BranchHook: AnyObject {
     func bypass(stream: Tensor, normed: Tensor, context: inout ForwardContext) -> Tensor?
     /// Transforms the stream after the residual add (modules "after the attention residual").
     func afterResidual(_ stream: Tensor, context: inout ForwardContext) -> Tensor
+    /// Whether `branch`/`bypass` read `normed`. A block whose MLP branch hooks do not may
+    /// recompute norm2 with the MLP in the backward (`Mlp.recompute`).
+    var readsNormed: Bool { get }
 }
 
 extension BranchHook {
+    public var readsNormed: Bool { true }
     public func branch(_ output: Tensor, normed: Tensor, stream: Tensor, context: inout ForwardContext) -> Tensor { output }
     public func bypass(stream: Tensor, normed: Tensor, context: inout ForwardContext) -> Tensor? { nil }
     public func afterResidual(_ stream: Tensor, context: inout ForwardContext) -> Tensor { stream }

@@ -130,13 +130,13 @@ public final class Block: Module {
         let (a, probabilities) = attn(h1, hooks: hooks.attention, keepProbabilities: context.options.attentionBlocks.contains(index), context: &context)
         if let probabilities { context.attention[index] = probabilities }
         x = residual(x, ls1.map { $0(a) } ?? a, normed: h1, hooks: hooks.attnBranch, context: &context)
-        if mlp.recompute && hooks.mlpBranch.isEmpty {
+        if mlp.recompute && !hooks.mlpBranch.contains(where: \.readsNormed) {
             // Nothing but the MLP reads norm2's output, so norm2 → fc1 → activation is recomputed
             // in the backward from the stream x: one [B, N, D] tensor kept instead of norm2's
-            // normalised input and the [B, N, 4D] activation input. (No branch hooks: `normed`
-            // is never read.)
+            // normalised input and the [B, N, 4D] activation input. (No branch hook reads
+            // `normed`, so the stream stands in for it.)
             let m = mlp.fc2(checkpointed(x) { [norm2, mlp] in mlp.act(mlp.fc1(norm2($0))) })
-            return residual(x, ls2.map { $0(m) } ?? m, normed: x, hooks: [], context: &context)
+            return residual(x, ls2.map { $0(m) } ?? m, normed: x, hooks: hooks.mlpBranch, context: &context)
         }
         let h2 = norm2(x)
         let m = mlp(h2)

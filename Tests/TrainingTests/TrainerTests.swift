@@ -327,9 +327,10 @@ extension TrainerTests {
     /// recomputed layers is refused by name.
     func testRecomputedMLPTrainsIdentically() throws {
         let train = SyntheticImages(perClass: 3)
-        // Adapter reads norm2's output in a branch hook (fc1 → GELU recomputed); VPT-deep, SSF and
-        // LoRA do not (norm2 → fc1 → GELU recomputed, with SSF's and LoRA's hooks inside).
-        for method in ["adapter", "vpt_deep", "ssf", "lora"] {
+        // AdaptFormer's parallel adapter reads norm2's output (fc1 → GELU recomputed); the others
+        // do not (norm2 → fc1 → GELU recomputed, with SSF's and LoRA's hooks inside, Adapter's
+        // sequential one after).
+        for method in ["adapter", "adaptformer", "vpt_deep", "ssf", "lora"] {
             var results: [[Float]] = []
             for recompute in [false, true] {
                 var c = config(epochs: 2, method: method)

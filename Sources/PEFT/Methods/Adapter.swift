@@ -80,6 +80,7 @@ final class ConvBlockAdapter: LayerHook {
 final class SequentialAdapter: BranchHook {
     let bottleneck: Bottleneck
     init(_ bottleneck: Bottleneck) { self.bottleneck = bottleneck }
+    var readsNormed: Bool { false }
 
     func branch(_ output: Tensor, normed: Tensor, stream: Tensor, context: inout ForwardContext) -> Tensor {
         output + bottleneck(output)
