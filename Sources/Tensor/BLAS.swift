@@ -67,12 +67,14 @@ public enum BLAS {
     }
 
     /// `C[m×n] = alpha · op(A)[m×k] · op(B)[k×n] + beta · C`, all row-major.
-    /// `lda`/`ldb`/`ldc` default to the packed row lengths.
+    /// `lda`/`ldb`/`ldc` default to the packed row lengths. `roundedA` / `roundedB`: the operands
+    /// already rounded to bfloat16, used when the product goes to oneDNN in bf16.
     @inline(__always)
     public static func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
                             alpha: Float = 1, a: UnsafePointer<Float>, lda: Int? = nil,
                             b: UnsafePointer<Float>, ldb: Int? = nil,
-                            beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int? = nil) {
+                            beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int? = nil,
+                            roundedA: UnsafePointer<UInt16>? = nil, roundedB: UnsafePointer<UInt16>? = nil) {
         guard m > 0, n > 0 else { return }
         _ = Parallel.threadCount  // applies the shared thread budget to BLAS on first use
         if k == 0 {
@@ -85,7 +87,7 @@ public enum BLAS {
         let (lda, ldb, ldc) = (lda ?? (transA ? m : k), ldb ?? (transB ? k : n), ldc ?? n)
         if backend == .onednn, !insideParallelRegion, m * n * k >= oneDNNMinimumWork,
            OneDNN.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc,
-                       bf16: precision == .bf16) {
+                       bf16: precision == .bf16, roundedA: roundedA, roundedB: roundedB) {
             oneDNNProducts += 1
             return
         }

@@ -8,14 +8,19 @@ struct SavedActivation {
     private let rounded: BFloat16.Buffer?
     private let shape: [Int]
 
-    init(_ tensor: Tensor) {
+    /// `rounded`: `tensor` already rounded to bfloat16 (an op that rounded it for its own
+    /// products), kept instead of rounding it again.
+    init(_ tensor: Tensor, rounded alreadyRounded: BFloat16.Buffer? = nil) {
         shape = tensor.shape
         if BLAS.precision == .bf16 {
-            (full, rounded) = (nil, BFloat16.rounded(tensor.data, count: tensor.count))
+            (full, rounded) = (nil, alreadyRounded ?? BFloat16.rounded(tensor.data, count: tensor.count))
         } else {
             (full, rounded) = (tensor.detached(), nil)
         }
     }
+
+    /// The kept bfloat16 values (bf16 mode), for products that take rounded operands.
+    var roundedValues: UnsafePointer<UInt16>? { rounded.map { UnsafePointer($0.pointer) } }
 
     /// The kept values as fp32 (a new tensor when they were kept rounded).
     func restored() -> Tensor {

@@ -30,21 +30,22 @@ public func fusedSelfAttention(_ qkv: Tensor, heads: Int, scale: Float, scratchB
     }
     // The probabilities are a temporary of the forward; the backward recomputes them (one
     // batched product per group) rather than keeping [B, heads, N, N] per block alive until then.
+    // In bf16 mode q, k and v are rounded once (not once per product), and the backward keeps
+    // that rounding as its saved activation.
+    let rounded = BLAS.roundedOperand(qkv.data, count: qkv.count)
     do {
         let probs = Tensor(uninitializedShape: [group, heads, n, n])
         forEachGroup { first, g in
-            let base = qkv.data + first * n * row
-            // In bf16 mode q, k and v are rounded once per group rather than once per product.
-            let qkv16 = BLAS.roundedOperand(base, count: g * n * row)
-            defer { withExtendedLifetime(qkv16) {} }
-            probabilities(base, qkv16?.pointer, samples: g, into: probs.data)
+            let base = qkv.data + first * n * row, base16 = rounded.map { UnsafePointer($0.pointer) + first * n * row }
+            probabilities(base, base16, samples: g, into: probs.data)
             BLAS.batchedGemm(batch: (g, heads), m: n, n: dh, k: n, a: probs.data, lda: n, aStrides: probStrides,
                              b: base + 2 * d, ldb: row, bStrides: qkvStrides, c: out.data + first * n * d, ldc: d, cStrides: outStrides,
-                             roundedB: qkv16.map { $0.pointer + 2 * d })
+                             roundedB: base16.map { $0 + 2 * d })
         }
     }
+    withExtendedLifetime(rounded) {}
     if Tensor.needsGraph([qkv]) {
-        let saved = SavedActivation(qkv)
+        let saved = SavedActivation(qkv, rounded: rounded)
         out.record("fused_self_attention", [qkv]) { g in
             let kept = saved.restored()
             defer { withExtendedLifetime(kept) {} }
@@ -53,9 +54,9 @@ public func fusedSelfAttention(_ qkv: Tensor, heads: Int, scale: Float, scratchB
             let (pr, ds) = (p.data, dS.data)
             forEachGroup { first, samples in
                 let base = kept.data + first * n * row, grad = dqkv.data + first * n * row, dOut = g.data + first * n * d
-                let qkv16 = BLAS.roundedOperand(base, count: samples * n * row), q16 = qkv16?.pointer
+                let q16 = saved.roundedValues.map { $0 + first * n * row }
                 let dOut16 = BLAS.roundedOperand(dOut, count: samples * n * d)
-                defer { withExtendedLifetime((qkv16, dOut16)) {} }
+                defer { withExtendedLifetime(dOut16) {} }
                 probabilities(base, q16, samples: samples, into: pr)
                 // dP = dO·Vᵀ ; dS = P ⊙ (dP − rowsum(dP ⊙ P))
                 BLAS.batchedGemm(batch: (samples, heads), transB: true, m: n, n: n, k: dh, a: dOut, lda: d, aStrides: outStrides,

@@ -80,9 +80,13 @@ public func linear(_ x: Tensor, _ weight: Tensor, _ bias: Tensor? = nil) -> Tens
     if let bias {
         for r in 0..<rows { (out.data + r * outFeatures).update(from: bias.data, count: outFeatures) }
     }
-    BLAS.gemm(transB: true, m: rows, n: outFeatures, k: inFeatures, a: x.data, b: weight.data, beta: bias == nil ? 0 : 1, c: out.data)
-    if Tensor.needsGraph([x, weight, bias]) {
-        let keptX = weight.requiresGrad ? SavedActivation(x) : nil
+    let recording = Tensor.needsGraph([x, weight, bias])
+    // The input a trainable weight's gradient needs, kept (in bf16 mode: its rounding, which the
+    // product below reads too).
+    let savedX = recording && weight.requiresGrad ? SavedActivation(x) : nil
+    BLAS.gemm(transB: true, m: rows, n: outFeatures, k: inFeatures, a: x.data, b: weight.data, beta: bias == nil ? 0 : 1, c: out.data,
+              roundedA: savedX?.roundedValues)
+    if recording {
         let keptW = x.requiresGrad ? weight.detached() : nil
         let needBias = bias?.requiresGrad == true
         let xShape = x.shape
@@ -93,10 +97,11 @@ public func linear(_ x: Tensor, _ weight: Tensor, _ bias: Tensor? = nil) -> Tens
                 BLAS.gemm(m: rows, n: inFeatures, k: outFeatures, a: g.data, b: keptW.data, c: t.data)
                 gx = t
             }
-            if let keptX = keptX?.restored() {
+            if let savedX, case let keptX = savedX.restored() {
                 let t = Tensor(uninitializedShape: [outFeatures, inFeatures])
                 withExtendedLifetime(keptX) {
-                    BLAS.gemm(transA: true, m: outFeatures, n: inFeatures, k: rows, a: g.data, b: keptX.data, c: t.data)
+                    BLAS.gemm(transA: true, m: outFeatures, n: inFeatures, k: rows, a: g.data, b: keptX.data, c: t.data,
+                              roundedB: savedX.roundedValues)
                 }
                 gw = t
             }
