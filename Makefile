@@ -5,6 +5,12 @@ SHELL := /bin/bash
 SWIFT ?= swift
 APT_PACKAGES := libopenblas-dev libdnnl-dev zlib1g-dev libturbojpeg0-dev libpng-dev pkg-config
 VPEFT := .build/release/vpeft
+# The package builds for the x86-64 baseline (so other packages can depend on it); the commands
+# here build for the CPU they run on — AVX2/AVX-512 elementwise kernels — and say so to
+# `vpeft doctor`. `VPEFT_PORTABLE=1 make …` builds the baseline instead.
+ifeq ($(VPEFT_PORTABLE),)
+SWIFT_FLAGS ?= -Xswiftc -target-cpu -Xswiftc native -Xswiftc -DVPEFT_NATIVE_BUILD
+endif
 # oneDNN runs its products on OpenMP threads: let them sleep, not spin, between products while
 # our own threads compute (libgomp reads this when it loads).
 export OMP_WAIT_POLICY ?= passive
@@ -21,10 +27,10 @@ setup:
 	fi
 
 build: setup
-	$(SWIFT) build -c release
+	$(SWIFT) build -c release $(SWIFT_FLAGS)
 
 test: setup
-	$(SWIFT) build -c release --build-tests
+	$(SWIFT) build -c release --build-tests $(SWIFT_FLAGS)
 	$(SWIFT) test -c release --skip-build
 
 ## The main job: real PEFT methods on a real pre-trained backbone over real data (see README).

@@ -1,15 +1,12 @@
 // swift-tools-version: 6.0
-import Foundation
 import PackageDescription
 
-/// Code for the CPU that builds it (SwiftPM builds from source where it runs), so the
-/// elementwise kernels become AVX2/AVX-512 code rather than baseline SSE2: GELU, softmax and the
-/// bfloat16 rounding took ~35 % of a ViT-B/16 bf16 training step without it. `VPEFT_PORTABLE=1`
-/// builds for the baseline of the architecture instead (a binary to copy to other machines).
-let nativeCode: [SwiftSetting] = ProcessInfo.processInfo.environment["VPEFT_PORTABLE"] == nil
-    ? [.unsafeFlags(["-target-cpu", "native"])] : []
+// The package itself builds for the architecture's baseline, so that other packages can depend
+// on it (SwiftPM refuses a dependency with unsafe flags). The Makefile builds the README's
+// commands for the CPU that runs them (`-target-cpu native`: AVX2/AVX-512 elementwise kernels,
+// ~35 % of a bf16 ViT-B/16 step); `VPEFT_PORTABLE=1 make …` keeps the baseline.
 
-// Layers (see docs in ../shared/docs/ARCHITECTURE.md): arrows point down only.
+// Layers (docs/architecture.md): arrows point down only.
 //   vpeft (CLI) → Models → NN → Tensor → COpenBLAS (system OpenBLAS, cblas), CDNNL (system oneDNN matmul)
 //                 Models → Checkpoints (safetensors/npz/pth readers) → CZlib (system zlib)
 //   PEFT (methods attach at the model's sites) → Models
@@ -17,10 +14,12 @@ let nativeCode: [SwiftSetting] = ProcessInfo.processInfo.environment["VPEFT_PORT
 //   Viz (PNG/SVG plots, t-SNE, attention overlays) → Tensor, CPNG
 //   Reports (paper-style tables and plots from run records) → Viz
 //   Training (trainer, protocols, configs, checkpoints, runs) → PEFT, Datasets
+//   VPEFTBench (the library product other packages use) re-exports all of the above
 let package = Package(
     name: "VPEFTBench",
     platforms: [.macOS(.v13)],
     products: [
+        .library(name: "VPEFTBench", targets: ["VPEFTBench"]),
         .library(name: "Tensor", targets: ["Tensor"]),
         .library(name: "NN", targets: ["NN"]),
         .library(name: "Checkpoints", targets: ["Checkpoints"]),
@@ -43,22 +42,22 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"])]
         ),
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
-        .target(name: "Tensor", dependencies: ["COpenBLAS", "CDNNL"], swiftSettings: nativeCode),
+        .target(name: "Tensor", dependencies: ["COpenBLAS", "CDNNL"]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
-        .target(name: "NN", dependencies: ["Tensor"], swiftSettings: nativeCode),
-        .target(name: "Checkpoints", dependencies: ["Tensor", "CZlib"], swiftSettings: nativeCode),
-        .target(name: "Models", dependencies: ["Tensor", "NN", "Checkpoints"], swiftSettings: nativeCode),
-        .target(name: "PEFT", dependencies: ["Tensor", "NN", "Models"], swiftSettings: nativeCode),
-        .target(name: "Datasets", dependencies: ["Tensor", "CTurboJPEG", "CPNG", "CZlib"], swiftSettings: nativeCode),
-        .target(name: "Viz", dependencies: ["Tensor", "CPNG", "CZlib"], swiftSettings: nativeCode),
-        .target(name: "Reports", dependencies: ["Viz"], swiftSettings: nativeCode),
-        .target(name: "Training", dependencies: ["Tensor", "NN", "Models", "PEFT", "Datasets", "Yams"], swiftSettings: nativeCode),
+        .target(name: "NN", dependencies: ["Tensor"]),
+        .target(name: "Checkpoints", dependencies: ["Tensor", "CZlib"]),
+        .target(name: "Models", dependencies: ["Tensor", "NN", "Checkpoints"]),
+        .target(name: "PEFT", dependencies: ["Tensor", "NN", "Models"]),
+        .target(name: "Datasets", dependencies: ["Tensor", "CTurboJPEG", "CPNG", "CZlib"]),
+        .target(name: "Viz", dependencies: ["Tensor", "CPNG", "CZlib"]),
+        .target(name: "Reports", dependencies: ["Viz"]),
+        .target(name: "Training", dependencies: ["Tensor", "NN", "Models", "PEFT", "Datasets", "Yams"]),
+        .target(name: "VPEFTBench", dependencies: ["Tensor", "NN", "Checkpoints", "Models", "PEFT", "Datasets", "Viz", "Reports", "Training"]),
         .executableTarget(
             name: "vpeft",
-            dependencies: ["Tensor", "NN", "Checkpoints", "Models", "PEFT", "Datasets", "Viz", "Reports", "Training", "COpenBLAS", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            swiftSettings: nativeCode
+            dependencies: ["Tensor", "NN", "Checkpoints", "Models", "PEFT", "Datasets", "Viz", "Reports", "Training", "COpenBLAS", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], exclude: ["Fixtures"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensor"]),

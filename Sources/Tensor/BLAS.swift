@@ -6,7 +6,9 @@ import Foundation
 /// transposes passed to the backend (never materialised). Two backends: oneDNN's matmul
 /// (`Backend.onednn`, the default when libdnnl starts) for the large products, OpenBLAS for the
 /// small ones and for products issued from our own parallel loops (attention heads); set
-/// `VPEFT_GEMM=openblas` to use OpenBLAS throughout.
+/// `VPEFT_GEMM=openblas` to use OpenBLAS throughout. In bf16 precision the large products take
+/// bfloat16-rounded operands on either backend: natively on oneDNN where the CPU has bfloat16
+/// instructions, emulated (rounded here, multiplied in fp32) everywhere else.
 public enum BLAS {
     public enum Backend: String, Sendable {
         case openblas, onednn
@@ -19,11 +21,32 @@ public enum BLAS {
     }()
 
     /// The arithmetic of the large products: fp32, or bf16 operands with fp32 accumulation
-    /// (oneDNN only; trainable tensors and optimiser state stay fp32 either way).
+    /// (trainable tensors and optimiser state stay fp32 either way).
     public enum Precision: String, Sendable, CaseIterable {
         case fp32, bf16
     }
     nonisolated(unsafe) public static var precision = Precision.fp32
+
+    /// Whether bf16 products are emulated (operands rounded here, product in fp32) rather than
+    /// run on oneDNN's bfloat16 instructions: true wherever the CPU lacks them
+    /// (`Capabilities.current.bf16Products`). Setting it on a capable CPU gives the emulated route
+    /// (tests compare the two); clearing it where the CPU lacks them still emulates.
+    nonisolated(unsafe) public static var emulateBF16 = !Capabilities.current.bf16Products.isNative
+
+    /// What the large products do in the current precision, for run records and logs: "fp32",
+    /// "bf16 (native …)" or "bf16 (emulated — why: …)".
+    public static var productsDescription: String {
+        guard precision == .bf16 else { return "fp32" }
+        let capability = Capabilities.current.bf16Products
+        if !emulateBF16, backend == .onednn, capability.isNative { return "bf16 (\(capability))" }
+        let reason = backend != .onednn ? "large products on OpenBLAS (VPEFT_GEMM=openblas)"
+            : capability.isNative ? "emulation chosen (BLAS.emulateBF16)" : capability.reason
+        return "bf16 (emulated — \(reason): operands rounded to bfloat16 and multiplied in fp32, the numerics of native bf16 without its speed-up)"
+    }
+
+    /// Products computed with bfloat16 operands, by route (tests check which route ran).
+    nonisolated(unsafe) public private(set) static var nativeBF16Products = 0
+    nonisolated(unsafe) public private(set) static var emulatedBF16Products = 0
 
     /// Below this many multiply-adds a product goes to OpenBLAS (oneDNN's per-call overhead).
     static let oneDNNMinimumWork = 1 << 18
@@ -85,9 +108,33 @@ public enum BLAS {
         let start = profiling ? DispatchTime.now().uptimeNanoseconds : 0
         defer { account(since: start, products: 1, m: m, n: n, k: k) }
         let (lda, ldb, ldc) = (lda ?? (transA ? m : k), ldb ?? (transB ? k : n), ldc ?? n)
-        if backend == .onednn, !insideParallelRegion, m * n * k >= oneDNNMinimumWork,
-           OneDNN.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc,
-                       bf16: precision == .bf16, roundedA: roundedA, roundedB: roundedB) {
+        let large = !insideParallelRegion && m * n * k >= oneDNNMinimumWork
+        if large, precision == .bf16 {
+            if !emulateBF16, backend == .onednn,
+               OneDNN.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc,
+                           bf16: true, roundedA: roundedA, roundedB: roundedB) {
+                oneDNNProducts += 1
+                nativeBF16Products += 1
+                return
+            }
+            emulatedBF16Products += 1
+            let a16 = BFloat16.roundedFloats(a, given: roundedA, count: BFloat16.span(rows: transA ? k : m, ld: lda, columns: transA ? m : k))
+            let b16 = BFloat16.roundedFloats(b, given: roundedB, count: BFloat16.span(rows: transB ? n : k, ld: ldb, columns: transB ? k : n))
+            withExtendedLifetime((a16, b16)) {
+                fp32Product(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a16.data, lda: lda, b: b16.data, ldb: ldb,
+                            beta: beta, c: c, ldc: ldc, large: true)
+            }
+            return
+        }
+        fp32Product(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, large: large)
+    }
+
+    /// One fp32 product: oneDNN for a large one (when it is the backend and accepts the case),
+    /// else OpenBLAS.
+    private static func fp32Product(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+                                    b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, large: Bool) {
+        if large, backend == .onednn,
+           OneDNN.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc) {
             oneDNNProducts += 1
             return
         }
@@ -111,10 +158,44 @@ public enum BLAS {
         let count = batch.0 * batch.1
         guard count > 0, m > 0, n > 0 else { return }
         _ = Parallel.threadCount
-        if backend == .onednn, !insideParallelRegion, k > 0, count * m * n * k >= oneDNNMinimumWork {
+        let large = !insideParallelRegion && k > 0 && count * m * n * k >= oneDNNMinimumWork
+        let grid = [batch.0, batch.1]
+        if large, precision == .bf16 {
+            let start = profiling ? DispatchTime.now().uptimeNanoseconds : 0
+            if !emulateBF16, backend == .onednn,
+               OneDNN.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc,
+                           bf16: true, roundedA: roundedA, roundedB: roundedB, batch: grid, aBatchStrides: [aStrides.0, aStrides.1],
+                           bBatchStrides: [bStrides.0, bStrides.1], cBatchStrides: [cStrides.0, cStrides.1]) {
+                oneDNNProducts += 1
+                nativeBF16Products += 1
+                account(since: start, products: count, m: m, n: n, k: k)
+                return
+            }
+            emulatedBF16Products += 1
+            let a16 = BFloat16.roundedFloats(a, given: roundedA, count: BFloat16.span(rows: transA ? k : m, ld: lda, columns: transA ? m : k,
+                                                                                    batch: grid, strides: [aStrides.0, aStrides.1]))
+            let b16 = BFloat16.roundedFloats(b, given: roundedB, count: BFloat16.span(rows: transB ? n : k, ld: ldb, columns: transB ? k : n,
+                                                                                    batch: grid, strides: [bStrides.0, bStrides.1]))
+            withExtendedLifetime((a16, b16)) {
+                fp32Grid(batch: batch, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a16.data, lda: lda, aStrides: aStrides,
+                         b: b16.data, ldb: ldb, bStrides: bStrides, beta: beta, c: c, ldc: ldc, cStrides: cStrides, large: true)
+            }
+            return
+        }
+        fp32Grid(batch: batch, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, aStrides: aStrides,
+                 b: b, ldb: ldb, bStrides: bStrides, beta: beta, c: c, ldc: ldc, cStrides: cStrides, large: large)
+    }
+
+    /// A grid of fp32 products: one oneDNN call for a large grid (when it is the backend and
+    /// accepts the case), else product by product on our threads.
+    private static func fp32Grid(batch: (Int, Int), transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                                 a: UnsafePointer<Float>, lda: Int, aStrides: (Int, Int), b: UnsafePointer<Float>, ldb: Int, bStrides: (Int, Int),
+                                 beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, cStrides: (Int, Int), large: Bool) {
+        let count = batch.0 * batch.1
+        if large, backend == .onednn {
             let start = profiling ? DispatchTime.now().uptimeNanoseconds : 0
             if OneDNN.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc,
-                           bf16: precision == .bf16, roundedA: roundedA, roundedB: roundedB, batch: [batch.0, batch.1], aBatchStrides: [aStrides.0, aStrides.1],
+                           batch: [batch.0, batch.1], aBatchStrides: [aStrides.0, aStrides.1],
                            bBatchStrides: [bStrides.0, bStrides.1], cBatchStrides: [cStrides.0, cStrides.1]) {
                 oneDNNProducts += 1
                 account(since: start, products: count, m: m, n: n, k: k)
@@ -135,9 +216,9 @@ public enum BLAS {
 
     /// `count` floats from `source` rounded to bfloat16 once, for several bf16 products that read
     /// them (attention reads q, k and v of one qkv tensor in five products); nil unless products
-    /// run on oneDNN in bf16. Keep the buffer alive while its pointer is in use.
+    /// run in bf16. Keep the buffer alive while its pointer is in use.
     static func roundedOperand(_ source: UnsafePointer<Float>, count: Int) -> BFloat16.Buffer? {
-        guard backend == .onednn, precision == .bf16, !insideParallelRegion else { return nil }
+        guard precision == .bf16, !insideParallelRegion else { return nil }
         return BFloat16.rounded(source, count: count)
     }
 

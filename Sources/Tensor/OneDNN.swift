@@ -46,6 +46,48 @@ enum OneDNN {
 
     static var isAvailable: Bool { runtime != nil }
 
+    /// "major.minor.patch" of the loaded libdnnl.
+    static var version: String? {
+        guard let v = dnnl_version()?.pointee else { return nil }
+        return "\(v.major).\(v.minor).\(v.patch)"
+    }
+
+    /// The instruction set oneDNN's JIT generates code for (the CPU's best, or less where
+    /// `ONEDNN_MAX_CPU_ISA` caps it), by oneDNN's own name.
+    static var effectiveISA: String? {
+        guard isAvailable else { return nil }
+        let isa = dnnl_get_effective_cpu_isa()
+        let names: [(dnnl_cpu_isa_t, String)] = [
+            (dnnl_cpu_isa_sse41, "sse41"), (dnnl_cpu_isa_avx, "avx"), (dnnl_cpu_isa_avx2, "avx2"), (dnnl_cpu_isa_avx2_vnni, "avx2_vnni"),
+            (dnnl_cpu_isa_avx512_mic, "avx512_mic"), (dnnl_cpu_isa_avx512_mic_4ops, "avx512_mic_4ops"), (dnnl_cpu_isa_avx512_core, "avx512_core"),
+            (dnnl_cpu_isa_avx512_core_vnni, "avx512_core_vnni"), (dnnl_cpu_isa_avx512_core_bf16, "avx512_core_bf16"),
+            (dnnl_cpu_isa_avx512_core_amx, "avx512_core_amx"),
+        ]
+        return names.first { $0.0 == isa }?.1 ?? "isa 0x\(String(isa.rawValue, radix: 16))"
+    }
+
+    /// Whether oneDNN's instruction set `isa` has bfloat16 dot products.
+    static func isaHasBF16(_ isa: String) -> Bool { ["avx512_core_bf16", "avx512_core_amx"].contains(isa) }
+
+    /// The implementation oneDNN picks for a bf16 matmul (e.g. "brg:avx512_core_bf16"); nil when
+    /// it has none for this CPU. A name starting with "ref" is its slow reference code.
+    static var bf16MatmulImplementation: String? {
+        guard let runtime else { return nil }
+        var dims: [Int64] = [64, 64]
+        var source = dnnl_memory_desc_t(), weights = dnnl_memory_desc_t(), destination = dnnl_memory_desc_t()
+        guard dnnl_memory_desc_init_by_tag(&source, 2, &dims, dnnl_bf16, dnnl_ab) == dnnl_success,
+              dnnl_memory_desc_init_by_tag(&weights, 2, &dims, dnnl_bf16, dnnl_ab) == dnnl_success,
+              dnnl_memory_desc_init_by_tag(&destination, 2, &dims, dnnl_f32, dnnl_ab) == dnnl_success else { return nil }
+        var matmul = dnnl_matmul_desc_t()
+        guard dnnl_matmul_desc_init(&matmul, &source, &weights, nil, &destination) == dnnl_success else { return nil }
+        var descriptor: dnnl_primitive_desc_t?
+        guard dnnl_primitive_desc_create(&descriptor, &matmul, nil, runtime.engine, nil) == dnnl_success else { return nil }
+        defer { dnnl_primitive_desc_destroy(descriptor) }
+        var name: UnsafePointer<CChar>?
+        guard dnnl_primitive_desc_query(descriptor, dnnl_query_impl_info_str, 0, &name) == dnnl_success, let name else { return nil }
+        return String(cString: name)
+    }
+
     static func setThreadCount(_ n: Int) { omp_set_num_threads(Int32(n)) }
 
     /// `C = alpha·op(A)·op(B) + beta·C` (row-major); false when oneDNN is unavailable or
@@ -70,18 +112,14 @@ enum OneDNN {
         var converted: [BFloat16.Buffer] = []
         defer { withExtendedLifetime(converted) {} }   // the rounded operands outlive the product
         if bf16 {
-            // Operands in their own layout (rows × leading dimension), rounded to bfloat16; a grid
-            // of products covers the span from the first to the last product's last element.
-            func span(_ strides: [Int], _ rows: Int, _ ld: Int, _ columns: Int) -> Int {
-                (batch[0] - 1) * strides[0] + (batch[1] - 1) * strides[1] + (rows - 1) * ld + columns
-            }
+            // Operands in their own layout (rows × leading dimension), rounded to bfloat16.
             func rounded(_ given: UnsafePointer<UInt16>?, _ source: UnsafePointer<Float>, _ count: @autoclosure () -> Int) -> UnsafeMutableRawPointer {
                 if let given { return UnsafeMutableRawPointer(mutating: given) }
                 converted.append(BFloat16.rounded(source, count: count()))
                 return UnsafeMutableRawPointer(converted.last!.pointer)
             }
-            pointers[0] = rounded(roundedA, a, span(aBatchStrides, transA ? k : m, lda, transA ? m : k))
-            pointers[1] = rounded(roundedB, b, span(bBatchStrides, transB ? n : k, ldb, transB ? k : n))
+            pointers[0] = rounded(roundedA, a, BFloat16.span(rows: transA ? k : m, ld: lda, columns: transA ? m : k, batch: batch, strides: aBatchStrides))
+            pointers[1] = rounded(roundedB, b, BFloat16.span(rows: transB ? n : k, ld: ldb, columns: transB ? k : n, batch: batch, strides: bBatchStrides))
         }
         for i in 0..<3 {
             var descriptor = primitive.descriptors[i]
@@ -159,6 +197,27 @@ enum BFloat16 {
             storage = TensorStorage(uninitializedCount: (count + 1) / 2)
             pointer = UnsafeMutableRawPointer(storage.pointer).bindMemory(to: UInt16.self, capacity: count)
         }
+    }
+
+    /// The elements an operand of `rows` rows `ld` apart occupies, from its first element to its
+    /// last (padding included); for a grid of products, from the first product's first to the
+    /// last product's last.
+    static func span(rows: Int, ld: Int, columns: Int, batch: [Int] = [1, 1], strides: [Int] = [0, 0]) -> Int {
+        (batch[0] - 1) * strides[0] + (batch[1] - 1) * strides[1] + (rows - 1) * ld + columns
+    }
+
+    /// An operand rounded to bfloat16 and widened back to fp32 (what a bfloat16 product sees),
+    /// for the emulated route: from `given` (its bfloat16 rounding, already made) or from `source`.
+    static func roundedFloats(_ source: UnsafePointer<Float>, given: UnsafePointer<UInt16>?, count: Int) -> Tensor {
+        let out = Tensor(uninitializedShape: [count]), p = out.data
+        if let given {
+            expand(given, count: count, into: p)
+        } else {
+            Parallel.chunks(count, grain: 1 << 16) { range in
+                for i in range { p[i] = Float(bitPattern: UInt32(round(source[i])) << 16) }
+            }
+        }
+        return out
     }
 
     /// The `count` values from `source` on (an operand's whole span, padding included: every

@@ -62,13 +62,49 @@ public struct ConfigLoader {
         let merged = defaults.merging(values.filter { !($0.value is NSNull) }) { _, n in n }
         let config: TrainingConfig
         do {
-            config = try JSONDecoder().decode(TrainingConfig.self, from: JSONSerialization.data(withJSONObject: merged))
-        } catch let DecodingError.typeMismatch(_, context), let DecodingError.dataCorrupted(context) {
-            let key = context.codingPath.map(\.stringValue).joined(separator: ".")
-            throw ConfigError("'\(key)' (set by \(origins[key] ?? "default")) has the wrong type: \(context.debugDescription)")
+            config = try Self.decode(merged)
+        } catch {
+            throw wrongValue(defaults: defaults) ?? ConfigError("the configuration does not decode: \(error)")
         }
         try config.validate()
         return config
+    }
+
+    private static func decode(_ object: [String: Any]) throws -> TrainingConfig {
+        try JSONDecoder().decode(TrainingConfig.self, from: JSONSerialization.data(withJSONObject: object))
+    }
+
+    /// The first value set by a layer that, on its own, makes the configuration undecodable —
+    /// as an error naming the key, the value, its layer and what the key takes. (The decoder's
+    /// own errors can name no key: a negative seed reads as "not valid JSON".)
+    private func wrongValue(defaults: [String: Any]) -> ConfigError? {
+        for key in values.keys.sorted() where !(values[key] is NSNull) {
+            var alone = defaults
+            alone[key] = values[key]
+            guard (try? Self.decode(alone)) == nil else { continue }
+            let value = values[key]!
+            let shown = (try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .sortedKeys, .withoutEscapingSlashes]))
+                .map { String(decoding: $0, as: UTF8.self) } ?? "\(value)"
+            return ConfigError("\(key) = \(shown) (set by \(origins[key] ?? "default")): must be \(Self.expectation(key, defaults: defaults))")
+        }
+        return nil
+    }
+
+    /// What `key` takes, in words: the kinds of value it decodes from, found by trying one of
+    /// each (the decoder's own error can name neither the key nor the type).
+    static func expectation(_ key: String, defaults: [String: Any]) -> String {
+        func accepts(_ probe: Any) -> Bool {
+            var object = defaults
+            object[key] = probe
+            return (try? decode(object)) != nil
+        }
+        if accepts("text") { return "a string" }
+        if accepts(true) { return "true or false" }
+        if accepts(1.5) { return "a number" }
+        if accepts(1) { return accepts(-1) ? "a whole number" : "a whole number ≥ 0" }
+        if accepts([1]) { return "a list of whole numbers" }
+        if accepts([String: Any]()) { return "a mapping of names to values" }
+        return "a value of another kind"
     }
 
     static func readMapping(_ url: URL) throws -> [String: Any] {

@@ -68,7 +68,9 @@ public struct RunRecordFile: Encodable {
         public var threads: Int
         public var blas: String
         public var gitCommit: String?
-        enum CodingKeys: String, CodingKey { case vpeft, cpu, threads, blas, gitCommit = "git_commit" }
+        /// How the large products ran: "fp32", "bf16 (native …)" or "bf16 (emulated: …)".
+        public var products: String
+        enum CodingKeys: String, CodingKey { case vpeft, cpu, threads, blas, gitCommit = "git_commit", products }
     }
 
     public let schema = "vpeft-run/1"

@@ -66,6 +66,7 @@ public final class Trainer {
     public func run(resume: Bool = false) throws -> (outcome: Outcome, state: TrainingState) {
         let hash = Trainer.hash(config)
         BLAS.precision = BLAS.Precision(rawValue: config.precision) ?? .fp32
+        if BLAS.precision == .bf16 { progress.line("products: \(BLAS.productsDescription)") }
         (model.backbone as? VisionTransformer)?.recomputesMLP = config.recomputeMLP
         var state = TrainingState(configHash: hash, epoch: 0, batchInEpoch: 0, globalBatch: 0, epochLossSum: 0, epochImages: 0, history: [])
         if let folder, let saved = try TrainingCheckpoint.state(in: folder) {

@@ -54,8 +54,9 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     /// Also keep frozen-prefix outputs on disk under this folder (`FrozenPrefixStore`), shared
     /// by every run with the same backbone, preprocessing, prefix point and precision.
     public var cacheFrozenDir: String?
-    /// `bf16`: the large matrix products take bfloat16 operands (oneDNN, fp32 accumulation);
-    /// trainable tensors, gradients and optimiser state stay fp32.
+    /// `bf16`: the large matrix products take bfloat16 operands (fp32 accumulation; native on a
+    /// CPU with bfloat16 instructions, emulated elsewhere — `BLAS.productsDescription` says which,
+    /// and the run record keeps it); trainable tensors, gradients and optimiser state stay fp32.
     public var precision = "fp32"
     /// ViT: recompute every MLP's fc1 → activation in the backward instead of keeping its output
     /// (activation checkpointing: less memory, ~15 % more arithmetic; same results).
@@ -98,9 +99,6 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         try require(cacheFrozenMB >= 0, "cache_frozen_mb", cacheFrozenMB, "must be ≥ 0 (0 = off)")
         if let cacheFrozenDir { try require(!cacheFrozenDir.isEmpty, "cache_frozen_dir", "\"\"", "must be a folder path") }
         try require(BLAS.Precision(rawValue: precision) != nil, "precision", precision, "must be fp32 or bf16")
-        if precision == "bf16" {
-            try require(BLAS.backend == .onednn, "precision", precision, "needs the oneDNN backend (libdnnl; not with VPEFT_GEMM=openblas)")
-        }
         if let imgSize { try require(imgSize > 0, "img_size", imgSize, "must be positive") }
         if recomputeMLP, case .number(let rate)? = methodOptions["dropout"] {
             // The recomputed layers must compute what the forward did: no fresh dropout masks.

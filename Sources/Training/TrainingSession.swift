@@ -99,8 +99,10 @@ public final class TrainingSession {
 
     /// Trains (or resumes) in `folder`, then writes the adapter, the per-epoch log and the run
     /// record there. Returns the record, or nil when interrupted (a checkpoint was written).
-    public func run(in folder: URL, resume: Bool, progress: ProgressReporter) throws -> RunRecordFile? {
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    /// Holds the folder's lock throughout (`lock`: one the caller took early, before loading).
+    public func run(in folder: URL, lock: RunFolderLock? = nil, resume: Bool, progress: ProgressReporter) throws -> RunRecordFile? {
+        let lock = try lock ?? RunFolderLock(folder: folder)
+        defer { withExtendedLifetime(lock) {} }
         let started = Date()
         BufferPool.shared.resetPeak()
         let trainer = Trainer(model: model, config: config, train: train, eval: eval, folder: folder, progress: progress, calibration: calibration)
@@ -140,7 +142,7 @@ public final class TrainingSession {
                         trainImagesPerSecond: state.history.map(\.trainImagesPerSecond).reduce(0, +) / Double(max(state.history.count, 1)),
                         evalImagesPerSecond: unmergedSpeed, mergedEvalImagesPerSecond: mergedSpeed, wallSeconds: Date().timeIntervalSince(started)),
             environment: .init(vpeft: Version.string, cpu: Version.cpu, threads: Parallel.threadCount, blas: "OpenBLAS \(BLAS.coreName)",
-                               gitCommit: Version.gitCommit))
+                               gitCommit: Version.gitCommit, products: BLAS.productsDescription))
         try record.write(to: folder.appendingPathComponent("record.json"))
         return record
     }

@@ -21,12 +21,11 @@ struct Bench: ParsableCommand {
     @Flag(help: "List the cells and their state, run nothing.") var dryRun = false
     @Option(help: "Run only cell number I (0-based, as listed by --dry-run): what each Slurm array task does.") var cell: Int?
     @Option(help: "Cells to run at once, as child processes.") var jobs = 1
-    @Option(help: "Write a scheduler script instead of running: slurm.") var emit: String?
+    @Option(help: "Write a scheduler script instead of running: \(Scheduler.allCases.map(\.rawValue).joined(separator: ", ")).") var emit: Scheduler?
     @Option(help: "Threads per cell (default: the cores divided by --jobs).") var threads: Int?
 
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be ≥ 1, got \(jobs)") }
-        if let emit, emit != "slurm" { throw ValidationError("--emit \(emit): only 'slurm' is supported") }
     }
 
     func run() throws {
@@ -40,7 +39,7 @@ struct Bench: ParsableCommand {
             for (i, c) in cells.enumerated() { print("  [\(i)] \(c.folderName)\(runner.isFinished(c) ? "  (done)" : "")") }
             return
         }
-        if emit == "slurm" {
+        if emit == .slurm {
             let script = runner.slurmScript(suiteFile: suiteURL.path, executable: CommandLine.arguments[0], cpusPerTask: threads ?? 4, memory: "16G", time: "24:00:00")
             let url = folder.appendingPathComponent("bench.sbatch")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -121,4 +120,9 @@ struct Bench: ParsableCommand {
         let written = try RecordPlots.writeAll(records: records, to: folder.appendingPathComponent("plots"))
         print("wrote \(folder.path)/report.md, efficiency.md and \(written.count) plots in \(folder.path)/plots")
     }
+}
+
+/// The job schedulers `vpeft bench --emit` writes scripts for.
+enum Scheduler: String, ExpressibleByArgument, CaseIterable {
+    case slurm
 }

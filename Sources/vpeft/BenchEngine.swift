@@ -17,22 +17,18 @@ struct BenchEngine: ParsableCommand {
 
     @Option(help: "Images per batch (tokens = batch × 197).") var batch = 32
     @Option(help: "Timed repetitions per measurement (the median is reported).") var repeats = 5
-    @Option(help: "Threads for the engine and BLAS (default: all cores).") var threads: Int?
-    @Option(help: "Arithmetic of the engine's large products: fp32 or bf16 (oneDNN).") var precision = "fp32"
+    @OptionGroup var threading: ThreadOptions
+    @OptionGroup var arithmetic: PrecisionOptions
     @Flag(help: "Small sizes and one repetition: a smoke run, not a measurement.") var quick = false
 
     func validate() throws {
         guard batch > 0 else { throw ValidationError("--batch must be positive, got \(batch)") }
         guard repeats > 0 else { throw ValidationError("--repeats must be positive, got \(repeats)") }
-        if let threads, threads <= 0 { throw ValidationError("--threads must be positive, got \(threads)") }
     }
 
     func run() throws {
-        guard let p = BLAS.Precision(rawValue: precision), p == .fp32 || BLAS.backend == .onednn else {
-            throw ValidationError("--precision \(precision): fp32, or bf16 with the oneDNN backend")
-        }
-        BLAS.precision = p
-        if let threads { Parallel.setThreadCount(threads) }
+        arithmetic.apply()
+        threading.apply()
         let batch = quick ? 2 : batch, repeats = quick ? 1 : repeats
         let tokens = 197, m = batch * tokens
         #if DEBUG

@@ -23,11 +23,11 @@ struct BenchSpeed: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Batch sizes.") var batch: [Int] = [32, 8]
     @Option(parsing: .upToNextOption, help: "Modes: \(Mode.allCases.map(\.rawValue).joined(separator: ", ")) (default: inference, unless --methods is given).")
     var mode: [Mode] = []
-    @Option(help: "Threads for the engine and BLAS (default: all cores).") var threads: Int?
+    @OptionGroup var threading: ThreadOptions
     @Option(help: "Untimed warm-up iterations.") var warmup = 1
     @Option(help: "Timed iterations (the mean is reported).") var iters = 3
     @Option(help: "Classes of the head.") var numClasses = 100
-    @Option(help: "Arithmetic of the large products: fp32 or bf16 (oneDNN).") var precision = "fp32"
+    @OptionGroup var arithmetic: PrecisionOptions
     @Option(parsing: .upToNextOption, help: "PEFT methods to time a training step of (mode train:<method>; default options, intended init).")
     var methods: [String] = []
     @Flag(help: "Recompute every MLP's fc1 → activation in the backward (activation checkpointing).") var recomputeMLP = false
@@ -36,14 +36,11 @@ struct BenchSpeed: ParsableCommand {
         guard batch.allSatisfy({ $0 > 0 }) else { throw ValidationError("--batch values must be positive: \(batch)") }
         guard iters > 0, warmup >= 0 else { throw ValidationError("--iters must be > 0 and --warmup ≥ 0") }
         for name in methods { _ = try MethodRegistry.type(named: name) }
-        guard let p = BLAS.Precision(rawValue: precision) else { throw ValidationError("--precision must be fp32 or bf16, got \(precision)") }
-        if p == .bf16 && BLAS.backend != .onednn { throw ValidationError("--precision bf16 needs the oneDNN backend") }
-        if let threads, threads <= 0 { throw ValidationError("--threads must be positive, got \(threads)") }
     }
 
     func run() throws {
-        if let threads { Parallel.setThreadCount(threads) }
-        BLAS.precision = BLAS.Precision(rawValue: precision)!
+        threading.apply()
+        arithmetic.apply()
         var rng = SeededRandom(seed: 1)
         for m in mode.isEmpty && methods.isEmpty ? [.inference] : mode {
             let vit = try VisionTransformer.load(model: model, numClasses: numClasses)
@@ -85,7 +82,7 @@ struct BenchSpeed: ParsableCommand {
         BLAS.profiling = false
         let gemmShare = BLAS.profile.seconds / Double(iters) / seconds
         let record: [String: Any] = [
-            "framework": "vpeft", "model": model, "batch": b, "mode": mode, "threads": Parallel.threadCount, "precision": precision,
+            "framework": "vpeft", "model": model, "batch": b, "mode": mode, "threads": Parallel.threadCount, "precision": BLAS.precision.rawValue, "products": BLAS.productsDescription,
             "recompute_mlp": recomputeMLP,
             "images_per_s": (Double(b) / seconds * 100).rounded() / 100, "ms_per_batch": (seconds * 1e4).rounded() / 10,
             "peak_rss_mb": peakResidentMegabytes(), "peak_tensor_mb": BufferPool.shared.peakBytes >> 20,

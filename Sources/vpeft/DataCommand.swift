@@ -106,7 +106,7 @@ struct DataImport: ParsableCommand {
     @Argument(help: "IDX folder, CSV file or image folder.") var source: String
     @Option(help: "Output root; the task is written to <out>/<name>.") var out: String
     @Option(help: "Task folder name.") var name: String
-    @Option(help: "idx, csv or imagefolder (default: csv for a .csv[.gz] file, idx when SOURCE holds IDX files).") var format: String?
+    @Option(help: "\(ImportFormat.allCases.map(\.rawValue).joined(separator: ", ")) (default: csv for a .csv[.gz] file, idx when SOURCE holds IDX files).") var format: ImportFormat?
     @Option(help: "Training images.") var train = 800
     @Option(help: "Validation images.") var val = 200
     @Option(help: "Test images (default: the whole test pool, or everything left).") var test: Int?
@@ -125,12 +125,11 @@ struct DataImport: ParsableCommand {
         let kind = format ?? guessFormat()
         let summary: ImportSummary
         switch kind {
-        case "idx": summary = try DatasetImporter.importIDX(from: sourceURL, into: outURL, options: options)
-        case "csv":
+        case .idx: summary = try DatasetImporter.importIDX(from: sourceURL, into: outURL, options: options)
+        case .csv:
             let csv = CSVImageFormat(width: width, height: height, labelColumn: labelColumn, header: header, maxValue: maxValue)
             summary = try DatasetImporter.importCSV(from: sourceURL, into: outURL, options: options, format: csv)
-        case "imagefolder": summary = try DatasetImporter.importImageFolder(from: sourceURL, into: outURL, options: options)
-        default: throw ValidationError("--format must be idx, csv or imagefolder, not '\(kind)'")
+        case .imagefolder: summary = try DatasetImporter.importImageFolder(from: sourceURL, into: outURL, options: options)
         }
         for note in summary.notes { print(note) }
         print("wrote \(summary.folder.path): train800 \(summary.trainCount), val200 \(summary.valCount), test \(summary.testCount), \(summary.classCount) classes")
@@ -141,12 +140,17 @@ struct DataImport: ParsableCommand {
         }
     }
 
-    private func guessFormat() -> String {
+    private func guessFormat() -> ImportFormat {
         let lower = source.lowercased()
-        if lower.hasSuffix(".csv") || lower.hasSuffix(".csv.gz") { return "csv" }
+        if lower.hasSuffix(".csv") || lower.hasSuffix(".csv.gz") { return .csv }
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: source)) ?? []
-        return entries.contains { $0.contains("-idx") } ? "idx" : "imagefolder"
+        return entries.contains { $0.contains("-idx") } ? .idx : .imagefolder
     }
+}
+
+/// What `vpeft data import` reads.
+enum ImportFormat: String, ExpressibleByArgument, CaseIterable {
+    case idx, csv, imagefolder
 }
 
 struct DataBench: ParsableCommand {
@@ -162,14 +166,14 @@ struct DataBench: ParsableCommand {
 
     @Argument(help: "Folder searched recursively for .jpg/.jpeg/.png files.") var folder: String
     @Option(help: "Output size (square), as VTAB's resize to 224×224.") var size = 224
-    @Option(help: "bilinear or bicubic.") var interpolation: String = "bicubic"
+    @Option(help: "\(Interpolation.allCases.map(\.rawValue).joined(separator: " or ")).") var interpolation = Interpolation.bicubic
     @Option(help: "Comma-separated thread counts.") var threads = "1,2"
     @Option(help: "At most this many files.") var limit = 500
     @Option(help: "Minimum seconds per measurement.") var seconds = 3.0
     @Flag(help: "Use VTAB-1k's training pipeline (flip + RandAugment rand-m9-mstd0.5-inc1) in the full-pipeline rows.") var augment = false
 
     func run() throws {
-        guard let filter = Interpolation(rawValue: interpolation) else { throw ValidationError("--interpolation must be bilinear or bicubic") }
+        let filter = interpolation
         let counts = threads.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
         guard !counts.isEmpty else { throw ValidationError("--threads needs positive integers, e.g. 1,2") }
         let root = URL(fileURLWithPath: folder)

@@ -4,47 +4,66 @@ import Tensor
 
 struct Doctor: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Print the BLAS library, threads, CPU features and versions this build uses.")
+        abstract: "Print what this machine and build can do: CPU, vector features, oneDNN and bf16 products, BLAS, threads, compiler.")
 
     func run() throws {
+        let capabilities = Capabilities.current
         print("vpeft doctor")
-        print("  swift            \(swiftVersion)")
+        print("  compiler         Swift \(compilerVersion) (language mode \(languageMode))")
+        print("  compiled for     \(compiledFor)")
         print("  os               \(ProcessInfo.processInfo.operatingSystemVersionString)")
-        print("  cpu              \(CPUInfo.modelName)")
+        print("  cpu              \(capabilities.cpuModel)")
         print("  cores            \(ProcessInfo.processInfo.activeProcessorCount)")
-        print("  cpu features     \(CPUInfo.features.joined(separator: " "))")
-        print("  engine threads   \(Parallel.threadCount)")
+        print("  cpu features     \(capabilities.cpuFeatures.isEmpty ? "none of avx2 fma avx512f avx512bw avx512_bf16 amx_bf16" : capabilities.cpuFeatures.joined(separator: " "))")
+        print("  onednn           \(capabilities.oneDNNVersion.map { "\($0), instruction set \(capabilities.oneDNNISA ?? "unknown")" } ?? "not available")"
+              + (ProcessInfo.processInfo.environment["ONEDNN_MAX_CPU_ISA"].map { " (ONEDNN_MAX_CPU_ISA=\($0))" } ?? ""))
+        print("  bf16 products    \(capabilities.bf16Products)")
+        print("  large products   \(BLAS.backend == .onednn ? "oneDNN matmul (libdnnl)" : "OpenBLAS")\(ProcessInfo.processInfo.environment["VPEFT_GEMM"].map { " (VPEFT_GEMM=\($0))" } ?? "")")
         print("  blas             OpenBLAS (\(BLAS.configuration.trimmingCharacters(in: .whitespaces)))")
         print("  blas core        \(BLAS.coreName)")
         print("  blas threads     \(BLAS.threadCount)")
-        print("  large products   \(BLAS.backend == .onednn ? "oneDNN matmul (libdnnl)" : "OpenBLAS")\(ProcessInfo.processInfo.environment["VPEFT_GEMM"].map { " (VPEFT_GEMM=\($0))" } ?? "")")
+        print("  engine threads   \(Parallel.threadCount)")
         let spin = ProcessInfo.processInfo.environment["OMP_WAIT_POLICY"]
         print("  omp wait policy  \(spin ?? "unset (active): set OMP_WAIT_POLICY=passive so oneDNN's threads do not spin between products")")
     }
 
-    private var swiftVersion: String {
-        #if swift(>=6.3)
-        "6.3+"
-        #elseif swift(>=6.0)
-        "6.x"
+    /// The compiler that built this binary (`#if compiler`: the toolchain; `#if swift` would
+    /// give the language mode, 5 in this package).
+    private var compilerVersion: String {
+        #if compiler(>=6.5)
+        "6.5 or later"
+        #elseif compiler(>=6.4)
+        "6.4"
+        #elseif compiler(>=6.3.2)
+        "6.3.2"
+        #elseif compiler(>=6.3.1)
+        "6.3.1"
+        #elseif compiler(>=6.3)
+        "6.3"
+        #elseif compiler(>=6.2)
+        "6.2"
+        #elseif compiler(>=6.1)
+        "6.1"
+        #elseif compiler(>=6.0)
+        "6.0"
         #else
-        "5.x"
+        "before 6.0"
         #endif
     }
-}
 
-/// CPU facts read from /proc/cpuinfo (Linux); empty elsewhere.
-enum CPUInfo {
-    private static let text = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-
-    static var modelName: String {
-        text.split(separator: "\n").first { $0.hasPrefix("model name") }
-            .map { String($0.split(separator: ":", maxSplits: 1).last ?? "").trimmingCharacters(in: .whitespaces) } ?? "unknown"
+    private var languageMode: String {
+        #if swift(>=6)
+        "6"
+        #else
+        "5"
+        #endif
     }
 
-    /// The vector features that matter for the kernels.
-    static var features: [String] {
-        let flags = Set((text.split(separator: "\n").first { $0.hasPrefix("flags") } ?? "").split(separator: " ").map(String.init))
-        return ["avx2", "fma", "avx512f", "avx512bw", "avx512_bf16", "amx_bf16"].filter(flags.contains)
+    private var compiledFor: String {
+        #if VPEFT_NATIVE_BUILD
+        "this CPU (-target-cpu native, the Makefile's build)"
+        #else
+        "the x86-64 baseline (portable build: elementwise kernels without AVX2/AVX-512)"
+        #endif
     }
 }

@@ -46,23 +46,21 @@ struct Evaluate: ParsableCommand {
         abstract: "Evaluate a trained adapter on a dataset split: top-1, top-5, per-class accuracy, confusion matrix.",
         discussion: "The backbone, weights and preprocessing are the adapter's training run's (stored with it); the classes must match.")
 
-    @Option(help: "Adapter folder (written by `vpeft train`).") var adapter: String
-    @Option(help: "Dataset as suite:name (default: the run's).") var dataset: String?
-    @Option(help: "Folder holding the dataset folders (default: the run's).") var dataRoot: String?
-    @Option(help: "Split: test, val200, train800, train800val200 (FGVC: train, val, test).") var split = "test"
+    @OptionGroup var trained: AdapterOptions
+    @OptionGroup var data: EvaluationDataOptions
     @Option(help: "Override the backbone weights.") var weights: String?
     @Flag(help: "Print the confusion matrix.") var confusion = false
     @Option(help: "Write the result as JSON to this file.") var output: String?
 
     func run() throws {
-        let adapted = try AdaptedModel(adapter: adapter, weights: weights)
-        let (name, source) = try adapted.split(split, dataset: dataset, dataRoot: dataRoot)
+        let adapted = try AdaptedModel(adapter: trained.adapter, weights: weights)
+        let (name, source) = try adapted.split(data.split, dataset: data.dataset, dataRoot: data.dataRoot)
         guard source.classCount == adapted.model.classes else {
             throw ValidationError("\(name) has \(source.classCount) classes, the adapter \(adapted.model.classes)")
         }
         let loader = try DataLoader(source: source, pipeline: adapted.pipeline, options: DataLoaderOptions(batchSize: 32, shuffle: false))
         let result = try Evaluator.evaluate(adapted.model, on: LoaderBatchSource(loader), confusion: confusion)
-        print(String(format: "%@ on %@/%@ (%d images): top-1 %.2f%%, top-5 %.2f%%, loss %.4f, %.1f img/s", adapted.config.method, name, split,
+        print(String(format: "%@ on %@/%@ (%d images): top-1 %.2f%%, top-5 %.2f%%, loss %.4f, %.1f img/s", adapted.config.method, name, data.split,
                      result.images, result.top1, result.top5, result.loss, result.imagesPerSecond))
         let names = source.classNames
         for (c, acc) in result.perClass.enumerated() {

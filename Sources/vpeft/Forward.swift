@@ -14,21 +14,19 @@ struct Forward: ParsableCommand {
         'logits' (when the model has a head) and, with --features, 'features' (pooled pre-logits).
         """)
 
-    @Option(help: "Preset name, hub folder or config.json.") var model: String
-    @Option(help: "Weights (.safetensors, .npz, .pth, .bin); default: the hub folder's model.safetensors.") var weights: String?
+    @OptionGroup var backbone: BackboneOptions
     @Option(help: "Image size (the position embedding is resampled when it differs from the checkpoint's).") var imgSize: Int?
     @Option(help: "Override the number of classes (0 = no head).") var numClasses: Int?
     @Option(help: "Input tensor file (.safetensors or .npy).") var input: String
     @Option(help: "Output .safetensors file.") var output: String
     @Flag(help: "Also write the pooled pre-logits features.") var features = false
-    @Option(help: "Arithmetic of the large products: fp32 or bf16 (oneDNN).") var precision = "fp32"
+    @OptionGroup var arithmetic: PrecisionOptions
+
+    func validate() throws { _ = try backbone.requiredModel() }
 
     func run() throws {
-        guard let p = BLAS.Precision(rawValue: precision), p == .fp32 || BLAS.backend == .onednn else {
-            throw ValidationError("--precision \(precision): fp32, or bf16 with the oneDNN backend")
-        }
-        BLAS.precision = p
-        let vit = try VisionTransformer.load(model: model, weights: weights.map { URL(fileURLWithPath: $0) }, imgSize: imgSize, numClasses: numClasses)
+        arithmetic.apply()
+        let vit = try VisionTransformer.load(model: try backbone.requiredModel(), weights: backbone.weightsURL, imgSize: imgSize, numClasses: numClasses)
         let x = try readInput(URL(fileURLWithPath: input))
         let c = vit.config
         guard x.shape == [x.shape.first ?? 0, c.inChans, c.imgSize, c.imgSize], x.shape[0] > 0 else {

@@ -15,19 +15,18 @@ struct Predict: ParsableCommand {
         With --adapter: the adapter's training run's preprocessing and classes.
         """)
 
-    @Option(help: "Backbone (preset, hub folder, efficientnet_lite0…).") var model: String?
-    @Option(help: "Backbone weights.") var weights: String?
+    @OptionGroup var backbone: BackboneOptions
     @Option(help: "A trained adapter folder.") var adapter: String?
     @Option(name: .customLong("image"), help: "Image files (repeatable).") var images: [String]
     @Option(help: "Class names, one per line (e.g. assets/imagenet_classes.txt).") var labels: String?
     @Option(help: "How many classes to print.") var top = 5
     @Option(help: "Short-side resize before the crop (no adapter).") var resize = 256
     @Option(help: "Centre crop (no adapter).") var crop = 224
-    @Option(help: "imagenet, inception, none or efficientnet (no adapter).") var normalization = "imagenet"
+    @Option(help: "Pixel normalisation (no adapter): \(NormalizationName.allCases.map(\.rawValue).joined(separator: ", ")).") var normalization = NormalizationName.imagenet
 
     func validate() throws {
         guard !images.isEmpty else { throw ValidationError("give at least one --image") }
-        guard adapter != nil || model != nil else { throw ValidationError("give --model (and --weights) or --adapter") }
+        guard adapter != nil || backbone.model != nil else { throw ValidationError("give --model (and --weights) or --adapter") }
         guard top > 0 else { throw ValidationError("--top must be positive") }
     }
 
@@ -35,14 +34,15 @@ struct Predict: ParsableCommand {
         let forward: (Tensor) -> Tensor
         let pipeline: ImagePipeline
         if let adapter {
-            let adapted = try AdaptedModel(adapter: adapter, model: model, weights: weights)
+            let adapted = try AdaptedModel(adapter: adapter, model: backbone.model, weights: backbone.weights)
             forward = { x in withoutGradients { adapted.model(x) } }
             pipeline = adapted.pipeline
         } else {
-            let backbone = try BackboneLoader.load(model: model!, weights: weights.map { URL(fileURLWithPath: $0) })
-            guard backbone.head != nil else { throw ValidationError("\(model!) has no classifier head; use an adapter") }
-            forward = { x in withoutGradients { backbone.forward(x).logits! } }
-            pipeline = try ImagePipeline.fgvc(train: false, interpolation: .bicubic, normalization: try TrainingSession.normalization(normalization),
+            let model = try backbone.requiredModel()
+            let loaded = try BackboneLoader.load(model: model, weights: backbone.weightsURL)
+            guard loaded.head != nil else { throw ValidationError("\(model) has no classifier head; use an adapter") }
+            forward = { x in withoutGradients { loaded.forward(x).logits! } }
+            pipeline = try ImagePipeline.fgvc(train: false, interpolation: .bicubic, normalization: try TrainingSession.normalization(normalization.rawValue),
                                               resize: resize, crop: crop)
         }
         let names = try labels.map { try String(contentsOfFile: $0, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map(String.init) }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Reports
+import Training
 
 struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,25 +15,20 @@ struct Report: ParsableCommand {
         """)
 
     @Argument(help: "A folder of run records (searched recursively).") var directory: String
-    @Option(help: "Output format: md, csv, latex or json.") var format = "md"
+    @Option(help: "Output format: \(TableFormat.allCases.map(\.rawValue).joined(separator: ", ")).") var format = TableFormat.markdown
     @Option(help: "Also write the table to this file (format from its extension).") var output: String?
     @Option(help: "Write plots into this folder.") var plots: String?
     @Flag(help: "The efficiency table (params, adapter KB, memory, images/s) instead of accuracy.") var efficiency = false
-    @Option(help: "Only records of this protocol (vpetl, honest, honest-select); default: all but honest-select selection runs.") var `protocol`: String?
-
-    func validate() throws {
-        guard TableFormat(rawValue: format) != nil else {
-            throw ValidationError("--format \(format): choose one of \(TableFormat.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-    }
+    @Option(help: "Only records of this protocol (\(EvaluationProtocol.allCases.map(\.rawValue).joined(separator: ", "))); default: all but honest-select selection runs.")
+    var `protocol`: EvaluationProtocol?
 
     func run() throws {
         let folder = URL(fileURLWithPath: directory)
         let records = try RunRecordLoader.load(from: folder).filter { r in
-            `protocol`.map { r.evaluationProtocol == $0 } ?? (r.evaluationProtocol != "honest-select")
+            `protocol`.map { r.evaluationProtocol == $0.rawValue } ?? (r.evaluationProtocol != "honest-select")
         }
         let table = efficiency ? EfficiencyTable.make(records: records) : AccuracyTable.make(records: records)
-        print(TableFormat(rawValue: format)!.render(table))
+        print(format.render(table))
         if let output { try table.write(to: URL(fileURLWithPath: output)) }
         if let plots {
             let written = try RecordPlots.writeAll(records: records, to: URL(fileURLWithPath: plots))

@@ -17,43 +17,45 @@ struct Train: ParsableCommand {
         bit-identical to an uninterrupted run.
         """)
 
-    @Option(help: "Backbone: ViT preset / hub folder / config.json, or efficientnet_lite0/1/2.") var model: String?
-    @Option(help: "Backbone weights (.safetensors, .npz, .pth).") var weights: String?
+    @OptionGroup var backbone: BackboneOptions
     @Option(help: "PEFT method (see `vpeft methods`).") var method: String?
     @Option(help: "Dataset as suite:name, e.g. vtab1k:cifar100.") var dataset: String?
     @Option(help: "Folder holding the dataset folders.") var dataRoot: String?
     @Option(help: "A YAML or JSON config file.") var config: String?
     @Option(name: .customLong("set"), help: "key=value override (repeatable).") var overrides: [String] = []
-    @Option(help: "Evaluation protocol: vpetl, honest or honest-select.") var `protocol`: String?
+    @Option(help: "Evaluation protocol: \(EvaluationProtocol.allCases.map(\.rawValue).joined(separator: ", ")).") var `protocol`: EvaluationProtocol?
     @Option(help: "Random seed.") var seed: UInt64?
     @Option(help: "Output folder (checkpoint, adapter, epochs.csv, record.json).") var out = "runs/latest"
     @Flag(help: "Continue the checkpoint in --out.") var resume = false
-    @Option(help: "Threads for the engine and BLAS.") var threads: Int?
-    @Option(help: "Arithmetic of the large matrix products: fp32 or bf16 (oneDNN, fp32 accumulation).") var precision: String?
+    @OptionGroup var threading: ThreadOptions
+    @OptionGroup var arithmetic: PrecisionOptions
     @Flag(help: "Print the resolved configuration and exit.") var dryRun = false
 
     func run() throws {
         var flags: [String: Any] = [:]
-        if let model { flags["model"] = model }
-        if let weights { flags["weights"] = weights }
+        if let model = backbone.model { flags["model"] = model }
+        if let weights = backbone.weights { flags["weights"] = weights }
         if let method { flags["method"] = method }
         if let dataset { flags["dataset"] = dataset }
         if let dataRoot { flags["data_root"] = dataRoot }
-        if let p = `protocol` { flags["protocol"] = p }
+        if let p = `protocol` { flags["protocol"] = p.rawValue }
         if let seed { flags["seed"] = Int(seed) }
-        if let threads { flags["threads"] = threads }
-        if let precision { flags["precision"] = precision }
+        if let threads = threading.threads { flags["threads"] = threads }
+        if let precision = arithmetic.precision { flags["precision"] = precision.rawValue }
         let (resolved, loader) = try RunConfiguration.resolve(configFile: config.map { URL(fileURLWithPath: $0) }, flags: flags,
                                                              overrides: overrides, configsFolder: RunConfiguration.configsFolder())
         if let t = resolved.threads { Parallel.setThreadCount(t) }
         printConfiguration(resolved, origins: loader.origins)
         if dryRun { return }
+        // The run folder first: an unwritable or busy --out is known before the model loads.
+        let outFolder = URL(fileURLWithPath: out)
+        let lock = try RunFolderLock(folder: outFolder)
         let session = try TrainingSession(config: resolved)
         print("method \(resolved.method): \(session.model.trainableParameterCount().formatted()) trainable parameters "
               + "(\(session.model.trainableParameterCount(includingHead: true).formatted()) with head); "
               + "train \(session.train.sampleCount) images, eval \(session.eval.sampleCount) (\(session.evaluationProtocol.evalSplit))")
         Interrupt.install()
-        guard let record = try session.run(in: URL(fileURLWithPath: out), resume: resume, progress: ProgressReporter()) else {
+        guard let record = try session.run(in: outFolder, lock: lock, resume: resume, progress: ProgressReporter()) else {
             throw ExitCode(130)
         }
         print(String(format: "%@ on %@: %.2f%% (%@), PPT %@, wrote %@/record.json and %@/adapter", record.method, record.dataset.name,

@@ -20,18 +20,16 @@ struct TSNECommand: ParsableCommand {
         abstract: "t-SNE of a trained model's pooled features on a dataset split, coloured by class, to PNG/SVG.",
         discussion: "Exact t-SNE below 1,000 points, Barnes-Hut (θ = 0.5) above; PCA initialisation; deterministic for a seed.")
 
-    @Option(help: "A trained adapter folder (its run's backbone and preprocessing).") var adapter: String
-    @Option(help: "Dataset as suite:name (default: the run's).") var dataset: String?
-    @Option(help: "Folder holding the dataset folders (default: the run's).") var dataRoot: String?
-    @Option(help: "Split to embed: test, val200, train800, train800val200 (FGVC: train, val, test).") var split = "test"
+    @OptionGroup var trained: AdapterOptions
+    @OptionGroup var data: EvaluationDataOptions
     @Option(help: "At most this many samples (the first ones of the split, in order).") var maxSamples = 1000
     @Option(help: "t-SNE perplexity.") var perplexity = 30.0
     @Option(help: "Seed.") var seed: UInt64 = 0
     @Option(help: "Output image (.png or .svg).") var out = "tsne.png"
 
     func run() throws {
-        let adapted = try AdaptedModel(adapter: adapter)
-        let (name, source) = try adapted.split(split, dataset: dataset, dataRoot: dataRoot)
+        let adapted = try AdaptedModel(adapter: trained.adapter)
+        let (name, source) = try adapted.split(data.split, dataset: data.dataset, dataRoot: data.dataRoot)
         let loader = try DataLoader(source: source, pipeline: adapted.pipeline, options: DataLoaderOptions(batchSize: 32, shuffle: false))
         var features: [Tensor] = [], labels: [Int] = []
         let batches = loader.epoch(0)
@@ -44,7 +42,7 @@ struct TSNECommand: ParsableCommand {
         print("embedding \(n) pooled features of dimension \(all.shape[1])…")
         let embedding = try TSNE(perplexity: perplexity, seed: seed).embed(all)
         let plot = EmbeddingScatter.plot(embedding: embedding, labels: Array(labels.prefix(n)), classNames: source.classNames,
-                                         title: "t-SNE: \(adapted.config.method) on \(name)/\(split)")
+                                         title: "t-SNE: \(adapted.config.method) on \(name)/\(data.split)")
         try plot.write(to: URL(fileURLWithPath: out))
         print("wrote \(out)")
     }
@@ -57,28 +55,27 @@ struct AttentionCommand: ParsableCommand {
         discussion: "Head-averaged attention of one block (default: the last), or attention rollout over all blocks (--rollout).")
 
     @Option(name: .customLong("image"), help: "Input images (repeatable; one row each).") var images: [String]
-    @Option(help: "A ViT backbone for a 'pre-trained' column (preset, hub folder, config.json).") var model: String?
-    @Option(help: "Its weights.") var weights: String?
+    @OptionGroup(title: "A ViT backbone for a 'pre-trained' column") var backbone: BackboneOptions
     @Option(name: .customLong("adapter"), help: "Trained adapter folders (repeatable; one column each).") var adapters: [String] = []
     @Option(help: "Block whose attention to show (negative counts from the end).") var block = -1
     @Flag(help: "Attention rollout (Abnar & Zuidema) instead of one block.") var rollout = false
-    @Option(help: "Normalisation for the plain backbone: imagenet, inception, none.") var normalization = "inception"
+    @Option(help: "Normalisation for the plain backbone: \(NormalizationName.allCases.map(\.rawValue).joined(separator: ", ")).") var normalization = NormalizationName.inception
     @Option(help: "Side of each displayed image (the map is upsampled to it).") var displaySize = 224
     @Option(help: "Output image (.png).") var out = "attention.png"
 
     func validate() throws {
         guard !images.isEmpty else { throw ValidationError("give at least one --image") }
         guard displaySize > 0 else { throw ValidationError("--display-size must be positive") }
-        guard model != nil || !adapters.isEmpty else { throw ValidationError("give --model and/or --adapter") }
+        guard backbone.model != nil || !adapters.isEmpty else { throw ValidationError("give --model and/or --adapter") }
     }
 
     func run() throws {
         var columns: [(caption: String, forward: (Tensor, Set<Int>) -> BackboneOutput, pipeline: ImagePipeline, vit: VisionTransformer)] = []
-        if let model {
-            guard let vit = try BackboneLoader.load(model: model, weights: weights.map { URL(fileURLWithPath: $0) }) as? VisionTransformer else {
+        if let model = backbone.model {
+            guard let vit = try BackboneLoader.load(model: model, weights: backbone.weightsURL) as? VisionTransformer else {
                 throw ValidationError("\(model) is not a ViT: attention maps need one")
             }
-            let pipeline = try ImagePipeline.vtab1k(augment: false, interpolation: .bicubic, normalization: try TrainingSession.normalization(normalization), size: vit.config.imgSize)
+            let pipeline = try ImagePipeline.vtab1k(augment: false, interpolation: .bicubic, normalization: try TrainingSession.normalization(normalization.rawValue), size: vit.config.imgSize)
             columns.append(("pre-trained", { x, blocks in vit.forward(x, options: ForwardOptions(attentionBlocks: blocks)) }, pipeline, vit))
         }
         for adapter in adapters {

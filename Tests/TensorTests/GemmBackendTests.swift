@@ -35,45 +35,68 @@ final class GemmBackendTests: XCTestCase {
         XCTAssertEqual(BLAS.oneDNNProducts - before, 8, "every product above took the oneDNN route")
     }
 
-    /// bf16: the product of the operands rounded to bfloat16 (nearest even), accumulated in fp32.
-    func testBF16ProductsRoundTheOperands() throws {
-        let (savedBackend, savedPrecision) = (BLAS.backend, BLAS.precision)
-        defer { (BLAS.backend, BLAS.precision) = (savedBackend, savedPrecision) }
-        BLAS.backend = .onednn
-        BLAS.precision = .bf16
+    // bf16 products run on one of two routes: native (oneDNN with the CPU's bfloat16
+    // instructions) where the CPU has them, emulated (operands rounded by the engine, product in
+    // fp32) everywhere. The numerics are asserted on every route that exists here; the native
+    // tests are skipped, with the reason, on a CPU without bfloat16 instructions.
+
+    func testBF16ProductsRoundTheOperandsNatively() throws {
+        try XCTSkipUnless(Capabilities.current.bf16Products.isNative, "bf16 products on this machine: \(Capabilities.current.bf16Products)")
+        try checkBF16Product(emulated: false, backend: .onednn)
+    }
+
+    func testBF16ProductsRoundTheOperandsWhenEmulated() throws {
+        for backend in [BLAS.Backend.onednn, .openblas] { try checkBF16Product(emulated: true, backend: backend) }
+    }
+
+    func testFusedAttentionInBF16Natively() throws {
+        try XCTSkipUnless(Capabilities.current.bf16Products.isNative, "bf16 products on this machine: \(Capabilities.current.bf16Products)")
+        try checkFusedAttentionInBF16(emulated: false)
+    }
+
+    func testFusedAttentionInBF16WhenEmulated() throws { try checkFusedAttentionInBF16(emulated: true) }
+
+    /// The product of the operands rounded to bfloat16 (nearest even), accumulated in fp32, on
+    /// the route asked for (and only on it).
+    private func checkBF16Product(emulated: Bool, backend: BLAS.Backend) throws {
+        let saved = (BLAS.backend, BLAS.precision, BLAS.emulateBF16)
+        defer { (BLAS.backend, BLAS.precision, BLAS.emulateBF16) = saved }
+        (BLAS.backend, BLAS.precision, BLAS.emulateBF16) = (backend, .bf16, emulated)
         var rng = SeededRandom(seed: 6)
         let (m, n, k) = (64, 72, 96)
         let a = Tensor.normal([m * k], using: &rng), b = Tensor.normal([n * k], using: &rng), c = Tensor.zeros([m * n])
-        let before = BLAS.oneDNNProducts
+        let before = (BLAS.nativeBF16Products, BLAS.emulatedBF16Products)
         BLAS.gemm(transB: true, m: m, n: n, k: k, a: a.data, b: b.data, c: c.data)
-        XCTAssertEqual(BLAS.oneDNNProducts - before, 1)
+        XCTAssertEqual(BLAS.nativeBF16Products - before.0, emulated ? 0 : 1, "native route taken: \(!emulated)")
+        XCTAssertEqual(BLAS.emulatedBF16Products - before.1, emulated ? 1 : 0, "emulated route taken: \(emulated)")
         func bf16(_ x: Float) -> Double {   // round to nearest even on the upper 16 bits
             let bits = x.bitPattern
             return Double(Float(bitPattern: (bits &+ 0x7FFF &+ ((bits >> 16) & 1)) & 0xFFFF_0000))
         }
+        let (av, bv, cv) = (a.scalars, b.scalars, c.scalars)
         var worstRounded = 0.0, worstExact = 0.0
         for i in 0..<m {
             for j in 0..<n {
                 var rounded = 0.0, exact = 0.0
                 for p in 0..<k {
-                    rounded += bf16(a.scalars[i * k + p]) * bf16(b.scalars[j * k + p])
-                    exact += Double(a.scalars[i * k + p]) * Double(b.scalars[j * k + p])
+                    rounded += bf16(av[i * k + p]) * bf16(bv[j * k + p])
+                    exact += Double(av[i * k + p]) * Double(bv[j * k + p])
                 }
-                worstRounded = max(worstRounded, Swift.abs(Double(c.scalars[i * n + j]) - rounded))
-                worstExact = max(worstExact, Swift.abs(Double(c.scalars[i * n + j]) - exact))
+                worstRounded = max(worstRounded, Swift.abs(Double(cv[i * n + j]) - rounded))
+                worstExact = max(worstExact, Swift.abs(Double(cv[i * n + j]) - exact))
             }
         }
-        XCTAssertLessThan(worstRounded, 1e-4, "fp32 accumulation of the bf16-rounded operands")
-        XCTAssertGreaterThan(worstExact, 1e-3, "and not the fp32 product")
+        XCTAssertLessThan(worstRounded, 1e-4, "fp32 accumulation of the bf16-rounded operands (emulated \(emulated), \(backend))")
+        XCTAssertGreaterThan(worstExact, 1e-3, "and not the fp32 product (emulated \(emulated), \(backend))")
     }
 
     /// In bf16 the fused attention rounds q, k, v (and dO, dS) once per sample group and hands the
     /// rounded copies to its products: output and gradient stay within bfloat16 error of fp32
     /// (a wrong offset into a rounded copy would be off by O(1)), grouped or not.
-    func testFusedAttentionInBF16() throws {
-        let (savedBackend, savedPrecision) = (BLAS.backend, BLAS.precision)
-        defer { (BLAS.backend, BLAS.precision) = (savedBackend, savedPrecision) }
-        BLAS.backend = .onednn
+    private func checkFusedAttentionInBF16(emulated: Bool) throws {
+        let saved = (BLAS.backend, BLAS.precision, BLAS.emulateBF16)
+        defer { (BLAS.backend, BLAS.precision, BLAS.emulateBF16) = saved }
+        (BLAS.backend, BLAS.emulateBF16) = (.onednn, emulated)
         var rng = SeededRandom(seed: 9)
         let (b, n, heads, dh) = (5, 48, 4, 16)
         let qkv = Tensor.normal([b, n, 3 * heads * dh], using: &rng), upstream = Tensor.normal([b, n, heads * dh], using: &rng)
@@ -84,19 +107,46 @@ final class GemmBackendTests: XCTestCase {
                 BLAS.precision = precision
                 let x = qkv.copy()
                 x.requiresGrad = true
-                let before = BLAS.oneDNNProducts
+                let before = (BLAS.nativeBF16Products, BLAS.emulatedBF16Products)
                 let out = fusedSelfAttention(x, heads: heads, scale: 0.25, scratchBytes: scratch)
                 out.backward(upstream)
-                XCTAssertGreaterThan(BLAS.oneDNNProducts, before)
+                let taken = (BLAS.nativeBF16Products - before.0, BLAS.emulatedBF16Products - before.1)
+                if precision == .fp32 {
+                    XCTAssertEqual(taken.0 + taken.1, 0, "fp32 takes no bf16 route")
+                } else {
+                    XCTAssertGreaterThan(emulated ? taken.1 : taken.0, 0, "bf16 products on the \(emulated ? "emulated" : "native") route")
+                    XCTAssertEqual(emulated ? taken.0 : taken.1, 0, "and only on it")
+                }
                 results.append((out.scalars, x.grad!.scalars))
             }
             for (name, exact, rounded) in [("output", results[0].out, results[1].out), ("gradient", results[0].grad, results[1].grad)] {
                 let scale = exact.map(Swift.abs).max()!
                 let worst = zip(exact, rounded).map { Swift.abs($0 - $1) }.max()! / scale
-                XCTAssertLessThan(worst, 2e-2, "\(name), scratch \(scratch): within bfloat16 error")
-                XCTAssertGreaterThan(worst, 1e-5, "\(name), scratch \(scratch): bfloat16 was used")
+                XCTAssertLessThan(worst, 2e-2, "\(name), scratch \(scratch), emulated \(emulated): within bfloat16 error")
+                XCTAssertGreaterThan(worst, 1e-5, "\(name), scratch \(scratch), emulated \(emulated): bfloat16 was used")
             }
         }
+    }
+
+    /// Both routes compute the same thing: a bf16 training-sized product natively and emulated
+    /// agree to fp32 summation error (they differ only in the order of the sums).
+    func testNativeAndEmulatedBF16Agree() throws {
+        try XCTSkipUnless(Capabilities.current.bf16Products.isNative, "bf16 products on this machine: \(Capabilities.current.bf16Products)")
+        let saved = (BLAS.backend, BLAS.precision, BLAS.emulateBF16)
+        defer { (BLAS.backend, BLAS.precision, BLAS.emulateBF16) = saved }
+        (BLAS.backend, BLAS.precision) = (.onednn, .bf16)
+        var rng = SeededRandom(seed: 12)
+        let (m, n, k) = (96, 80, 768)
+        let a = Tensor.normal([m * k], using: &rng), b = Tensor.normal([k * n], using: &rng)
+        var results: [[Float]] = []
+        for emulated in [false, true] {
+            BLAS.emulateBF16 = emulated
+            let c = Tensor.zeros([m * n])
+            BLAS.gemm(m: m, n: n, k: k, a: a.data, b: b.data, c: c.data)
+            results.append(c.scalars)
+        }
+        let worst = zip(results[0], results[1]).map { Swift.abs($0 - $1) }.max()!
+        XCTAssertLessThan(worst, 1e-3, "native and emulated bf16 differ only in summation order (|c| ~ 28)")
     }
 
     /// The fused self-attention (one batched product per step) gives the same output and qkv

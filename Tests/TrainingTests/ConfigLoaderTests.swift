@@ -24,7 +24,16 @@ final class ConfigLoaderTests: XCTestCase {
         }
         XCTAssertThrowsError(try loader.apply(overrides: ["epoch=3"])) { XCTAssertTrue("\($0)".contains("did you mean 'epochs'"), "\($0)") }
         try loader.apply(overrides: ["epochs=many"])
-        XCTAssertThrowsError(try loader.resolve()) { XCTAssertTrue("\($0)".contains("'epochs'"), "\($0)") }
+        XCTAssertThrowsError(try loader.resolve()) { XCTAssertTrue("\($0)".contains("epochs = \"many\" (set by --set): must be a whole number"), "\($0)") }
+        // A wrongly typed value names its key, value, layer and what the key takes.
+        for (setting, message) in [("seed=-5", "seed = -5 (set by --set): must be a whole number ≥ 0"),
+                                   ("lr=fast", "lr = \"fast\" (set by --set): must be a number"),
+                                   ("recompute_mlp=3", "recompute_mlp = 3 (set by --set): must be true or false"),
+                                   ("eval_epochs=5", "eval_epochs = 5 (set by --set): must be a list of whole numbers")] {
+            var wrong = ConfigLoader()
+            try wrong.apply(overrides: ["epochs=10", setting])
+            XCTAssertThrowsError(try wrong.resolve()) { XCTAssertTrue("\($0)".contains(message), "\(setting): \($0)") }
+        }
         var negative = ConfigLoader()
         try negative.apply(overrides: ["batch_size=0"])
         XCTAssertThrowsError(try negative.resolve()) { XCTAssertTrue("\($0)".contains("batch_size = 0"), "\($0)") }
