@@ -3,7 +3,7 @@ import Tensor
 
 /// Google's ViT checkpoints (the original `vision_transformer` `.npz` files such as
 /// `ViT-B_16.npz`, JAX/Flax names and layouts) mapped onto timm's `VisionTransformer` names and
-/// PyTorch layouts, as in docs/PROTOCOL.md ("Google .npz → timm names"), for any depth, width
+/// PyTorch layouts, as in docs/protocols.md ("Google .npz → timm names"), for any depth, width
 /// and head count:
 ///
 /// | Google (after an optional `opt/target/` prefix) | timm |

@@ -5,7 +5,7 @@ enum EmbeddedCatalogs {
     static let vtab1k = #"""
 {
   "benchmark": "vtab-1k",
-  "about": "The 19 VTAB-1k tasks in the processed layout used by NOAH, SSF, FacT and V-PETL: <root>/<folder>/{train800,val200,train800val200,test}.txt. Classes, groups, augmentation, label smoothing and learning rate / weight decay from PROTOCOL.md and REFERENCE_RESULTS.md; test-split sizes from VPT (Jia et al., ECCV 2022, appendix table of VTAB-1k statistics). trainingMayMissClasses: sun397 has 397 classes for 1,000 training images drawn without class balancing, so about 30 classes are expected to be absent from its training split.",
+  "about": "The 19 VTAB-1k tasks in the processed layout used by NOAH, SSF, FacT and V-PETL: <root>/<folder>/{train800,val200,train800val200,test}.txt. Classes, groups, augmentation, label smoothing and learning rate / weight decay from the paper's released benchmark code and its Table IV (docs/protocols.md); test-split sizes from VPT (Jia et al., ECCV 2022, appendix table of VTAB-1k statistics). trainingMayMissClasses: sun397 has 397 classes for 1,000 training images drawn without class balancing, so about 30 classes are expected to be absent from its training split.",
   "splitSizes": {"train800": 800, "val200": 200, "train800val200": 1000},
   "groups": ["natural", "specialized", "structured"],
   "datasets": [
@@ -42,7 +42,7 @@ enum EmbeddedCatalogs {
     static let fgvc = #"""
 {
   "benchmark": "fgvc",
-  "about": "The five FGVC datasets with VPT's JSON splits: <root>/<name>/{train,val,test}.json = {relative image path: class id}, images under <root>/<name>/<imageFolder>. Classes and learning rate / weight decay from PROTOCOL.md; no augmentation flag because FGVC training always uses resize-256 / random-crop-224 / flip; no label smoothing. splitSizes are the VPT paper's dataset table (train / val / test), checked by `vpeft data verify`.",
+  "about": "The five FGVC datasets with VPT's JSON splits: <root>/<name>/{train,val,test}.json = {relative image path: class id}, images under <root>/<name>/<imageFolder>. Classes and learning rate / weight decay from the paper's released benchmark code (docs/protocols.md); no augmentation flag because FGVC training always uses resize-256 / random-crop-224 / flip; no label smoothing. splitSizes are the VPT paper's dataset table (train / val / test), checked by `vpeft data verify`.",
   "datasets": [
     {"name": "CUB_200_2011", "classes": 200, "imageFolder": "images", "labelSmoothing": 0.0, "learningRate": 1e-3, "weightDecay": 5e-2, "splitSizes": {"train": 5394, "val": 600, "test": 5794}},
     {"name": "nabirds", "classes": 555, "imageFolder": "images", "labelSmoothing": 0.0, "learningRate": 2e-4, "weightDecay": 5e-2, "splitSizes": {"train": 21536, "val": 2393, "test": 24633}},

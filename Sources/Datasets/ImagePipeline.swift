@@ -70,7 +70,7 @@ public struct ImagePipeline: Codable, Equatable, Sendable {
 }
 
 extension ImagePipeline {
-    /// VTAB-1k (PROTOCOL.md): resize to `size`×`size`; with `augment`, then horizontal flip
+    /// VTAB-1k (docs/protocols.md, "Preprocessing"): resize to `size`×`size`; with `augment`, then horizontal flip
     /// p = 0.5 and RandAugment `rand-m9-mstd0.5-inc1` filling with the normalisation mean.
     /// V-PETL resizes bilinearly, SCT/NOAH bicubically: the caller says which.
     public static func vtab1k(augment: Bool, interpolation: Interpolation, normalization: PixelNormalization = .imagenet,

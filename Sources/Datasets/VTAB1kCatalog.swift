@@ -49,7 +49,8 @@ public struct VTAB1kCatalog: Codable, Sendable {
         datasets.first { $0.name == name || $0.folders.contains(name) }
     }
 
-    /// Learning rate and weight decay for `method` on `task` (PROTOCOL.md's exceptions first).
+    /// Learning rate and weight decay for `method` on `task` (the method exceptions of
+    /// docs/protocols.md, "Per-dataset learning rate and weight decay", first).
     public func hyperparameters(task: Task, method: String?) -> Hyperparameters {
         if let method, let override = methodOverrides[method]?[task.name] { return override }
         return Hyperparameters(learningRate: task.learningRate, weightDecay: task.weightDecay)

@@ -216,7 +216,8 @@ final class EfficientNetLiteTests: XCTestCase {
 
     /// The real ImageNet weights from the legacy .pth files (strict load, permuted storage) on
     /// the four sample images preprocessed by PIL in make_efficientnet_fixtures.py: logits as
-    /// torch computes them for lite0/1/2, and lite0's known top-1 classes (ASSETS.md).
+    /// torch computes them for lite0/1/2, and lite0's known top-1 classes (docs/protocols.md,
+    /// "Demo and test assets").
     func testPretrainedWeightsMatchTorchAndClassifySampleImages() throws {
         let folder = Self.assets.appendingPathComponent("efficientnet")
         let classesURL = Self.assets.appendingPathComponent("imagenet_classes.txt")

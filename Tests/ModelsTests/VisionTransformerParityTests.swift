@@ -90,7 +90,7 @@ final class VisionTransformerParityTests: XCTestCase {
     }
 }
 
-/// max |a − b| ≤ atol (the parity bar is 1e-4 max abs in fp32).
+/// max |a − b| ≤ atol (the models' parity bar is 1e-4 max abs in fp32: docs/architecture.md, "Testing").
 func assertClose(_ actual: Tensor, _ expected: Tensor, atol: Float = 1e-4, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
     guard actual.shape == expected.shape else {
         XCTFail("\(what): shape \(actual.shape) != \(expected.shape)", file: file, line: line)

@@ -85,7 +85,7 @@ final class OptimizerParityTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(checked, 4)
     }
 
-    /// The V-PETL protocol's worked values (PROTOCOL.md).
+    /// The V-PETL protocol's worked values (docs/protocols.md, "Learning-rate schedule").
     func testVPETLScheduleValues() {
         let s = LearningRateSchedule.cosine(base: 1e-3, tInitial: 100, warmupT: 10, lrMin: 1e-5, warmupLRInit: 1e-6)
         XCTAssertEqual(s.value(at: 0), 1e-6, accuracy: 1e-15)

@@ -28,7 +28,7 @@ extension MethodSuiteTests {
         XCTAssertTrue(lora.forward(images(), options: ForwardOptions(keepBlockOutputs: true)).blockOutputs[0].requiresGrad)
     }
 
-    /// Every released NOAH subnet has the count of METHODS.md's formula on ViT-B/16
+    /// Every released NOAH subnet has the count of docs/methods.md's formula ("NOAH") on ViT-B/16
     /// (768·p + 3072·r + [a > 0](1537·a + 768) per layer), e.g. cifar100 320,330.
     func testNOAHReleasedSubnetsOnViTB16() throws {
         var config = try VisionTransformerConfig.preset("vit_base_patch16_224")

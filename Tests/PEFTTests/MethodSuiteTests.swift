@@ -38,7 +38,7 @@ final class MethodSuiteTests: XCTestCase {
         return Tensor.normal([2, 3, 16, 16], using: &rng)
     }
 
-    // MARK: - Parameter counts (METHODS.md, ViT-B/16, no head)
+    // MARK: - Parameter counts (docs/methods.md, ViT-B/16, no head)
 
     func testParameterCountsOnViTB16() throws {
         let expected: [(String, [String: Any], Int)] = [

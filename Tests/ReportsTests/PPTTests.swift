@@ -2,7 +2,7 @@ import Reports
 import XCTest
 
 final class PPTTests: XCTestCase {
-    /// Table IV's worked examples (docs/REFERENCE_RESULTS.md): mean of 19 and # Params → PPT.
+    /// Table IV's worked examples (docs/paper-results.md): mean of 19 and # Params → PPT.
     func testPPTMatchesThePaper() throws {
         let rows: [(method: String, accuracy: Double, parameters: Int, ppt: Double)] = [
             ("dtl", 74.58, 40_000, 0.7445), ("ssf", 73.10, 210_000, 0.7244), ("hst", 75.99, 780_000, 0.7355),

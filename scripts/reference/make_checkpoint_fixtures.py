@@ -11,7 +11,7 @@ keys are memory addresses; the set stays well below 400 KB):
 - arrays.npz           np.savez (stored) of ARRAYS: several dtypes, big-endian, Fortran order, 0-d, empty.
 - arrays_compressed.npz np.savez_compressed of the same ARRAYS (deflate).
 - vit_google.npz       a tiny timm ViT (embed 32, depth 2, heads 4, patch 4, img 16, 10 classes) written
-                       in Google's naming (inverse of PROTOCOL.md's mapping) under an "opt/target/" prefix,
+                       in Google's naming (inverse of docs/protocols.md's mapping) under an "opt/target/" prefix,
 - vit_timm.safetensors together with the same model's timm state dict, so the Swift mapping can be
                        checked to reproduce timm's tensors exactly.
 - malicious_zip.pth, malicious_legacy.pth   hand-built pickles that call os.system (never executed:
@@ -96,7 +96,7 @@ def write_npz(path, named, compress):
 
 
 def google_from_timm(sd, prefix="opt/target/"):
-    """The inverse of PROTOCOL.md's "Google .npz -> timm names" mapping."""
+    """The inverse of docs/protocols.md's "Google .npz -> timm names" mapping."""
     t = {k: v.detach().numpy().astype("<f4") for k, v in sd.items()}
     dim = t["cls_token"].shape[-1]
     heads = 4

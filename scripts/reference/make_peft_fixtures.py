@@ -32,8 +32,8 @@ Self-checks (asserted; one line per case printed):
     convpass, vera, hydra, patt, bapat, u_tuning, kadaptation and last built with their INTENDED
     init (docs/PEFT_TENSORS.md "Inits") give the plain model's logits (|diff| <= 1e-6);
   * merge: lora (+lora_all), dora, ssf, rep_adapter, fact_tt, fact_tk, bitfit, ln_tune, difffit,
-    vera, hydra and kadaptation folded into a plain timm state dict (the "Merge" formulas of
-    METHODS.md) give the method's logits within 1e-5; the written *_merged files load strictly into a fresh VisionTransformer and via
+    vera, hydra and kadaptation folded into a plain timm state dict (the "Merge formulas" of
+    docs/methods.md) give the method's logits within 1e-5; the written *_merged files load strictly into a fresh VisionTransformer and via
     timm.create_model("local-dir:...") and reproduce their `logits` exactly;
   * prefix attention against an independent per-head loop; vpt_deep with P_1 = block 0's prompt
     outputs equals vpt_shallow; dora's gradients change by far more than fp32 noise when the row

@@ -258,7 +258,7 @@ def save_npz_deterministic(path, arrays):
 
 
 def to_google_npz(model, rng):
-    """Inverse of PROTOCOL.md's Google .npz -> timm mapping (and of timm's _load_weights)."""
+    """Inverse of docs/protocols.md's Google .npz -> timm mapping (and of timm's _load_weights)."""
     sd = {k: v.detach().numpy().astype(np.float32) for k, v in model.state_dict().items()}
     D = model.embed_dim
     out = {}

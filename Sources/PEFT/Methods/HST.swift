@@ -24,9 +24,10 @@ import Tensor
 /// statistics in evaluation; those are the method's state (`hst.*.running_mean/var`), saved with
 /// the adapter. The bridge is applied before the resize (equal: a bilinear resize is a convex
 /// combination). Init as HST: linears trunc-normal 0.02, zero bias; convs N(0, 2/fan_out); norms
-/// 1/0; meta tokens xavier-uniform of [1, 1, d]. Differences from METHODS.md's summary (bridges
-/// per stage, not per layer; per-layer meta LayerNorms; stage embeddings and norms): see the note
-/// of issue 10. Not cacheable (meta tokens and LayerNorms change every backbone activation).
+/// 1/0; meta tokens xavier-uniform of [1, 1, d]. The layout follows the official code where the
+/// paper is looser (one bridge per stage, not per layer; per-layer meta LayerNorms; stage
+/// embeddings and norms), which is what gives the count below: docs/methods.md, "HST".
+/// Not cacheable (meta tokens and LayerNorms change every backbone activation).
 /// Sites: patch_embed (reads the image), blockInput(l), output(l), features, head. Backbones: ViT.
 /// Params (ViT-B/16, widths 32/48/64/72, 3 blocks per stage, backbone LNs included): 764,840.
 public struct HST: PEFTMethod {

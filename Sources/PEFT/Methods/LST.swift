@@ -10,8 +10,8 @@ import Tensor
 /// token (the mean of the patch tokens on avg-pool backbones) feeds the head. The backbone's
 /// own final norm is unused.
 /// Init: side blocks as timm's ViT (trunc-normal 0.02, zero biases; LST initialises them by
-/// structured pruning of the backbone, which METHODS.md allows replacing), Down/Up PyTorch's
-/// Linear default, gates zero.
+/// structured pruning of the backbone, which this implementation replaces: docs/methods.md,
+/// "LST"), Down/Up PyTorch's Linear default, gates zero.
 /// The backbone is read, never written: it runs without gradients and keeps no activations for
 /// backward, and its block outputs are cacheable per un-augmented image.
 /// Sites: tokens, output(l), features. Backbones: ViT.

@@ -9,7 +9,8 @@ import Tensor
 /// VTAB-1k subnets (`subnet: <task>`, default cifar100) or explicit per-layer lists (`prompts`,
 /// `ranks`, `adapter_dims`, all three, one entry per block; a rank or adapter dim of 0 leaves
 /// that part out). Retraining the released subnets is the faithful reproduction; the supernet
-/// training and evolutionary search are not implemented (optional in the issue).
+/// training and evolutionary search are not implemented (optional for reproducing the released
+/// subnets; docs/methods.md, "NOAH").
 /// Wiring choices: prompts are inserted after the class token and replaced before every block
 /// (NOAH appends them at the end of the sequence; without position embeddings on prompts the
 /// class token's output is the same); the adapter acts on the MLP output before DropPath (NOAH

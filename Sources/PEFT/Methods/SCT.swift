@@ -9,12 +9,12 @@ import Tensor
 /// averaged over the classes present and the top K channels kept, in ascending order. Each
 /// block then gains, after its attention residual,
 ///     x[…, idx] ← x[…, idx] + W x[…, idx] + b,   W ∈ R^{K×K}, b ∈ R^K
-/// on every token. Init: W and b zero (the model starts as the backbone; SCT's own init is not
-/// stated in METHODS.md).
+/// on every token. Init: W and b zero (this implementation's choice: the model starts as the
+/// backbone; docs/methods.md, "SCT").
 /// The channels are the method's calibrated state (`blocks.{l}.sct.channels`, saved in adapter
 /// files and checkpoints, not trained); before calibration they are 0..<K.
-/// Not mergeable, though METHODS.md marks it so: the module maps the residual stream itself
-/// between the two residual adds, where a plain ViT has no weight to fold it into.
+/// Not mergeable: the module maps the residual stream itself between the two residual adds,
+/// where a plain ViT has no weight to fold it into.
 /// Sites: branch(l, attn) after the residual. Backbones: ViT.
 /// Params: L·(K² + K); ViT-B/16, K 96: 111,744.
 public struct SCT: PEFTMethod {
