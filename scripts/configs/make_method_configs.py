@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""Generates configs/methods/<method>.yaml: each implemented method's per-dataset training settings.
+"""Generates configs/methods/<method>.yaml: each method's per-dataset training settings, in two recipes.
 
-What: one YAML file per method in docs/PEFT_TENSORS.md (NOAH is not implemented yet and is
-skipped). Each file holds `method`, `defaults` (applied to every dataset) and one entry per
-VTAB-1k task (`vtab1k:`, 19) and FGVC dataset (`fgvc:`, 5). Every entry carries lr,
-weight_decay, label_smoothing and train_augmentation, plus the method_options that the method's
-official code sets per dataset. Keys are `vpeft train` config keys (TrainingConfig.CodingKeys).
+What: one YAML file per method listed in METHODS. Each file holds `method` and two recipes,
+`vpetl` (the V-PETL paper's settings) and `official` (the method's released recipe, from
+official_recipes.py). A recipe is either `fallback: <other recipe>` with a `reason`, or
+`defaults` (applied to every dataset) and one entry per VTAB-1k task (`vtab1k:`, 19) and FGVC
+dataset (`fgvc:`, 5). Every entry carries lr, weight_decay, label_smoothing and
+train_augmentation, plus the method_options that the method's official code sets per dataset.
+Keys are `vpeft train` config keys (TrainingConfig.CodingKeys). docs/fidelity.md has the table.
 
 Where the values come from (see configs/methods/README.md for the table):
   - lr / weight decay / label smoothing / train_aug: /work/shared/docs/PROTOCOL.md, i.e. the V-PETL
@@ -20,11 +22,13 @@ Where the values come from (see configs/methods/README.md for the table):
 How: plain Python 3; PyYAML is used only to read the files back for validation.
     python3 scripts/configs/make_method_configs.py           # write all files, then validate
     python3 scripts/configs/make_method_configs.py --check   # validate the existing files only
-Validation: every file has exactly the 19 VTAB-1k and 5 FGVC names; every entry has lr,
+Validation: each recipe is a fallback with a reason or has exactly the 19 VTAB-1k and 5 FGVC
+names; every entry has lr,
 weight_decay, label_smoothing, train_augmentation of the right types; every key is a
 TrainingConfig key (parsed from Sources/Training/TrainingConfig.swift); every method_options key
 is one the contract lists for that method (parsed from docs/PEFT_TENSORS.md); and the protocol
-values agree with configs/datasets/{vtab1k,fgvc}.json (including its methodOverrides).
+values of the `vpetl` entries agree with configs/datasets/{vtab1k,fgvc}.json (including its
+methodOverrides).
 """
 import json
 import re

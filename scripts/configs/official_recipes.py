@@ -9,9 +9,8 @@ A recipe here is either
   - Official(...): defaults (each with its source) and a per-dataset function returning the
     entry and the comment naming its source.
 Methods whose V-PETL settings never ran (the seed repository's model files for SSF, FacT,
-RepAdapter, NOAH, Hydra, GPS, … are renamed copies of VPT-shallow, synbol/Parameter-Efficient-
-Transfer-Learning-Benchmark @2f244c6) set VPETL_FALLBACK: their `vpetl` recipe falls back to
-`official`.
+RepAdapter, NOAH, Hydra, GPS, … are renamed copies of VPT-shallow) are in VPETL_FALLBACK: their
+`vpetl` recipe falls back to `official`.
 """
 from dataclasses import dataclass, field
 from typing import Callable
@@ -33,11 +32,15 @@ class Official:
     notes: list = field(default_factory=list)
 
 
-PLACEHOLDER = ("the seed repository (synbol/Parameter-Efficient-Transfer-Learning-Benchmark @2f244c6) ships "
-               "this method's model file as a renamed copy of VPT-shallow, so its V-PETL settings never trained "
-               "this method; the V-PETL numbers for it come from the authors' own recipe")
+PLACEHOLDER = ("the seed repository (synbol/Parameter-Efficient-Transfer-Learning-Benchmark) ships this method's "
+               "model file as a renamed copy of VPT-shallow, so its V-PETL settings never trained this method{}; "
+               "its V-PETL numbers can only come from the authors' own recipe")
+FACT_SEEN = (" (ImageClassification/models/vision_transformer_fact.py @531b40c defines only "
+             "VisionTransformer_vptshallow with prompt_embeddings)")
+NOT_STORED = " (as issue 21 reports; this method's model file is not in the stored copy of the repository)"
 
-VPETL_FALLBACK = {m: PLACEHOLDER for m in ("ssf", "fact_tt", "fact_tk", "rep_adapter", "noah", "hydra", "gps")}
+VPETL_FALLBACK = {m: PLACEHOLDER.format(FACT_SEEN if m.startswith("fact") else NOT_STORED)
+                  for m in ("ssf", "fact_tt", "fact_tk", "rep_adapter", "noah", "hydra", "gps")}
 
 NO_SEPARATE = ("no VTAB-1k recipe released by the method's authors apart from the V-PETL release "
                "(the V-PETL run scripts are this method's released vision recipe)")
