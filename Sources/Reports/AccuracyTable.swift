@@ -80,12 +80,22 @@ public enum AccuracyTable {
         }
         let seedCounts = grid.rows.flatMap { row in grid.datasets.map { grid.records(row, dataset: $0.name).count } }.filter { $0 > 0 }
         let seeds = seedCounts.min() == seedCounts.max() ? "\(seedCounts.min() ?? 0)" : "\(seedCounts.min()!)–\(seedCounts.max()!)"
-        var text = "Top-1 accuracy (%) on \(suites), backbone \(list(records.map(\.backbone))), protocol \(protocols.joined(separator: " + ")). "
+        var text = "Top-1 accuracy (%) on \(suites), backbone \(list(records.map(\.backbone))), protocol \(protocols.joined(separator: " + ")), "
+        text += "training recipe \(recipes(records)). "
         text += "Cells: mean ± sample std over seeds (\(seeds) per cell). Best in bold, second best underlined. "
         text += "Mean of \(grid.datasets.count): average over the datasets"
         if showGroups { text += "; mean of group means: average of the group averages" }
         text += ". # Params: trainable parameters without the head. PPT = (M/100)·exp(−log10(P/10^7 + 1)) with M the mean of \(grid.datasets.count); – for full fine-tuning."
         return text
+    }
+
+    /// "vpetl", or "vpetl (official: gps, ssf)" when some methods used another recipe; records
+    /// from before recipes existed count as "unrecorded".
+    static func recipes(_ records: [RunRecord]) -> String {
+        let byRecipe = Dictionary(grouping: records) { $0.recipe ?? "unrecorded" }.mapValues { Set($0.map(\.method)).sorted() }
+        guard let main = byRecipe.max(by: { ($0.value.count, $1.key) < ($1.value.count, $0.key) })?.key else { return "unrecorded" }
+        let others = byRecipe.keys.filter { $0 != main }.sorted().map { "\($0): \(byRecipe[$0]!.joined(separator: ", "))" }
+        return others.isEmpty ? main : "\(main) (\(others.joined(separator: "; ")))"
     }
 
     private static func cell(_ statistics: SeedStatistics, decimals: Int) -> ReportTable.Cell {

@@ -19,6 +19,8 @@ public struct RunRecord: Sendable {
     public var datasetSuite: String?
     /// "vpetl" (best epoch on the test set) or "honest" (validation-selected, final epoch), …
     public var evaluationProtocol: String
+    /// The training recipe (vpetl or official); nil in records written before recipes existed.
+    public var recipe: String?
     public var seed: Int
     /// Top-1 accuracy in % under the protocol: the number tables report.
     public var accuracy: Double
@@ -92,7 +94,7 @@ extension RunRecord {
             file: file, runID: document.runID, method: document.method, methodOptions: options,
             backbone: document.backbone?.architecture, dataset: document.dataset.name,
             datasetGroup: document.dataset.group, datasetSuite: document.dataset.suite,
-            evaluationProtocol: document.evaluationProtocol, seed: document.seed,
+            evaluationProtocol: document.evaluationProtocol, recipe: document.recipe, seed: document.seed,
             accuracy: document.accuracy.reported, reportedKind: document.accuracy.reportedKind,
             perEpoch: (document.accuracy.perEpoch ?? []).map { EpochAccuracy(epoch: $0.epoch, top1: $0.top1) },
             trainableParameters: document.params.trainable,
@@ -127,6 +129,7 @@ extension RunRecord {
         var backbone: Backbone?
         var dataset: Dataset
         var evaluationProtocol: String
+        var recipe: String?
         var seed: Int
         var accuracy: Accuracy
         var params: Params
@@ -134,7 +137,7 @@ extension RunRecord {
         var environment: Environment?
 
         enum CodingKeys: String, CodingKey {
-            case runID = "run_id", method, backbone, dataset, evaluationProtocol = "protocol", seed, accuracy, params, cost, environment
+            case runID = "run_id", method, backbone, dataset, evaluationProtocol = "protocol", recipe, seed, accuracy, params, cost, environment
         }
 
         struct Backbone: Decodable { var architecture: String? }

@@ -7,6 +7,7 @@ import Foundation
 ///     weights: assets/efficientnet/efficientnet-lite0-57934424.pth
 ///     data_root: data/minivtab
 ///     protocol: honest
+///     recipe: vpetl                                # or official (configs/methods/*.yaml)
 ///     methods: [linear, full, bitfit]
 ///     datasets: [vtab1k:fashion_mnist, vtab1k:textile]
 ///     seeds: [42]
@@ -23,7 +24,7 @@ public struct BenchSuite: Equatable {
     public var methods: [String]
     public var datasets: [String]
     public var seeds: [UInt64]
-    /// Config values for every cell (model, weights, data_root, protocol and `settings`).
+    /// Config values for every cell (model, weights, data_root, protocol, recipe and `settings`).
     public var settings: [String: JSONValue]
     public var methodSettings: [String: [String: JSONValue]]
     /// Hyper-parameter values to select from (config keys, `method_options.<name>` allowed).
@@ -98,7 +99,7 @@ public struct BenchSuite: Equatable {
     public static func load(_ url: URL) throws -> BenchSuite {
         let map = try ConfigLoader.readMapping(url)
         func fail(_ reason: String) -> ConfigError { ConfigError("\(url.path): \(reason)") }
-        let known: Set<String> = ["name", "methods", "datasets", "seeds", "settings", "method_settings", "search", "model", "weights", "data_root", "protocol"]
+        let known: Set<String> = ["name", "methods", "datasets", "seeds", "settings", "method_settings", "search", "model", "weights", "data_root", "protocol", "recipe"]
         for key in map.keys where !known.contains(key) { throw fail("unknown key '\(key)'; valid keys: \(known.sorted().joined(separator: ", "))") }
         guard let methods = map["methods"] as? [String], !methods.isEmpty else { throw fail("'methods' must be a non-empty list of method names") }
         guard let datasets = map["datasets"] as? [String], !datasets.isEmpty else { throw fail("'datasets' must be a non-empty list like [vtab1k:cifar100]") }
@@ -113,7 +114,7 @@ public struct BenchSuite: Equatable {
             }
         }
         var settings: [String: JSONValue] = [:]
-        for key in ["model", "weights", "data_root", "protocol"] { if let v = map[key] { settings[key] = try json(v, key) } }
+        for key in ["model", "weights", "data_root", "protocol", "recipe"] { if let v = map[key] { settings[key] = try json(v, key) } }
         if let extra = map["settings"] {
             guard let extra = extra as? [String: Any] else { throw fail("'settings' must be a mapping of config keys") }
             for (k, v) in extra { settings[k] = try json(v, "settings.\(k)") }

@@ -2,7 +2,7 @@ import Foundation
 import Yams
 
 /// Resolves a `TrainingConfig` from layers, later layers winning: built-in defaults → the
-/// dataset's protocol defaults → the method's per-dataset settings (configs/methods/*.yaml) →
+/// dataset's protocol defaults → the method's recipe (configs/methods/*.yaml: `vpetl` or `official`) →
 /// the user's `--config` file → `--set key=value` overrides. Each layer is checked against the
 /// known keys, so a typo is an error naming the key, the file, and the closest valid key.
 public struct ConfigLoader {

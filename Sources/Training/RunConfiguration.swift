@@ -3,12 +3,14 @@ import Foundation
 
 /// Resolves a run's configuration from its layers, later ones winning:
 ///   1. the dataset's protocol defaults (the VTAB-1k / FGVC catalog: lr, wd, smoothing, augmentation),
-///   2. the method's per-dataset settings (`configs/methods/<method>.yaml`: `defaults`, then the
-///      entry for the dataset),
+///   2. the method's recipe (`configs/methods/<method>.yaml`, the `recipe` key's recipe: its
+///      `defaults`, then the entry for the dataset),
 ///   3. the user's `--config` file,
 ///   4. the command's flags,
 ///   5. `--set key=value`.
-/// Layers 1–2 depend on the method and dataset, which layers 3–5 may set, so those are read first.
+/// Layers 1–2 depend on the method, dataset and recipe, which layers 3–5 may set, so those are
+/// read first. When the method's file sends the asked recipe to another one (`fallback`), the
+/// resolved `recipe` is the one used, and its origin says why.
 public enum RunConfiguration {
     public static func resolve(configFile: URL?, flags: [String: Any], overrides: [String], configsFolder: URL?) throws -> (TrainingConfig, ConfigLoader) {
         var user = ConfigLoader()
@@ -17,6 +19,7 @@ public enum RunConfiguration {
         try user.apply(overrides: overrides)
         let method = user.values["method"] as? String ?? TrainingConfig().method
         let dataset = user.values["dataset"] as? String ?? TrainingConfig().dataset
+        let recipe = user.values["recipe"].map { "\($0)" } ?? TrainingConfig().recipe
         let (suite, name) = try DatasetReference.parse(dataset)
 
         var loader = ConfigLoader()
@@ -25,19 +28,19 @@ public enum RunConfiguration {
             try loader.apply(["lr": h.learningRate, "weight_decay": h.weightDecay, "label_smoothing": task.labelSmoothing,
                               "train_augmentation": task.trainAugmentation], from: "VTAB-1k catalog (\(task.name))")
         }
-        if let configsFolder {
+        var fallback: (recipe: String, note: String)?
+        if let configsFolder, TrainingConfig.recipes.contains(recipe) {
             let file = configsFolder.appendingPathComponent("methods/\(method).yaml")
             if FileManager.default.fileExists(atPath: file.path) {
-                let all = try ConfigLoader.readMapping(file)
-                if let defaults = all["defaults"] as? [String: Any] { try loader.apply(defaults, from: "\(file.path) (defaults)") }
-                if let entries = all[suite] as? [String: Any], let entry = entries[name] as? [String: Any] {
-                    try loader.apply(entry, from: "\(file.path) (\(suite).\(name))")
-                }
+                let resolution = try MethodRecipes(file: file).resolve(recipe: recipe, suite: suite, name: name)
+                for layer in resolution.layers { try loader.apply(layer.values, from: layer.source) }
+                if let note = resolution.fallbackNote { fallback = (resolution.recipe, "\(file.path): \(note)") }
             }
         }
         if let configFile { try loader.apply(file: configFile) }
         try loader.apply(flags, from: "command line")
         try loader.apply(overrides: overrides)
+        if let fallback { try loader.apply(["recipe": fallback.recipe], from: fallback.note) }
         return (try loader.resolve(), loader)
     }
 

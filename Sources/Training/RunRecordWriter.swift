@@ -78,6 +78,8 @@ public struct RunRecordFile: Encodable {
     public var method: String
     public var methodOptions: [String: JSONValue]
     public var initStyle: String
+    /// The training recipe whose settings the run used (vpetl or official).
+    public var recipe: String
     public var backbone: Backbone
     public var dataset: DatasetInfo
     public var evaluationProtocol: String
@@ -89,7 +91,7 @@ public struct RunRecordFile: Encodable {
     public var environment: Environment
 
     enum CodingKeys: String, CodingKey {
-        case schema, runID = "run_id", method, methodOptions = "method_options", initStyle = "init", backbone, dataset
+        case schema, runID = "run_id", method, methodOptions = "method_options", initStyle = "init", recipe, backbone, dataset
         case evaluationProtocol = "protocol", seed, config, accuracy, params, cost, environment
     }
 

@@ -20,6 +20,10 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var interpolation = "bilinear"
     public var normalization = "imagenet"
     public var protocolName = "honest"
+    /// Which training recipe configs/methods/<method>.yaml supplies: "vpetl" (the settings of
+    /// the V-PETL paper's tables) or "official" (the method's own released recipe). A method
+    /// the V-PETL code never really ran resolves to "official" (RunConfiguration says so).
+    public var recipe = "vpetl"
     // Optimisation (V-PETL image protocol defaults)
     public var epochs = 100
     public var batchSize = 64
@@ -64,10 +68,12 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
 
     public init() {}
 
+    public static let recipes = ["vpetl", "official"]
+
     enum CodingKeys: String, CodingKey {
         case model, weights, imgSize = "img_size", method, methodOptions = "method_options", initStyle = "init"
         case dataset, dataRoot = "data_root", trainAugmentation = "train_augmentation", interpolation, normalization
-        case protocolName = "protocol", epochs, batchSize = "batch_size", optimizer, lr, weightDecay = "weight_decay", decayAll = "decay_all", momentum
+        case protocolName = "protocol", recipe, epochs, batchSize = "batch_size", optimizer, lr, weightDecay = "weight_decay", decayAll = "decay_all", momentum
         case warmupEpochs = "warmup_epochs", minLR = "min_lr", warmupLR = "warmup_lr", schedulePer = "schedule_per"
         case labelSmoothing = "label_smoothing", dropPath = "drop_path", gradClip = "grad_clip", gradAccumulation = "grad_accumulation"
         case evalEvery = "eval_every", evalEpochs = "eval_epochs", seed, threads, cacheFrozenMB = "cache_frozen_mb", cacheFrozenDir = "cache_frozen_dir", precision, recomputeMLP = "recompute_mlp"
@@ -93,6 +99,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         try require(evalEvery >= 1, "eval_every", evalEvery, "must be ≥ 1")
         try require(evalEpochs.allSatisfy { (1...epochs).contains($0) }, "eval_epochs", evalEpochs, "must be epochs in 1…\(epochs)")
         try require(["vpetl", "honest", "honest-select"].contains(protocolName), "protocol", protocolName, "must be vpetl, honest or honest-select")
+        try require(TrainingConfig.recipes.contains(recipe), "recipe", recipe, "must be vpetl or official")
         try require(["intended", "vpetl"].contains(initStyle), "init", initStyle, "must be intended or vpetl")
         try require(["bilinear", "bicubic"].contains(interpolation), "interpolation", interpolation, "must be bilinear or bicubic")
         if let threads { try require(threads > 0, "threads", threads, "must be positive") }

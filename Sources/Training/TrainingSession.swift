@@ -127,7 +127,7 @@ public final class TrainingSession {
         let best = evaluated.max { $0.evalTop1! < $1.evalTop1! }
         let adapterBytes = (try? FileManager.default.attributesOfItem(atPath: adapterFolder.appendingPathComponent("adapter.safetensors").path)[.size] as? Int) ?? nil
         let record = RunRecordFile(
-            runID: Trainer.hash(config), method: config.method, methodOptions: config.methodOptions, initStyle: config.initStyle,
+            runID: Trainer.hash(config), method: config.method, methodOptions: config.methodOptions, initStyle: config.initStyle, recipe: config.recipe,
             backbone: .init(architecture: config.model, fingerprint: backboneFingerprint, imgSize: imgSize),
             dataset: .init(suite: suite, name: datasetName, group: datasetGroup, classes: train.classes, manifestSHA256: dataManifestSHA256,
                            trainSplit: evaluationProtocol.trainSplit, evalSplit: evaluationProtocol.evalSplit,

@@ -101,3 +101,53 @@ extension MethodSuiteTests {
     }
 }
 
+
+/// The method options the `official` recipes set (configs/methods/*.yaml, docs/fidelity.md).
+extension MethodSuiteTests {
+    /// Hydra at the official rank 2 and AdaptFormer without its LayerNorm, on ViT-B/16.
+    func testOfficialRecipeParameterCountsOnViTB16() throws {
+        var config = try VisionTransformerConfig.preset("vit_base_patch16_224")
+        config.numClasses = 0
+        for (name, options, count) in [("hydra", ["rank": 2], 239_712), ("adaptformer", ["layernorm": false, "scale": 0.1], 156_768)] as [(String, [String: Any], Int)] {
+            let model = try PEFTModel(backbone: try VisionTransformer(config, randomInit: false), method: try MethodRegistry.method(named: name, options: options), classes: 100)
+            XCTAssertEqual(model.trainableParameterCount(), count, name)
+        }
+    }
+
+    /// AdaptFormer without the LayerNorm registers no norm, and with the same bottleneck values
+    /// computes something else than with it (the bottleneck reads the raw stream).
+    func testAdaptFormerWithoutLayerNorm() throws {
+        let options: [String: Any] = ["dim": 4, "scale": 0.7]
+        let with = try PEFTModel(backbone: try tinyBackbone(), method: try MethodRegistry.method(named: "adaptformer", options: options), classes: 5, seed: 3)
+        let without = try PEFTModel(backbone: try tinyBackbone(), method: try MethodRegistry.method(named: "adaptformer", options: options.merging(["layernorm": false]) { $1 }), classes: 5, seed: 3)
+        XCTAssertFalse(without.methodTensors.contains { $0.name.contains(".norm.") })
+        XCTAssertEqual(with.methodTensors.count - without.methodTensors.count, 2 * (try tinyBackbone()).blocks.count)
+        let x = images()
+        XCTAssertEqual(with.forward(x).logits!.scalars, without.forward(x).logits!.scalars, "identity at init either way (up = 0)")
+        perturbMethodTensors(without)
+        let shared = Dictionary(uniqueKeysWithValues: without.methodTensors.map { ($0.name, $0.tensor) })
+        for (name, t) in with.methodTensors { if let v = shared[name] { t.data.update(from: v.scalars, count: t.count) } }
+        XCTAssertNotEqual(with.forward(x).logits!.scalars, without.forward(x).logits!.scalars)
+    }
+
+    /// SCT's `weight_init: trunc_normal` draws W from trunc-normal(0.02) (SCT's released model);
+    /// the default keeps W = 0 (identity at init).
+    func testSCTWeightInit() throws {
+        for (initName, zero) in [("zero", true), ("trunc_normal", false)] {
+            let model = try PEFTModel(backbone: try tinyBackbone(), method: try MethodRegistry.method(named: "sct", options: ["channels": 8, "weight_init": initName]), classes: 5, seed: 3)
+            let weights = model.methodTensors.filter { $0.name.hasSuffix("sct.weight") }.flatMap { $0.tensor.scalars }
+            XCTAssertFalse(weights.isEmpty)
+            if zero {
+                XCTAssertTrue(weights.allSatisfy { $0 == 0 })
+            } else {
+                let std = (weights.map { $0 * $0 }.reduce(0, +) / Float(weights.count)).squareRoot()
+                XCTAssertEqual(std, 0.02, accuracy: 0.004, "std of \(weights.count) draws")
+                XCTAssertTrue(weights.allSatisfy { abs($0) <= 2 }, "timm's absolute bounds ±2")
+            }
+            XCTAssertTrue(model.methodTensors.filter { $0.name.hasSuffix("sct.bias") }.allSatisfy { $0.tensor.scalars.allSatisfy { $0 == 0 } })
+        }
+        XCTAssertThrowsError(try MethodRegistry.method(named: "sct", options: ["weight_init": "xavier"]).validate(for: try tinyBackbone())) {
+            XCTAssertTrue("\($0)".contains("weight_init"), "\($0)")
+        }
+    }
+}

@@ -9,7 +9,8 @@ import Tensor
 /// patch tokens through the frozen final LayerNorm (DTL's head), not the class token, so the
 /// model is not the plain backbone at init even though B = 0.
 /// Sites: input(l), output(l ≥ start), features. Backbones: ViT. Params 2·d·r·L;
-/// ViT-B/16, r 2: 36,864. AdamW with weight decay 0 in the paper.
+/// ViT-B/16, r 2: 36,864. Training: DTL's released scripts (train_scripts/vit/vtab/*/train_dtl.sh)
+/// use AdamW with weight decay 0.05, not 0 (docs/fidelity.md; no configs/methods/dtl.yaml yet).
 public struct DTL: PEFTMethod {
     public static let name = "dtl"
     public static let summary = "DTL (Fu et al. 2024): low-rank side path added back to the late blocks"

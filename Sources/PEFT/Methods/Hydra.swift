@@ -6,10 +6,12 @@ import Tensor
 /// mlp.fc2 (z = the linear's input):
 ///     y = W z + b + s·P(z) + s·S(W z + b)
 /// P and S are each a linear down-projection (xavier, zero bias) followed by an up-projection
-/// (zero), with biases and no non-linearity, and dropout on their inputs. Both branches are
-/// linear, so the method merges into W and b. Sites: linear(l, proj/fc2). Backbones: ViT.
-/// Params: 12·(8452·r + 3072) on ViT-B/16 (r 8: 848,256; the paper's 0.28M implies r ≈ 2–3, so
-/// r is a per-dataset setting). s and dropout per dataset (cifar: 0.1, 0.2).
+/// (zero), with biases and no non-linearity, and dropout on the rank-r bottleneck between them
+/// (up(dropout(down(·))), as Hydra's hydra.py applies it). Both branches are linear, so the
+/// method merges into W and b. Sites: linear(l, proj/fc2). Backbones: ViT.
+/// Params: 12·(8452·r + 3072) on ViT-B/16: r 8 (the default here) 848,256; r 2 (every task in
+/// Hydra's train_hydra.sh, and the `rank` configs/methods/hydra.yaml sets) 239,712. s and
+/// dropout are per dataset (configs/methods/hydra.yaml; the defaults are Hydra's cifar values).
 public struct Hydra: PEFTMethod {
     public static let name = "hydra"
     public static let summary = "Hydra (Kim et al. 2024): parallel + sequential low-rank branches around proj and fc2"
@@ -35,7 +37,7 @@ public struct Hydra: PEFTMethod {
                     let up = Linear(weight: model.register("\(prefix).up.weight", Tensor.zeros([layer.outFeatures, rank]), role: .linearWeight),
                                     bias: model.register("\(prefix).up.bias", Tensor.zeros([layer.outFeatures]), role: .linearBias))
                     let (dropout, rate) = (model.dropout, self.dropout)
-                    return { up(down(dropout($0, rate))) }
+                    return { up(dropout(down($0), rate)) }
                 }
                 let parallel = branch("parallel", layer.inFeatures), sequential = branch("sequential", layer.outFeatures)
                 layer.hooks.append(ParallelSequentialHook(parallel: parallel, sequential: sequential, scale: scale))

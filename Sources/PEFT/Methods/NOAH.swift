@@ -15,7 +15,12 @@ import Tensor
 /// (NOAH appends them at the end of the sequence; without position embeddings on prompts the
 /// class token's output is the same); the adapter acts on the MLP output before DropPath (NOAH
 /// applies it after; identical when drop-path is off). Init: prompts as VPT, LoRA A kaiming-
-/// uniform, B zero, adapter down xavier-uniform, up and biases zero.
+/// uniform, B zero, adapter down xavier-uniform, up and biases zero. NOAH's released model then
+/// re-initialises every Linear to trunc-normal(0.02) with zero bias (its `init_weights`), so
+/// there LoRA B and the adapter's up-projection do not start at zero: `init: vpetl` applies that
+/// re-initialisation (the `official` recipe of configs/methods/noah.yaml sets it). Prompt
+/// dropout (`prompt_dropout`, 0 here; 0.1 in NOAH's training scripts) acts on the prompts as in
+/// VPT-deep.
 /// Sites: tokens, blockInput(l), linear(l, qkv), branch(l, mlp). Backbones: ViT.
 /// Params per layer: d·p + 4d·r + [a > 0](2d·a + a + d); ViT-B/16 cifar100 subnet: 320,330
 /// (19-task mean 360,134; NOAH's own counter reports more).
@@ -30,6 +35,8 @@ public struct NOAH: PEFTMethod {
     public var ranks: [Int] = []
     public var adapterDims: [Int] = []
     public var dropout: Float = 0.1
+    /// Dropout on the prompt tokens where they enter (VPT's `prompt_dropout`).
+    public var promptDropout: Float = 0
     public init() {}
 
     /// The released subnets (NOAH's experiments/NOAH/subnet/VTAB configs): p, r, a for layers
@@ -66,6 +73,7 @@ public struct NOAH: PEFTMethod {
 
     public func validate(for backbone: any Backbone) throws {
         try MethodOptionError.require((0..<1).contains(dropout), Self.name, "dropout", dropout, "must be in [0, 1)")
+        try MethodOptionError.require((0..<1).contains(promptDropout), Self.name, "prompt_dropout", promptDropout, "must be in [0, 1)")
         guard let vit = backbone as? VisionTransformer else { return }
         let layers = try layers(depth: vit.blocks.count)
         try MethodOptionError.require(layers.allSatisfy { $0.p > 0 }, Self.name, "prompts", layers.map(\.p), "must all be positive")
@@ -80,9 +88,9 @@ public struct NOAH: PEFTMethod {
         for (l, (block, layer)) in zip(vit.blocks, layers).enumerated() {
             let prompts = model.register("prompt.deep.\(l)", promptInit(vit.config, layer.p, using: &rng))
             if l == 0 {
-                vit.tokenHooks.append(PromptInsertion(prompts: prompts, after: prefix, dropout: model.dropout, rate: 0))
+                vit.tokenHooks.append(PromptInsertion(prompts: prompts, after: prefix, dropout: model.dropout, rate: promptDropout))
             } else {
-                block.hooks.input.append(PromptReplacement(prompts: prompts, at: prefix, replacing: layers[l - 1].p, dropout: model.dropout, rate: 0))
+                block.hooks.input.append(PromptReplacement(prompts: prompts, at: prefix, replacing: layers[l - 1].p, dropout: model.dropout, rate: promptDropout))
             }
             if layer.r > 0 {
                 let qkv = block.attn.qkv

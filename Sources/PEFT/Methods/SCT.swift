@@ -9,8 +9,9 @@ import Tensor
 /// averaged over the classes present and the top K channels kept, in ascending order. Each
 /// block then gains, after its attention residual,
 ///     x[…, idx] ← x[…, idx] + W x[…, idx] + b,   W ∈ R^{K×K}, b ∈ R^K
-/// on every token. Init: W and b zero (this implementation's choice: the model starts as the
-/// backbone; docs/methods.md, "SCT").
+/// on every token. Init (`weight_init`): "zero" (the default: W and b zero, so the model starts
+/// as the backbone) or "trunc_normal" (W ~ trunc-normal(0.02), b zero: what SCT's released
+/// model does; docs/methods.md, "SCT").
 /// The channels are the method's calibrated state (`blocks.{l}.sct.channels`, saved in adapter
 /// files and checkpoints, not trained); before calibration they are 0..<K.
 /// Not mergeable: the module maps the residual stream itself between the two residual adds,
@@ -24,9 +25,11 @@ public struct SCT: PEFTMethod {
     public static let mergeable = false
     public static let calibrates = true
     public var channels = 96
+    public var weightInit = "zero"
     public init() {}
 
     public func validate(for backbone: any Backbone) throws {
+        try MethodOptionError.require(["zero", "trunc_normal"].contains(weightInit), Self.name, "weight_init", weightInit, "must be zero or trunc_normal")
         guard let vit = backbone as? VisionTransformer else { return }
         let d = vit.config.embedDim
         try MethodOptionError.require((1...d).contains(channels), Self.name, "channels", channels, "must be in 1...\(d) (the embedding dimension)")
@@ -37,7 +40,8 @@ public struct SCT: PEFTMethod {
         for (l, block) in vit.blocks.enumerated() {
             block.hooks.attnBranch.append(SalientChannelHook(
                 channels: model.registerState("blocks.\(l).sct.channels", Tensor.arange(channels)),
-                weight: model.register("blocks.\(l).sct.weight", Tensor.zeros([channels, channels]), role: .linearWeight),
+                weight: model.register("blocks.\(l).sct.weight", weightInit == "zero" ? Tensor.zeros([channels, channels])
+                                           : Tensor.truncatedNormal([channels, channels], std: 0.02, a: -2, b: 2, using: &rng), role: .linearWeight),
                 bias: model.register("blocks.\(l).sct.bias", Tensor.zeros([channels]), role: .linearBias)))
         }
     }
