@@ -51,7 +51,7 @@ public final class Trainer {
 
     /// The learning rate for an epoch (per-epoch stepping) or an update (per-step stepping).
     /// Per epoch, timm's scheduler is stepped after each epoch with that epoch's index, so
-    /// epoch e trains at f(e − 1) and epoch 0 at the warm-up start f(0) (PROTOCOL.md).
+    /// epoch e trains at f(e − 1) and epoch 0 at the warm-up start f(0) (docs/protocols.md).
     public func learningRate(epoch: Int, update: Int) -> Double {
         config.schedulePer == "step" ? schedule.value(at: update) : schedule.value(at: max(epoch - 1, 0))
     }

@@ -10,9 +10,9 @@ train_augmentation, plus the method_options that the method's official code sets
 Keys are `vpeft train` config keys (TrainingConfig.CodingKeys). docs/fidelity.md has the table.
 
 Where the values come from (see configs/methods/README.md for the table):
-  - lr / weight decay / label smoothing / train_aug: /work/shared/docs/PROTOCOL.md, i.e. the V-PETL
+  - lr / weight decay / label smoothing / train_aug: docs/protocols.md, i.e. the V-PETL
     release (synbol/Parameter-Efficient-Transfer-Learning-Benchmark, ImageClassification/scripts/
-    run_vit_*.sh and configs/model_*/), with PROTOCOL.md's per-method exceptions.
+    run_vit_*.sh and configs/model_*/), with docs/protocols.md's per-method exceptions.
   - FacT-TT / FacT-TK rank and scale: JieShibo/PETL-ViT FacT/configs/{tt,tk}/<dataset>.yaml.
   - Convpass scale and conv init: JieShibo/PETL-ViT {vtab,convpass/vtab}/configs/convpass/*.yaml.
   - RepAdapter scale: luogen1996/RepAdapter configs/repblock/<dataset>.yaml.
@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "configs" / "methods"
 
 # --------------------------------------------------------------------------------------------
-# Datasets and the V-PETL protocol (PROTOCOL.md)
+# Datasets and the V-PETL protocol (docs/protocols.md)
 # --------------------------------------------------------------------------------------------
 VTAB = ["cifar100", "caltech101", "dtd", "oxford_flowers102", "oxford_iiit_pet", "svhn", "sun397",
         "patch_camelyon", "eurosat", "resisc45", "diabetic_retinopathy",
@@ -54,7 +54,7 @@ off.VTAB_NAMES.update(VTAB)
 FGVC_CATALOG_NAME = {"cub": "CUB_200_2011", "nabirds": "nabirds", "oxford_flowers": "OxfordFlower",
                      "stanford_dogs": "StanfordDogs", "stanford_cars": "StanfordCars"}
 
-# PROTOCOL.md "Per-dataset base lr / weight decay (adapter-family scripts; most methods)".
+# docs/protocols.md "Per-dataset base lr / weight decay (adapter-family scripts; most methods)".
 BASE_LR_WD = {
     "cub": (1e-3, 5e-2), "nabirds": (2e-4, 5e-2), "oxford_flowers": (1e-3, 5e-2),
     "stanford_dogs": (2.5e-4, 5e-2), "stanford_cars": (2e-3, 5e-2),
@@ -66,22 +66,22 @@ BASE_LR_WD = {
     "dsprites_loc": (3e-3, 1e-3), "dsprites_ori": (1e-2, 5e-2), "smallnorb_azi": (6.2e-3, 5e-3),
     "smallnorb_ele": (1.1e-3, 5e-4),
 }
-# PROTOCOL.md "Label smoothing 0.1 on ..." (0 elsewhere and on FGVC).
+# docs/protocols.md "Label smoothing 0.1 on ..." (0 elsewhere and on FGVC).
 LABEL_SMOOTHING = {"caltech101", "cifar100", "diabetic_retinopathy", "dtd", "eurosat", "kitti",
                    "oxford_flowers102", "oxford_iiit_pet", "patch_camelyon", "resisc45", "sun397",
                    "svhn"}
-# PROTOCOL.md "V-PETL `train_aug: true` on ..." (VTAB RandAugment pipeline; never on FGVC).
+# docs/protocols.md "V-PETL `train_aug: true` on ..." (VTAB RandAugment pipeline; never on FGVC).
 TRAIN_AUG = {"clevr_count", "diabetic_retinopathy", "dmlab", "dtd", "eurosat", "kitti",
              "oxford_flowers102", "oxford_iiit_pet", "patch_camelyon", "resisc45", "sun397", "svhn"}
 
-COMMON_DEFAULTS = {  # PROTOCOL.md "Optimisation (V-PETL image protocol)"
+COMMON_DEFAULTS = {  # docs/protocols.md "Optimisation (V-PETL image protocol)"
     "epochs": 100, "batch_size": 64, "optimizer": "adamw", "warmup_epochs": 10,
     "min_lr": 1e-5, "warmup_lr": 1e-6, "schedule_per": "epoch", "drop_path": 0.1,
 }
 
 VPETL = "V-PETL (synbol/Parameter-Efficient-Transfer-Learning-Benchmark)"
 VPETL_SCRIPTS = f"{VPETL} ImageClassification/scripts/run_vit_*.sh @b64b7c0"
-PROTO = "shared/docs/PROTOCOL.md"
+PROTO = "docs/protocols.md"
 PETL_FACT = "JieShibo/PETL-ViT FacT/configs/{}/<dataset>.yaml @13cafb9"
 
 # --------------------------------------------------------------------------------------------
@@ -174,7 +174,7 @@ def rep_adapter_options(name):
 # --------------------------------------------------------------------------------------------
 def noah_options(name):
     if name in VTAB:
-        return {"subnet": name}, f"subnet {name}: NOAH's released VTAB-1k subnet for this task (shared/docs/METHODS.md)"
+        return {"subnet": name}, f"subnet {name}: NOAH's released VTAB-1k subnet for this task (docs/methods.md)"
     return None, "no released FGVC subnet -> the contract default (the cifar100 subnet)"
 
 
@@ -191,7 +191,7 @@ NOT_IN_PAPER = ("Not benchmarked in the V-PETL paper: the protocol's general per
 
 METHODS = {
     "full": method(
-        "Full fine-tuning", "PROTOCOL.md = V-PETL run scripts", [LR_SRC], {},
+        "Full fine-tuning", "docs/protocols.md = V-PETL run scripts", [LR_SRC], {},
         notes=[
             "The paper's Table IV row equals VPT's published full fine-tuning numbers (as quoted in",
             "PETL-ViT convpass/README.md), so it was probably not retrained. V-PETL's",
@@ -202,62 +202,62 @@ METHODS = {
             "protocol placeholders and override with --set lr=... where that matters.",
         ]),
     "linear": method(
-        "Linear probing", "PROTOCOL.md = V-PETL run_vit_fclayer.sh", [LR_SRC + "; run_vit_fclayer.sh"], {},
+        "Linear probing", "docs/protocols.md = V-PETL run_vit_fclayer.sh", [LR_SRC + "; run_vit_fclayer.sh"], {},
         lr_exceptions={"cifar100": (1e-3, 1e-4)}),
     "partial": method(
-        "Partial-k (last k blocks + final norm)", "PROTOCOL.md; contract default k", [LR_SRC, "k: docs/PEFT_TENSORS.md default (METHODS.md: k=1)"],
+        "Partial-k (last k blocks + final norm)", "docs/protocols.md; contract default k", [LR_SRC, "k: docs/PEFT_TENSORS.md default (docs/methods.md: k=1)"],
         {"k": 1}, notes=[NOT_IN_PAPER]),
     "bitfit": method(
-        "BitFit", "PROTOCOL.md = V-PETL run_vit_bitfit.sh", [LR_SRC + "; run_vit_bitfit.sh"], {},
+        "BitFit", "docs/protocols.md = V-PETL run_vit_bitfit.sh", [LR_SRC + "; run_vit_bitfit.sh"], {},
         lr_exceptions={"cifar100": (3e-3, 1e-4), "caltech101": (6e-3, 0.25)}),
     "ln_tune": method(
-        "LN-tune", "PROTOCOL.md = V-PETL run_vit_lntune.sh", [LR_SRC + "; run_vit_lntune.sh"], {},
+        "LN-tune", "docs/protocols.md = V-PETL run_vit_lntune.sh", [LR_SRC + "; run_vit_lntune.sh"], {},
         lr_exceptions={"cifar100": (8e-3, 1e-2), "caltech101": (5e-3, 1e-2)}),
     "adapter": method(
-        "Adapter (sequential, after the MLP)", "PROTOCOL.md; METHODS.md", [LR_SRC, "dim 8: shared/docs/METHODS.md (\"as benchmarked\")"],
+        "Adapter (sequential, after the MLP)", "docs/protocols.md; docs/methods.md", [LR_SRC, "dim 8: docs/methods.md (\"as benchmarked\")"],
         {"dim": 8, "houlsby": False}),
     "adaptformer": method(
-        "AdaptFormer", "PROTOCOL.md = V-PETL run_vit_adaptformer.sh; METHODS.md", [LR_SRC + "; run_vit_adaptformer.sh (--topN 8 = dim)",
-                        "scale 1.0: shared/docs/METHODS.md (\"as benchmarked\"; paper 0.1)"],
+        "AdaptFormer", "docs/protocols.md = V-PETL run_vit_adaptformer.sh; docs/methods.md", [LR_SRC + "; run_vit_adaptformer.sh (--topN 8 = dim)",
+                        "scale 1.0: docs/methods.md (\"as benchmarked\"; paper 0.1)"],
         {"dim": 8, "scale": 1.0, "dropout": 0.1}),
     "lora": method(
-        "LoRA", "PROTOCOL.md = V-PETL run_vit_lora.sh", [LR_SRC + "; run_vit_lora.sh (--topN 8 = rank)",
-                 "alpha = rank: the benchmark code applies no scaling (shared/docs/METHODS.md)"],
+        "LoRA", "docs/protocols.md = V-PETL run_vit_lora.sh", [LR_SRC + "; run_vit_lora.sh (--topN 8 = rank)",
+                 "alpha = rank: the benchmark code applies no scaling (docs/methods.md)"],
         {"rank": 8, "alpha": 8, "targets": ["q", "v"]},
         lr_exceptions={"cifar100": (5e-3, 5e-3)},
         fgvc_note=("V-PETL's configs/model_lora/fgvc/*.yaml @9eb439d say batch_size 128 for all five FGVC "
-                   "datasets (PROTOCOL.md: 64, kept here; --set batch_size=128 to follow the release)")),
+                   "datasets (docs/protocols.md: 64, kept here; --set batch_size=128 to follow the release)")),
     "dora": method(
-        "DoRA", "PROTOCOL.md; contract defaults", [LR_SRC, "options: docs/PEFT_TENSORS.md defaults (same rank/targets as LoRA)"],
+        "DoRA", "docs/protocols.md; contract defaults", [LR_SRC, "options: docs/PEFT_TENSORS.md defaults (same rank/targets as LoRA)"],
         {"rank": 8, "alpha": 8, "targets": ["q", "v"]},
         notes=[NOT_IN_PAPER, "LoRA's cifar100 exception (5e-3 / 5e-3) is not applied: it was tuned for LoRA."]),
     "vpt_shallow": method(
-        "VPT-shallow", "PROTOCOL.md = V-PETL run_vit_vptshallow.sh", [LR_SRC + "; run_vit_vptshallow.sh (--topN 100)",
-                        "prompts 100: shared/docs/METHODS.md / REFERENCE_RESULTS.md (76,800 params)"],
+        "VPT-shallow", "docs/protocols.md = V-PETL run_vit_vptshallow.sh", [LR_SRC + "; run_vit_vptshallow.sh (--topN 100)",
+                        "prompts 100: docs/methods.md / docs/paper-results.md (76,800 params)"],
         {"prompts": 100}, lr_exceptions={"cifar100": (1e-3, 1e-4)}),
     "vpt_deep": method(
-        "VPT-deep", "PROTOCOL.md; contract default prompts", [LR_SRC, "prompts: docs/PEFT_TENSORS.md default 10"],
+        "VPT-deep", "docs/protocols.md; contract default prompts", [LR_SRC, "prompts: docs/PEFT_TENSORS.md default 10"],
         {"prompts": 10},
         notes=[
             "VPT picks the prompt count per dataset from {1,5,10,50,100,200}, but KMnP/vpt does not ship",
             "those choices: its configs/prompt/*.yaml (FGVC only) carry lr/wd, and its README points to an",
             "external Dropbox/Google Drive sheet that could not be read. So every dataset uses the default",
-            "10 prompts (REFERENCE_RESULTS.md: the paper's 0.56M implies ~61 on average, unverified).",
+            "10 prompts (docs/paper-results.md: the paper's 0.56M implies ~61 on average, unverified).",
             "The V-PETL release has no VPT-deep run script; the general lr/wd table is used.",
         ],
         fgvc_note="no per-dataset prompt counts available -> default 10"),
     "prefix": method(
-        "Prefix tuning", "PROTOCOL.md; METHODS.md", [LR_SRC, "length 20: shared/docs/METHODS.md (l = 20 -> 368,640 params)"],
+        "Prefix tuning", "docs/protocols.md; docs/methods.md", [LR_SRC, "length 20: docs/methods.md (l = 20 -> 368,640 params)"],
         {"length": 20}, notes=[NOT_IN_PAPER]),
     "ssf": method(
-        "SSF", "PROTOCOL.md = V-PETL tables", [LR_SRC], {},
+        "SSF", "docs/protocols.md = V-PETL tables", [LR_SRC], {},
         notes=[
             "V-PETL also ships SSF's own scripts (ImageClassification/train_scripts/vit/*/train_ssf.sh",
             "@2f244c6: batch 32, warmup_lr 1e-7, min_lr 1e-8, drop_path 0, amp; cifar100 lr 5e-3 / wd 5e-5).",
             "Those belong to the SSF repository's protocol, not to the V-PETL table used here.",
         ]),
     "fact_tt": method(
-        "FacT-TT", "PROTOCOL.md; JieShibo/PETL-ViT FacT/configs/tt", [LR_SRC, f"rank, scale: {PETL_FACT.format('tt')} (read by FacT/fact_tt.py when --dim/--scale are 0)"],
+        "FacT-TT", "docs/protocols.md; JieShibo/PETL-ViT FacT/configs/tt", [LR_SRC, f"rank, scale: {PETL_FACT.format('tt')} (read by FacT/fact_tt.py when --dim/--scale are 0)"],
         {"rank": 8, "scale": 1.0, "dropout": 0.1},
         per_dataset=fact_options(FACT_TT, 8, 1.0, "tt"),
         notes=[
@@ -268,7 +268,7 @@ METHODS = {
         ],
         fgvc_note="FacT ships no FGVC configs -> defaults"),
     "fact_tk": method(
-        "FacT-TK", "PROTOCOL.md; JieShibo/PETL-ViT FacT/configs/tk", [LR_SRC, f"rank, scale: {PETL_FACT.format('tk')} (read by FacT/fact_tk.py when --dim/--scale are 0)"],
+        "FacT-TK", "docs/protocols.md; JieShibo/PETL-ViT FacT/configs/tk", [LR_SRC, f"rank, scale: {PETL_FACT.format('tk')} (read by FacT/fact_tk.py when --dim/--scale are 0)"],
         {"rank": 32, "scale": 0.1, "dropout": 0.1},
         per_dataset=fact_options(FACT_TK, 32, 0.1, "tk"),
         notes=[
@@ -279,7 +279,7 @@ METHODS = {
         ],
         fgvc_note="FacT ships no FGVC configs -> defaults"),
     "rep_adapter": method(
-        "RepAdapter", "PROTOCOL.md; luogen1996/RepAdapter configs/repblock", [LR_SRC, "scale: luogen1996/RepAdapter configs/repblock/<dataset>.yaml @a7b33b7 "
+        "RepAdapter", "docs/protocols.md; luogen1996/RepAdapter configs/repblock", [LR_SRC, "scale: luogen1996/RepAdapter configs/repblock/<dataset>.yaml @a7b33b7 "
                        "(train.py reads config['scale'] when --scale is 0, as scripts/train_repblock.sh runs it)"],
         {"dim": 8, "groups": 2, "scale": 1.0, "dropout": 0.1},
         per_dataset=rep_adapter_options,
@@ -290,7 +290,7 @@ METHODS = {
         ],
         fgvc_note="RepAdapter ships no FGVC configs -> defaults"),
     "convpass": method(
-        "Convpass", "PROTOCOL.md; JieShibo/PETL-ViT configs/convpass", [LR_SRC, "scale, xavier_init (-> xavier_conv): JieShibo/PETL-ViT "
+        "Convpass", "docs/protocols.md; JieShibo/PETL-ViT configs/convpass", [LR_SRC, "scale, xavier_init (-> xavier_conv): JieShibo/PETL-ViT "
                      "{vtab,convpass/vtab}/configs/convpass/<dataset>.yaml @675871c / @0f1c47f"],
         {"dim": 8, "scale": 0.1, "dropout": 0.1, "xavier_conv": False},
         per_dataset=convpass_options,
@@ -301,12 +301,12 @@ METHODS = {
         ],
         fgvc_note="Convpass ships no FGVC configs -> defaults"),
     "noah": method(
-        "NOAH (released subnets)", "PROTOCOL.md; NOAH's released VTAB-1k subnets (shared/docs/METHODS.md)",
-        [LR_SRC, "subnet: NOAH's released per-task VTAB-1k subnets as tabled in shared/docs/METHODS.md"],
+        "NOAH (released subnets)", "docs/protocols.md; NOAH's released VTAB-1k subnets (docs/methods.md)",
+        [LR_SRC, "subnet: NOAH's released per-task VTAB-1k subnets as tabled in docs/methods.md"],
         {"subnet": "cifar100", "dropout": 0.1},
         per_dataset=noah_options,
         notes=[
-            "Retraining the released subnets is the faithful reproduction (METHODS.md: 100 epochs, AdamW",
+            "Retraining the released subnets is the faithful reproduction (docs/methods.md: 100 epochs, AdamW",
             "lr 1e-3, wd 1e-4 in NOAH's own runs); lr/wd here follow the V-PETL protocol like every other",
             "method. The subnet's size varies per task (287k-432k; cifar100 320,330).",
         ],
@@ -347,11 +347,11 @@ OFFICIAL["rep_adapter"] = off.uniform_official(
 OFFICIAL["convpass"] = off.uniform_official(
     1e-3, 1e-4, "JieShibo/PETL-ViT convpass/vtab/train.py @0f1c47f (lr 1e-3, wd 1e-4 defaults)", convpass_official_options)
 OFFICIAL["noah"] = off.uniform_official(
-    1e-3, 1e-4, "NOAH's subnet retraining (shared/docs/METHODS.md: 100 epochs, AdamW lr 1e-3, wd 1e-4)", noah_options)
+    1e-3, 1e-4, "NOAH's subnet retraining (docs/methods.md: 100 epochs, AdamW lr 1e-3, wd 1e-4)", noah_options)
 OFFICIAL["noah"].defaults = {
     "method_options": ({"subnet": "cifar100", "dropout": 0.1, "prompt_dropout": 0.1},
                        "prompt_dropout 0.1: ZhangYuanhan-AI/NOAH supernet_train_prompt.py (--drop-prompt-rate, as the issue cites; "
-                       "not re-read here); dropout 0.1: shared/docs/METHODS.md"),
+                       "not re-read here); dropout 0.1: docs/methods.md"),
     "init": ("vpetl", "NOAH's model re-initialises every Linear to trunc-normal(0.02), zero bias, after the explicit inits "
                       "(init_weights; as the issue cites, not re-read here): LoRA B and the adapter's up do not start at zero"),
 }
@@ -424,7 +424,7 @@ def entry_for(name, spec):
     comments = []
     if name in spec["lr_exceptions"]:
         lr, wd = spec["lr_exceptions"][name]
-        comments.append("lr/wd: PROTOCOL.md exception for this method")
+        comments.append("lr/wd: docs/protocols.md exception for this method")
     entry = {"lr": lr, "weight_decay": wd,
              "label_smoothing": 0.1 if name in LABEL_SMOOTHING else 0.0,
              "train_augmentation": name in TRAIN_AUG}
@@ -480,7 +480,7 @@ def render_vpetl(spec):
     defaults.update(COMMON_DEFAULTS)
     for key, value in defaults.items():
         lines.append(f"    {key}: {fmt(value)}")
-    lines.append("  vtab1k:                # label_smoothing / train_augmentation: PROTOCOL.md "
+    lines.append("  vtab1k:                # label_smoothing / train_augmentation: docs/protocols.md "
                  "(train_augmentation = V-PETL train_aug: RandAugment rand-m9-mstd0.5-inc1 + flip)")
     for ds in VTAB:
         entry, comments = entry_for(ds, spec)
@@ -651,7 +651,7 @@ def validate():
                     check_mapping(entry, label)
                     if recipe != "vpetl" or ds not in cat:
                         continue
-                    # Cross-check against the dataset catalogs (PROTOCOL.md values, typed in twice).
+                    # Cross-check against the dataset catalogs (docs/protocols.md values, typed in twice).
                     ref = cat[ds]
                     want_lr, want_wd = ref["learningRate"], ref["weightDecay"]
                     ov = overrides.get(m, {}).get(ds)

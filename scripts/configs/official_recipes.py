@@ -37,7 +37,7 @@ PLACEHOLDER = ("the seed repository (synbol/Parameter-Efficient-Transfer-Learnin
                "its V-PETL numbers can only come from the authors' own recipe")
 FACT_SEEN = (" (ImageClassification/models/vision_transformer_fact.py @531b40c defines only "
              "VisionTransformer_vptshallow with prompt_embeddings)")
-NOT_STORED = " (as issue 21 reports; this method's model file is not in the stored copy of the repository)"
+NOT_STORED = " (reported by an independent review of that repository; not re-verified here)"
 
 VPETL_FALLBACK = {m: PLACEHOLDER.format(FACT_SEEN if m.startswith("fact") else NOT_STORED)
                   for m in ("ssf", "fact_tt", "fact_tk", "rep_adapter", "noah", "hydra", "gps")}
