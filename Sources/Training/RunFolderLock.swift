@@ -10,11 +10,7 @@ public final class RunFolderLock {
     /// Creates the folder if needed and takes its lock, or throws a plain-sentence error: the
     /// folder cannot be created or written (with the system's reason), or another process holds it.
     public init(folder: URL) throws {
-        do {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        } catch {
-            throw ConfigError("cannot create the run folder \(folder.path): \(Self.reason(of: error))")
-        }
+        try Self.makeFolder(folder.path)
         let path = folder.appendingPathComponent(".lock").path
         descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
@@ -36,20 +32,19 @@ public final class RunFolderLock {
         close(descriptor)   // releases the lock
     }
 
-    /// The system's reason for a failed file operation ("Permission denied"), not Foundation's
-    /// error dump.
-    static func reason(of error: Error) -> String {
-        let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
-        if let posix = underlying, posix.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(posix.code))) }
-        if let code = (error as? CocoaError)?.code {
-            switch code {
-            case .fileWriteNoPermission: return "permission denied"
-            case .fileWriteVolumeReadOnly: return "read-only file system"
-            case .fileWriteOutOfSpace: return "no space left on the device"
-            case .fileWriteFileExists: return "a file of that name is in the way"
-            default: break
+    /// `mkdir -p` with the system's reason on failure ("Permission denied", "Not a directory"):
+    /// Foundation's error for the same case can be a bare "NSCocoaErrorDomain error 512".
+    private static func makeFolder(_ path: String) throws {
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            prefix += "/" + component
+            if mkdir(prefix, 0o755) != 0, errno != EEXIST {
+                throw ConfigError("cannot create the run folder \(path): \(String(cString: strerror(errno)))")
             }
         }
-        return (error as NSError).localizedDescription
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue else {
+            throw ConfigError("cannot create the run folder \(path): a file of that name is in the way")
+        }
     }
 }
