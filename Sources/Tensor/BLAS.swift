@@ -34,14 +34,14 @@ public enum BLAS {
     nonisolated(unsafe) public static var emulateBF16 = !Capabilities.current.bf16Products.isNative
 
     /// What the large products do in the current precision, for run records and logs: "fp32",
-    /// "bf16 (native …)" or "bf16 (emulated — why: …)".
+    /// "bf16, native: oneDNN …" or "bf16, emulated (why): …".
     public static var productsDescription: String {
         guard precision == .bf16 else { return "fp32" }
         let capability = Capabilities.current.bf16Products
-        if !emulateBF16, backend == .onednn, capability.isNative { return "bf16 (\(capability))" }
+        if !emulateBF16, backend == .onednn, case .native(let implementation) = capability { return "bf16, native: oneDNN \(implementation)" }
         let reason = backend != .onednn ? "large products on OpenBLAS (VPEFT_GEMM=openblas)"
             : capability.isNative ? "emulation chosen (BLAS.emulateBF16)" : capability.reason
-        return "bf16 (emulated — \(reason): operands rounded to bfloat16 and multiplied in fp32, the numerics of native bf16 without its speed-up)"
+        return "bf16, emulated (\(reason)): operands rounded to bfloat16 and multiplied in fp32, the numerics of native bf16 without its speed-up"
     }
 
     /// Products computed with bfloat16 operands, by route (tests check which route ran).

@@ -68,7 +68,7 @@ public struct RunRecordFile: Encodable {
         public var threads: Int
         public var blas: String
         public var gitCommit: String?
-        /// How the large products ran: "fp32", "bf16 (native …)" or "bf16 (emulated: …)".
+        /// How the large products ran: "fp32", "bf16, native: …" or "bf16, emulated (why): …".
         public var products: String
         enum CodingKeys: String, CodingKey { case vpeft, cpu, threads, blas, gitCommit = "git_commit", products }
     }

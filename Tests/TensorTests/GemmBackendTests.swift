@@ -128,6 +128,19 @@ final class GemmBackendTests: XCTestCase {
         }
     }
 
+    /// Run records and logs say which route bf16 products take, and why they are emulated.
+    func testProductsDescriptionNamesTheRoute() throws {
+        let saved = (BLAS.backend, BLAS.precision, BLAS.emulateBF16)
+        defer { (BLAS.backend, BLAS.precision, BLAS.emulateBF16) = saved }
+        BLAS.precision = .fp32
+        XCTAssertEqual(BLAS.productsDescription, "fp32")
+        (BLAS.backend, BLAS.precision, BLAS.emulateBF16) = (.openblas, .bf16, false)
+        XCTAssertTrue(BLAS.productsDescription.hasPrefix("bf16, emulated (large products on OpenBLAS"), BLAS.productsDescription)
+        (BLAS.backend, BLAS.emulateBF16) = (.onednn, !Capabilities.current.bf16Products.isNative)
+        let expected = Capabilities.current.bf16Products.isNative ? "bf16, native: oneDNN " : "bf16, emulated (\(Capabilities.current.bf16Products.reason))"
+        XCTAssertTrue(BLAS.productsDescription.hasPrefix(expected), BLAS.productsDescription)
+    }
+
     /// Both routes compute the same thing: a bf16 training-sized product natively and emulated
     /// agree to fp32 summation error (they differ only in the order of the sums).
     func testNativeAndEmulatedBF16Agree() throws {

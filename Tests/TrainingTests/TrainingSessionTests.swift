@@ -62,6 +62,7 @@ final class TrainingSessionTests: XCTestCase {
         XCTAssertEqual(record.params.trainable, 2 * 2 * 2 * (2 * 32), "LoRA r=2 on q and v of 2 blocks (d 32), counted before the merge")
         XCTAssertNotNil(record.cost.mergedEvalImagesPerSecond, "LoRA merges: inference measured after merging too")
         XCTAssertEqual(read.perEpoch.map(\.epoch), [2, 4])
+        XCTAssertEqual(record.environment.products, "fp32", "the record says how the products ran")
         XCTAssertEqual(record.params.ppt!, PPT.value(accuracy: record.accuracy.reported, trainableParameters: record.params.trainable, method: "lora")!, accuracy: 1e-12)
     }
 

@@ -14,6 +14,12 @@ Run (after `swift build -c release` and `bash scripts/reference/setup_venv.sh`):
 PEFT methods (`--methods`) run on the PyTorch side through their reference implementations in
 scripts/reference/make_peft_fixtures.py (written for clarity and parity, like Hugging Face PEFT's
 tuners: each patches the timm modules' forwards), on ours through `vpeft bench-speed --methods`.
+`--hf-peft` adds, for `lora`, the baseline a PyTorch user actually picks: timm + Hugging Face `peft`
+(timm_vit_speed.py's `peft_lora`: rank 8 on the fused qkv, so q, k and v all adapted, head trained),
+timed as a second PyTorch row of that configuration; every vpeft variant gets a row against each.
+
+`--vpeft PATH` times another vpeft binary (default .build/release/vpeft), e.g. one built for an older
+CPU into its own scratch path; its peers' instruction sets are capped through the environment.
 """
 
 import argparse
@@ -43,6 +49,9 @@ def main():
                    help="vpeft's arithmetic, one row each (PyTorch stays fp32: the baseline, run once per configuration)")
     p.add_argument("--recompute-mlp", action="store_true",
                    help="also run vpeft with the MLP recomputed in the backward (activation checkpointing), one more row per precision")
+    p.add_argument("--hf-peft", action="store_true",
+                   help="for --methods lora, also time timm + Hugging Face PEFT's LoRA as a second PyTorch baseline")
+    p.add_argument("--vpeft", type=os.path.abspath, default=os.path.join(ROOT, ".build/release/vpeft"), help="the vpeft binary to time")
     args = p.parse_args()
 
     # One process per configuration on both sides, so each peak RSS is that configuration's own.
@@ -51,17 +60,20 @@ def main():
     variants = [(p, r) for r in ([False, True] if args.recompute_mlp else [False]) for p in args.precision]
     def label(variant):
         return variant[0] + (" + recompute" if variant[1] else "")
+    # PyTorch's baselines of a configuration: (name, timm_vit_speed.py method); timm alone for the plain modes.
+    def baselines(method):
+        if method is None:
+            return [("timm", None)]
+        return [("reference", method)] + ([("timm + HF peft", "peft_lora")] if args.hf_peft and method == "lora" else [])
     ours, theirs = {}, {}
     for mode, method in configs:
         for batch in args.batch:
-            swift = [os.path.join(ROOT, ".build/release/vpeft"), "bench-speed", "--model", args.model, "--batch", str(batch),
+            swift = [args.vpeft, "bench-speed", "--model", args.model, "--batch", str(batch),
                      "--threads", str(args.threads), "--iters", str(args.iters), "--warmup", "1", "--num-classes", str(args.classes)]
             swift += ["--methods", method] if method else ["--mode", mode]
             torch_cmd = [sys.executable, os.path.join(ROOT, "scripts/bench/timm_vit_speed.py"), "--model", args.model,
                          "--batch", str(batch), "--threads", str(args.threads), "--iters", str(args.iters), "--warmup", "1",
                          "--num-classes", str(args.classes), "--opt-step", "--modes", *([] if method else [mode])]
-            if method:
-                torch_cmd += ["--methods", method]
             # oneDNN's OpenMP threads must not spin between products while ours compute
             # (libgomp reads this at load time, so it is set for the process, not from inside).
             for variant in variants:
@@ -69,41 +81,47 @@ def main():
                 command = swift + ["--precision", precision] + (["--recompute-mlp"] if recompute else [])
                 for r in lines_of_json(command, env={**os.environ, "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "passive")}):
                     ours[(r["mode"], r["batch"], variant)] = r
-            for r in lines_of_json(torch_cmd):
-                theirs[(r["mode"], r["batch"])] = r
-            for variant in variants:
-                a, b = ours.get((mode, batch, variant)), theirs.get((mode, batch))
-                if a and b:
-                    print(f"# {mode} batch {batch} {label(variant)}: vpeft {a['images_per_s']:.2f} img/s, PyTorch fp32 {b['images_per_s']:.2f} img/s",
-                          file=sys.stderr, flush=True)
+            for base, torch_method in baselines(method):
+                for r in lines_of_json(torch_cmd + (["--methods", torch_method] if torch_method else [])):
+                    theirs[(mode, r["batch"], base)] = r
+                for variant in variants:
+                    a, b = ours.get((mode, batch, variant)), theirs.get((mode, batch, base))
+                    if a and b:
+                        print(f"# {mode} batch {batch} {label(variant)}: vpeft {a['images_per_s']:.2f} img/s, "
+                              f"PyTorch fp32 ({base}) {b['images_per_s']:.2f} img/s", file=sys.stderr, flush=True)
 
-    print(f"| {args.model} | batch | vpeft variant | vpeft img/s | PyTorch fp32 img/s | speed ratio | vpeft peak RSS MB | PyTorch peak RSS MB | memory ratio | vpeft gemm share |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print(f"| {args.model} | batch | PyTorch baseline | vpeft variant | vpeft img/s | PyTorch fp32 img/s | speed ratio | vpeft peak RSS MB | PyTorch peak RSS MB | memory ratio | vpeft gemm share |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     misses, both = [], {}
     for mode, method in configs:
         for batch in args.batch:
-            for variant in variants:
-                precision = variant[0]
-                a, b = ours.get((mode, batch, variant)), theirs.get((mode, batch))
-                if not a or not b:
-                    continue
-                speed, memory = a["images_per_s"] / b["images_per_s"], a["peak_rss_mb"] / b["peak_rss_mb"]
-                print(f"| {mode} | {batch} | {label(variant)} | {a['images_per_s']:.2f} | {b['images_per_s']:.2f} | {speed:.2f}x | "
-                      f"{a['peak_rss_mb']} | {b['peak_rss_mb']} | {memory:.2f}x | {a.get('gemm_share', '')} |")
-                # The speed targets (docs/architecture.md, "Performance rules"; ViT-B/16, batch 32):
-                # PEFT steps ≥ 1.5x in fp32, ≥ 2.5x in bf16, peak memory ≤ 0.5x; full fine-tuning ≥ 1.2x.
-                if batch == 32 and (method in TARGET_METHODS or mode == "train_full"):
-                    need = 1.2 if mode == "train_full" else (2.5 if precision == "bf16" else 1.5)
-                    if speed < need:
-                        misses.append(f"{mode} {label(variant)}: speed {speed:.2f}x < {need}x")
-                    if method in TARGET_METHODS and memory > 0.5:
-                        misses.append(f"{mode} {label(variant)}: memory {memory:.2f}x > 0.5x")
-                    if method in TARGET_METHODS and speed >= need and memory <= 0.5:
-                        both.setdefault(mode, []).append(label(variant))
+            for base, _ in baselines(method):
+                # A miss or a hit against a second baseline names it.
+                against = "" if base == baselines(method)[0][0] else f" vs {base}"
+                for variant in variants:
+                    precision = variant[0]
+                    a, b = ours.get((mode, batch, variant)), theirs.get((mode, batch, base))
+                    if not a or not b:
+                        continue
+                    speed, memory = a["images_per_s"] / b["images_per_s"], a["peak_rss_mb"] / b["peak_rss_mb"]
+                    print(f"| {mode} | {batch} | {base} | {label(variant)} | {a['images_per_s']:.2f} | {b['images_per_s']:.2f} | {speed:.2f}x | "
+                          f"{a['peak_rss_mb']} | {b['peak_rss_mb']} | {memory:.2f}x | {a.get('gemm_share', '')} |")
+                    # The speed targets (docs/architecture.md, "Performance rules"; ViT-B/16, batch 32):
+                    # PEFT steps ≥ 1.5x in fp32, ≥ 2.5x in bf16, peak memory ≤ 0.5x; full fine-tuning ≥ 1.2x.
+                    if batch == 32 and (method in TARGET_METHODS or mode == "train_full"):
+                        need = 1.2 if mode == "train_full" else (2.5 if precision == "bf16" else 1.5)
+                        if speed < need:
+                            misses.append(f"{mode} {label(variant)}{against}: speed {speed:.2f}x < {need}x")
+                        if method in TARGET_METHODS and memory > 0.5:
+                            misses.append(f"{mode} {label(variant)}{against}: memory {memory:.2f}x > 0.5x")
+                        if method in TARGET_METHODS and speed >= need and memory <= 0.5:
+                            both.setdefault(mode, []).append(label(variant) + against)
     first = next(iter(theirs.values()), {})
+    hf = next((r for r in theirs.values() if "peft" in r), None)
+    peft = f", peft {hf['peft']} (LoRA on the fused qkv: {hf['trainable_params']:,} parameters train)" if hf else ""
     print(f"\nvpeft precision {' / '.join(args.precision)} (PyTorch fp32){' (+ recompute: MLP recomputed in the backward)' if args.recompute_mlp else ''}, threads {args.threads}, iters {args.iters}, torch {first.get('torch', '?')}, "
-          f"timm {first.get('timm', '?')}, OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}, "
-          f"vpeft OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'passive')}")
+          f"timm {first.get('timm', '?')}{peft}, OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}, "
+          f"vpeft OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'passive')}, vpeft binary {os.path.relpath(args.vpeft, ROOT)}")
     print("\nTargets missed (batch 32): " + ("; ".join(misses) if misses else "none"))
     print("Speed and memory targets met together (batch 32): " + ("; ".join(f"{m}: {', '.join(v)}" for m, v in both.items()) or "none"))
 

@@ -19,6 +19,12 @@ Modes:
                 model by its reference implementation in scripts/reference/make_peft_fixtures.py
                 (the one the Swift parity tests compare against; default options, intended init),
                 and its tensors, the backbone tensors it unfreezes and the head train
+  train:peft_lora (--methods peft_lora) the baseline a PyTorch user picks for LoRA: Hugging Face
+                `peft.get_peft_model(model, LoraConfig(r=8, lora_alpha=8, target_modules=["qkv"],
+                modules_to_save=["head"]))`. timm fuses q, k and v into one `qkv` Linear, so PEFT's
+                LoRA adapts all three together (the reference `lora` adapts q and v; the rank-8
+                parameter count happens to be the same); trainable_params says how many train, and
+                the JSON line also carries the peft version
 `--opt-step` adds an AdamW step (lr 1e-3, wd 0.05) to the train modes. Dropout/drop-path are 0
 unless --drop-path is given (stochastic depth stays active in train mode, as in the protocol).
 
@@ -58,7 +64,8 @@ def run_one(args, batch, mode):
     import torch
     import torch.nn.functional as F
 
-    reference = reference_methods() if mode.startswith("train:") else None
+    method = mode.split(":", 1)[1] if mode.startswith("train:") else None
+    reference = reference_methods() if method not in (None, "peft_lora") else None
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -81,15 +88,19 @@ def run_one(args, batch, mode):
         if mode == "train_linear":
             for name, p in model.named_parameters():
                 p.requires_grad_(name.startswith("head."))
+        if method == "peft_lora":  # PEFT freezes the backbone; its LoRA tensors and head copy train
+            import peft
+            model = peft.get_peft_model(model, peft.LoraConfig(r=8, lora_alpha=8, target_modules=["qkv"],
+                                                                modules_to_save=["head"]))
         params = [p for p in model.parameters() if p.requires_grad]
         if reference is not None:
-            method = reference.METHODS[mode.split(":", 1)[1]]({})
+            attached = reference.METHODS[method]({})
             named = dict(model.named_parameters())
             for p in named.values():
                 p.requires_grad_(False)
             new = reference.Tensors("intended", torch.Generator().manual_seed(0), torch.float32)
-            method.attach(model, new)
-            unfrozen = list(dict.fromkeys(method.trains(model) + ["head.weight", "head.bias"]))
+            attached.attach(model, new)
+            unfrozen = list(dict.fromkeys(attached.trains(model) + ["head.weight", "head.bias"]))
             for n in unfrozen:
                 named[n].requires_grad_(True)
             params = [named[n] for n in unfrozen] + list(new.tensors.values())
@@ -132,6 +143,7 @@ def run_one(args, batch, mode):
         "trainable_params": trainable,
         "optimizer_step": bool(args.opt_step) and mode != "inference",
         "drop_path": args.drop_path,
+        **({"peft": peft.__version__} if method == "peft_lora" else {}),
     }
 
 
@@ -147,7 +159,7 @@ def main():
     ap.add_argument("--num-classes", type=int, default=100)
     ap.add_argument("--img-size", type=int, default=None, help="default: the model's pretrained_cfg size")
     ap.add_argument("--drop-path", type=float, default=0.0)
-    ap.add_argument("--methods", nargs="*", default=[], help="PEFT methods to time a training step of (mode train:<method>)")
+    ap.add_argument("--methods", nargs="*", default=[], help="PEFT methods to time a training step of (mode train:<method>); peft_lora: Hugging Face PEFT's LoRA")
     ap.add_argument("--modes", nargs="*", default=None, help="override the modes (inference, train_full, train_linear)")
     ap.add_argument("--single", nargs=2, metavar=("BATCH", "MODE"), help=argparse.SUPPRESS)
     args = ap.parse_args()
