@@ -35,6 +35,9 @@ public enum RunConfiguration {
                 let resolution = try MethodRecipes(file: file).resolve(recipe: recipe, suite: suite, name: name)
                 for layer in resolution.layers { try loader.apply(layer.values, from: layer.source) }
                 if let note = resolution.fallbackNote { fallback = (resolution.recipe, "\(file.path): \(note)") }
+            } else {
+                // Said, not silent: without a recipe file the recipe changes nothing for this method.
+                fallback = (recipe, "no \(file.path): the \(recipe) recipe sets nothing for \(method) beyond the dataset's protocol defaults")
             }
         }
         if let configFile { try loader.apply(file: configFile) }

@@ -58,6 +58,18 @@ final class RecipeTests: XCTestCase {
         XCTAssertEqual(linear.lr, 1e-3)
     }
 
+    func testSCTOfficialRecipeInitialisesLikeTheReleasedModel() throws {
+        XCTAssertEqual(option(try resolve("sct", "vtab1k:dtd").0, "weight_init"), nil, "vpetl: the default zero init")
+        XCTAssertEqual(option(try resolve("sct", "vtab1k:dtd", recipe: "official").0, "weight_init"), .string("trunc_normal"))
+    }
+
+    /// A method without a recipe file: the recipe is recorded, and its origin says it set nothing.
+    func testARecipeWithoutAFileSaysItSetsNothing() throws {
+        let (config, loader) = try resolve("mona", "vtab1k:dtd", recipe: "official")
+        XCTAssertEqual(config.recipe, "official")
+        XCTAssertTrue(loader.origins["recipe"]!.contains("the official recipe sets nothing for mona"), loader.origins["recipe"]!)
+    }
+
     func testBadRecipeIsAClearError() throws {
         XCTAssertThrowsError(try resolve("lora", "vtab1k:cifar100", overrides: ["recipe=paper"])) {
             XCTAssertTrue("\($0)".contains("recipe = paper: must be vpetl or official"), "\($0)")

@@ -80,8 +80,8 @@ apt_install() {
     if [[ ${#missing[@]} -eq 0 ]]; then say "  installed  $* (already)"; return; fi
     local sudo=()
     [[ $(id -u) -eq 0 ]] || sudo=(sudo)
-    "${sudo[@]}" apt-get update -qq || die "apt-get update failed"
-    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" > /dev/null \
+    "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=600 update -qq || die "apt-get update failed"
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${missing[@]}" > /dev/null \
         || die "apt-get install ${missing[*]} failed"
     say "  installed  ${missing[*]} (apt-get)"
 }

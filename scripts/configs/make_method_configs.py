@@ -318,6 +318,9 @@ METHODS["hydra"] = method(
     "Hydra", "extremebird/Hydra vtab1k (official; the V-PETL release never ran Hydra)", [], {"rank": 2, "scale": 0.1, "dropout": 0.2})
 METHODS["gps"] = method(
     "GPS", "FightingFighting/GPS train_gps.sh (official; the V-PETL release never ran GPS)", [], {"k": 1})
+METHODS["sct"] = method(
+    "SCT", "docs/protocols.md = V-PETL run scripts", [LR_SRC], {"channels": 96},
+    notes=["The V-PETL table's general per-dataset lr/wd; W and b start at zero (the model starts as the backbone)."])
 
 
 def convpass_official_options(name):
@@ -335,6 +338,7 @@ OFFICIAL["vpt_shallow"] = off.SameAs("vpetl", "KMnP/vpt releases VPT's per-task 
 OFFICIAL["ssf"] = off.SSF_OFFICIAL
 OFFICIAL["hydra"] = off.HYDRA_OFFICIAL
 OFFICIAL["gps"] = off.GPS_OFFICIAL
+OFFICIAL["sct"] = off.SCT_OFFICIAL
 OFFICIAL["fact_tt"] = off.uniform_official(
     1e-3, 1e-4, "JieShibo/PETL-ViT FacT/fact_tt.py @c43d6d6 (lr 1e-3, wd 1e-4 defaults; FacT/vtab.py: no augmentation, bicubic resize)",
     lambda n: fact_options(FACT_TT, 8, 1.0, "tt")(n), interpolation="bicubic")

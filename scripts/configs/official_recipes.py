@@ -206,6 +206,20 @@ GPS_OFFICIAL = Official(
 # --------------------------------------------------------------------------------------------
 
 
+# --------------------------------------------------------------------------------------------
+# SCT: its released model initialises the K×K map W trunc-normal(0.02) (not zero). Only a compiled
+# vision_transformer_sct.pyc is in the stored copy of zhaohengyuan1/SCT @c1591b4, so the value is
+# the recipe review's reading of the source; no per-task recipe is transcribed.
+# --------------------------------------------------------------------------------------------
+SCT_INIT_SOURCE = ("zhaohengyuan1/SCT vision_transformer_sct.py (W trunc-normal(0.02), as an independent review read it; "
+                   "the stored copy @c1591b4 holds only its .pyc)")
+SCT_OFFICIAL = Official(
+    defaults={"method_options": ({"weight_init": "trunc_normal"}, SCT_INIT_SOURCE)},
+    per_dataset=lambda name, vpetl_entry: (dict(vpetl_entry), "no per-task recipe released apart from the model: the V-PETL table's values"),
+    sources=[SCT_INIT_SOURCE],
+    notes=["Only the init differs from the vpetl recipe: SCT's per-task training settings are not transcribed."])
+
+
 def uniform_official(lr, wd, source, options_fn, interpolation=None):
     """lr/wd/smoothing/augmentation the same on every VTAB task, options from options_fn(name)."""
     defaults = {"interpolation": (interpolation, source)} if interpolation else {}
