@@ -65,10 +65,15 @@ public final class Mlp: Module {
     public let fc2: Linear
     public let act: Activation
 
-    init(_ c: VisionTransformerConfig, using rng: inout WeightInit) {
-        fc1 = vitLinear(c.embedDim, c.mlpHidden, bias: true, using: &rng)
-        fc2 = vitLinear(c.mlpHidden, c.embedDim, bias: true, using: &rng)
-        act = c.actLayer
+    convenience init(_ c: VisionTransformerConfig, using rng: inout WeightInit) {
+        self.init(c.embedDim, hidden: c.mlpHidden, act: c.actLayer, using: &rng)
+    }
+
+    /// dim → hidden → dim (Swin's blocks use the same module).
+    init(_ dim: Int, hidden: Int, act: Activation, using rng: inout WeightInit) {
+        fc1 = vitLinear(dim, hidden, bias: true, using: &rng)
+        fc2 = vitLinear(hidden, dim, bias: true, using: &rng)
+        self.act = act
     }
 
     /// Recompute fc1 → activation in the backward instead of keeping its [B, N, 4D] output
@@ -213,11 +218,12 @@ public struct BackboneOutput {
     /// The pooled pre-logits feature [B, D] (after fc_norm).
     public var features: Tensor
     /// ViT: the token sequence entering block 0 (after position embedding and pre-norm);
-    /// CNN: the stem's output.
+    /// Swin: the patch map [B, h, w, C]; CNN: the stem's output.
     public var tokens: Tensor
     /// Each block's output, when `keepBlockOutputs`.
     public var blockOutputs: [Tensor]
-    /// The final normalised token sequence (`forward_features`); CNN: the last feature map.
+    /// The final normalised token sequence (`forward_features`; Swin: the normalised last map
+    /// [B, h, w, C]); CNN: the last feature map.
     public var final: Tensor
     /// Attention probabilities [B, heads, N, N] of the requested blocks (ViT).
     public var attention: [Int: Tensor]
@@ -386,8 +392,8 @@ public final class VisionTransformer: Backbone {
     }
 }
 
-/// A linear layer with timm's ViT init: weight trunc-normal(0.02), bias zero.
-private func vitLinear(_ inFeatures: Int, _ outFeatures: Int, bias: Bool, using rng: inout WeightInit) -> Linear {
+/// A linear layer with timm's ViT init: weight trunc-normal(0.02), bias zero (Swin's too).
+func vitLinear(_ inFeatures: Int, _ outFeatures: Int, bias: Bool, using rng: inout WeightInit) -> Linear {
     Linear(weight: rng.truncatedNormal([outFeatures, inFeatures], std: 0.02), bias: bias ? Tensor.zeros([outFeatures]) : nil)
 }
 

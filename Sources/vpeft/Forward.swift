@@ -6,16 +6,17 @@ import Tensor
 
 struct Forward: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run a ViT on an input tensor and write its logits (and features): the timm interop/parity command.",
+        abstract: "Run a backbone (ViT, Swin, EfficientNet-Lite) on an input tensor and write its logits (and features): the timm interop/parity command.",
         discussion: """
-        --model is a timm preset name (vit_base_patch16_224), a timm hub folder (config.json + \
-        model.safetensors) or a config.json. --input holds an NCHW float32 tensor: a .safetensors \
-        file (key 'input', or its only tensor) or a .npy file. The output .safetensors holds \
-        'logits' (when the model has a head) and, with --features, 'features' (pooled pre-logits).
+        --model is a timm preset name (vit_base_patch16_224, swin_tiny_patch4_window7_224), a timm \
+        hub folder (config.json + model.safetensors) or a config.json. --input holds an NCHW float32 \
+        tensor: a .safetensors file (key 'input', or its only tensor) or a .npy file. The output \
+        .safetensors holds 'logits' (when the model has a head) and, with --features, 'features' \
+        (pooled pre-logits).
         """)
 
     @OptionGroup var backbone: BackboneOptions
-    @Option(help: "Image size (the position embedding is resampled when it differs from the checkpoint's).") var imgSize: Int?
+    @Option(help: "Image size (a ViT's position embedding is resampled when it differs from the checkpoint's).") var imgSize: Int?
     @Option(help: "Override the number of classes (0 = no head).") var numClasses: Int?
     @Option(help: "Input tensor file (.safetensors or .npy).") var input: String
     @Option(help: "Output .safetensors file.") var output: String
@@ -26,18 +27,29 @@ struct Forward: ParsableCommand {
 
     func run() throws {
         arithmetic.apply()
-        let vit = try VisionTransformer.load(model: try backbone.requiredModel(), weights: backbone.weightsURL, imgSize: imgSize, numClasses: numClasses)
+        let model = try BackboneLoader.load(model: try backbone.requiredModel(), weights: backbone.weightsURL, imgSize: imgSize, numClasses: numClasses)
         let x = try readInput(URL(fileURLWithPath: input))
-        let c = vit.config
-        guard x.shape == [x.shape.first ?? 0, c.inChans, c.imgSize, c.imgSize], x.shape[0] > 0 else {
-            throw ValidationError("\(input): input shape \(x.shape) does not match [B, \(c.inChans), \(c.imgSize), \(c.imgSize)] for this model (use --img-size)")
+        let (channels, size) = Self.inputShape(of: model)
+        guard x.rank == 4, x.shape[0] > 0, x.shape[1] == channels, size.map({ x.shape[2] == $0 && x.shape[3] == $0 }) ?? true else {
+            let sides = size.map { "\($0), \($0)" } ?? "H, W"
+            throw ValidationError("\(input): input shape \(x.shape) does not match [B, \(channels), \(sides)] for this model (use --img-size)")
         }
-        let out = withoutGradients { vit.forward(x) }
+        let out = withoutGradients { model.forward(x) }
         var tensors: [String: Tensor] = [:]
         if let logits = out.logits { tensors["logits"] = logits }
         if features || out.logits == nil { tensors["features"] = out.features }
         try SafeTensors.write(tensors, to: URL(fileURLWithPath: output))
         print("wrote \(output): " + tensors.keys.sorted().map { "\($0) \(tensors[$0]!.shape)" }.joined(separator: ", "))
+    }
+
+    /// The input channels and side length a backbone takes (nil: any size, a CNN).
+    private static func inputShape(of model: any Backbone) -> (channels: Int, size: Int?) {
+        switch model {
+        case let vit as VisionTransformer: (vit.config.inChans, vit.config.imgSize)
+        case let swin as SwinTransformer: (swin.config.inChans, swin.config.imgSize)
+        case let net as EfficientNetLite: (net.config.inChans, nil)
+        default: (3, model.inputSize)
+        }
     }
 
     private func readInput(_ url: URL) throws -> Tensor {

@@ -19,6 +19,10 @@ struct Methods: ParsableCommand {
     /// A backbone of the right shapes without real weights (zeros: counting needs no weights).
     private func shapesOnlyBackbone() throws -> any Backbone {
         if let cnn = try? EfficientNetLiteConfig.preset(model) { return try EfficientNetLite(cnn, randomInit: false) }
+        if var swin = try SwinSource.resolve(model)?.config {
+            swin.numClasses = 0
+            return try SwinTransformer(swin, randomInit: false)
+        }
         var config = try ModelSource.resolve(model).config
         config.numClasses = 0
         return try VisionTransformer(config, randomInit: false)

@@ -9,7 +9,7 @@ import Training
 
 /// `--model` / `--weights`: a backbone and its checkpoint.
 struct BackboneOptions: ParsableArguments {
-    @Option(help: "Backbone: ViT preset, timm hub folder or config.json, or efficientnet_lite0/1/2.") var model: String?
+    @Option(help: "Backbone: ViT or Swin preset, timm hub folder or config.json, or efficientnet_lite0/1/2.") var model: String?
     @Option(help: "Backbone weights (.safetensors, .npz, .pth, .bin); default: a hub folder's model.safetensors.") var weights: String?
 
     var weightsURL: URL? { weights.map { URL(fileURLWithPath: $0) } }

@@ -230,3 +230,51 @@ extension GradientCheckTests {
         XCTAssertEqual(Double(withoutGradients { supervisedContrastiveLoss(features, labels: labels, temperature: 0.5) }.item), total / 6, accuracy: 1e-5)
     }
 }
+
+extension GradientCheckTests {
+    /// The ops of Swin Transformer's shifted windows and patch merging.
+    func testSwinWindowOps() {
+        checkGradients("roll over H and W", inputs: [g.normal([2, 3, 4, 2])]) { $0[0].rolled([-1, 2], dims: [1, 2]) }
+        checkGradients("roll past the axis size", inputs: [g.normal([5, 3])]) { $0[0].rolled(7, dim: 0) }
+        checkGradients("pad H and W", inputs: [g.normal([2, 3, 2, 2])]) { $0[0].padded(dim: 1, after: 2).padded(dim: 2, before: 1, after: 1) }
+        checkGradients("window partition", inputs: [g.normal([2, 4, 6, 3])]) { windowPartition($0[0], window: 2) }
+        checkGradients("window reverse", inputs: [g.normal([6, 4, 3])]) { windowReverse($0[0], window: 2, height: 4, width: 6) }
+        checkGradients("space to depth 2x2", inputs: [g.normal([2, 4, 2, 3])]) { spaceToDepth2x2($0[0]) }
+        // A shifted window: a roll, padding, windows and back, as a Swin block composes them.
+        checkGradients("shifted windows round trip", inputs: [g.normal([1, 3, 3, 2])]) { x in
+            let windows = windowPartition(x[0].rolled([-1, -1], dims: [1, 2]).padded(dim: 1, after: 1).padded(dim: 2, after: 1), window: 2)
+            return windowReverse(windows * windows, window: 2, height: 4, width: 4).narrowed(1, start: 0, length: 3)
+                .narrowed(2, start: 0, length: 3).rolled([1, 1], dims: [1, 2])
+        }
+    }
+
+    /// Window attention against its definition and its finite differences, with and without the
+    /// shifted-window mask, with windows processed at once or in groups (one window's
+    /// probabilities per group; three per group leaves a partial last group).
+    func testWindowAttention() {
+        let (windows, n, heads, dh, perImage) = (4, 4, 2, 3, 2)
+        let qkv = g.normal([windows, n, 3 * heads * dh]), bias = g.normal([heads, n, n], scale: 0.5)
+        let mask = Tensor.zeros([perImage, n, n])
+        for i in 0..<n { for j in 0..<n where (i < 2) != (j < 2) { mask.data[(1 * n + i) * n + j] = -100 } }
+        let oneWindow = heads * n * n * 4
+        for scratch in [16 << 20, oneWindow, 3 * oneWindow] {
+            for masked in [false, true] {
+                checkGradients("window attention, mask \(masked), scratch \(scratch)", inputs: [qkv, bias]) {
+                    windowAttention($0[0], heads: heads, scale: 0.5, bias: $0[1], mask: masked ? mask : nil, scratchBytes: scratch)
+                }
+            }
+        }
+        checkGradients("window attention, only the bias trains", inputs: [qkv, bias], checking: [1]) {
+            windowAttention($0[0], heads: heads, scale: 0.5, bias: $0[1], mask: mask)
+        }
+        // The definition: softmax(scale·QKᵀ + bias + mask)·V per window and head, window w of
+        // an image taking mask w mod nW.
+        let split = qkv.reshaped([windows, n, 3, heads, dh]).permuted([2, 0, 3, 1, 4])
+        func part(_ i: Int) -> Tensor { split.narrowed(0, start: i, length: 1).reshaped([windows, heads, n, dh]) }
+        let logits = matmul(part(0), part(1), transposeB: true) * 0.5 + bias
+            + mask.reshaped([1, perImage, 1, n, n]).expanded(to: [windows / perImage, perImage, 1, n, n]).reshaped([windows, 1, n, n])
+        let reference = matmul(logits.softmax(), part(2)).transposed(1, 2).reshaped([windows, n, heads * dh])
+        let fused = windowAttention(qkv, heads: heads, scale: 0.5, bias: bias, mask: mask)
+        for (x, y) in zip(fused.scalars, reference.scalars) { XCTAssertEqual(x, y, accuracy: 1e-5) }
+    }
+}

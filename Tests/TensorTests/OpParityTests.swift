@@ -9,6 +9,7 @@ final class OpParityTests: XCTestCase {
     func testLinearAlgebra() throws { try runFamily("linalg") }
     func testNeuralNetworkOps() throws { try runFamily("nn") }
     func testViews() throws { try runFamily("views") }
+    func testSwinWindowOps() throws { try runFamily("windows") }
 
     private func runFamily(_ family: String) throws {
         let cases = try Fixtures.cases(family)
@@ -23,7 +24,7 @@ final class OpParityTests: XCTestCase {
         let out = apply(c, inputs)
         let expected = try XCTUnwrap(c["out"], "\(c.name): no out")
         // Attention and resize go through BLAS with other summation orders: a little looser.
-        let loose = ["attention", "attention_probs", "resize", "conv2d", "matmul", "linear", "kron"].contains(c.op)
+        let loose = ["attention", "attention_probs", "window_attention", "resize", "conv2d", "matmul", "linear", "kron"].contains(c.op)
         let rtol: Float = loose ? 2e-5 : 1e-5, atol: Float = loose ? 2e-6 : 1e-6
         assertClose(out, expected, rtol: rtol, atol: atol, "\(c.name) (\(c.op)) forward")
         guard let gout = c["gout"] else { return }
@@ -95,6 +96,13 @@ final class OpParityTests: XCTestCase {
         case "expand": return x[0].expanded(to: c.ints("shape"))
         case "index_select": return x[0].indexSelect(x[1].scalars.map { Int($0) }, dim: c.int("dim"))
         case "reshape": return x[0].reshaped(c.ints("shape"))
+        case "roll": return x[0].rolled(c.ints("shifts"), dims: c.ints("dims"))
+        case "pad": return x[0].padded(dim: c.int("dim"), before: c.int("before"), after: c.int("after"))
+        case "window_partition": return windowPartition(x[0], window: c.int("window"))
+        case "window_reverse": return windowReverse(x[0], window: c.int("window"), height: c.int("height"), width: c.int("width"))
+        case "space_to_depth_2x2": return spaceToDepth2x2(x[0])
+        case "window_attention":
+            return windowAttention(x[0], heads: c.int("heads"), scale: c.float("scale"), bias: x[1], mask: c.bool("masked") ? x[2] : nil)
         default:
             XCTFail("\(c.name): unknown op \(c.op)")
             return x[0]

@@ -66,6 +66,26 @@ final class TrainingSessionTests: XCTestCase {
         XCTAssertEqual(record.params.ppt!, PPT.value(accuracy: record.accuracy.reported, trainableParameters: record.params.trainable, method: "lora")!, accuracy: 1e-12)
     }
 
+    /// The same run on the tiny headless Swin (16×16 input, a new 3-class head): `vpeft train`
+    /// takes a Swin hub folder like a ViT one.
+    func testASwinRunTrainsAndWritesItsAdapter() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("vpeft-swin-session-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: root) }
+        try makeDataset(at: root.appendingPathComponent("data"))
+        let swin = URL(fileURLWithPath: TrainerTests.tiny).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("swin/window_is_resolution").path
+        var loader = ConfigLoader()
+        try loader.apply(["model": swin, "method": "bitfit", "dataset": "vtab1k:colours", "data_root": root.appendingPathComponent("data").path,
+                          "protocol": "honest", "epochs": 4, "warmup_epochs": 0, "batch_size": 8, "lr": 3e-2, "eval_every": 4,
+                          "normalization": "inception", "drop_path": 0.1], from: "test")
+        let session = try TrainingSession(config: try loader.resolve())
+        XCTAssertEqual(session.imgSize, 16)
+        let out = root.appendingPathComponent("run")
+        let record = try XCTUnwrap(session.run(in: out, resume: false, progress: ProgressReporter(quiet: true)))
+        XCTAssertGreaterThan(record.accuracy.reported, 50, "three colours are easy")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("adapter/adapter.safetensors").path))
+    }
+
     func testConfigErrorsSurfaceBeforeTraining() throws {
         var loader = ConfigLoader()
         try loader.apply(["model": TrainerTests.tiny, "dataset": "vtab1k:nothing", "data_root": "/nonexistent"], from: "test")

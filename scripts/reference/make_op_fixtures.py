@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the PyTorch reference fixtures for the Swift engine's ops, optimisers and LR schedules.
 
-Output: Tests/TensorTests/Fixtures/{elementwise,reductions,linalg,nn,views,optim,schedules}.safetensors
+Output: Tests/TensorTests/Fixtures/{elementwise,reductions,linalg,nn,views,windows,optim,schedules}.safetensors
 following the key/metadata convention in scripts/reference/FIXTURES.md (case `C` -> `C.in0..`,
 `C.out`, `C.gout`, `C.grad0..`; `__metadata__[C]` = JSON with "op" and the op's parameters).
 
@@ -10,7 +10,7 @@ rerun), and tiny (the whole set stays well below 1.5 MB). Gradients are autograd
 sum(out * gout) with gout random normal.
 
 Run:  make fixtures
-  or: bash scripts/reference/setup_venv.sh && .venv/bin/python scripts/reference/make_op_fixtures.py
+  or: bash scripts/reference/setup_venv.sh && .venv/bin/python scripts/reference/make_op_fixtures.py [FAMILY ...]
 """
 
 import json
@@ -448,6 +448,78 @@ def make_views():
 
 
 # ----------------------------------------------------------------------------------------------
+# windows (the ops of Swin Transformer, checked against timm's own functions)
+
+def make_windows():
+    from timm.models.swin_transformer import SwinTransformerBlock, WindowAttention, window_partition, window_reverse
+    fam = Family("windows.safetensors", seed=1008)
+
+    for name, shape, shifts, dims in [("roll_hw_back", (2, 5, 6, 3), [-2, -2], [1, 2]),
+                                      ("roll_hw_mixed", (2, 5, 6, 3), [3, -7], [1, 2]),
+                                      ("roll_one_axis", (3, 4), [1], [1])]:
+        fam.add(name, {"op": "roll", "shifts": shifts, "dims": dims},
+                lambda x, s=shifts, d=dims: torch.roll(x, shifts=s, dims=d), [randn(*shape)])
+
+    # F.pad's last-axis-first pairs, one axis per case
+    for name, shape, dim, before, after in [("pad_h_after", (2, 5, 6, 3), 1, 0, 3),
+                                            ("pad_w_after", (2, 5, 6, 3), 2, 0, 1),
+                                            ("pad_both_sides", (2, 3, 4), 1, 2, 1)]:
+        pairs = [0, 0] * (len(shape) - 1 - dim) + [before, after]
+        fam.add(name, {"op": "pad", "dim": dim, "before": before, "after": after},
+                lambda x, p=pairs: F.pad(x, p), [randn(*shape)])
+
+    for name, shape, w in [("window_partition_2", (2, 6, 4, 3), 2), ("window_partition_3", (1, 6, 9, 2), 3)]:
+        c = shape[-1]
+        fam.add(name, {"op": "window_partition", "window": w},
+                lambda x, w=w, c=c: window_partition(x, (w, w)).reshape(-1, w * w, c), [randn(*shape)])
+    for name, (b, h, wd, c), w in [("window_reverse_2", (2, 6, 4, 3), 2), ("window_reverse_3", (1, 6, 9, 2), 3)]:
+        windows = randn(b * (h // w) * (wd // w), w * w, c)
+        fam.add(name, {"op": "window_reverse", "window": w, "height": h, "width": wd},
+                lambda x, w=w, h=h, wd=wd, c=c: window_reverse(x.reshape(-1, w, w, c), (w, w), h, wd), [windows])
+
+    # PatchMerging's gather, exactly as timm's forward writes it
+    for name, shape in [("space_to_depth_a", (2, 4, 6, 3)), ("space_to_depth_b", (1, 2, 2, 5))]:
+        fam.add(name, {"op": "space_to_depth_2x2"},
+                lambda x: x.reshape(x.shape[0], x.shape[1] // 2, 2, x.shape[2] // 2, 2, x.shape[3]).permute(0, 1, 3, 4, 2, 5).flatten(3),
+                [randn(*shape)])
+
+    # window attention: the reference is timm's non-fused formula on the qkv output; a timm
+    # WindowAttention module run on the same qkv weights must agree with it (checked below).
+    def window_attention_ref(qkv, bias, mask, heads, scale):
+        bw, n, _ = qkv.shape
+        q, k, v = qkv.reshape(bw, n, 3, heads, -1).permute(2, 0, 3, 1, 4).unbind(0)
+        attn = (q * scale) @ k.transpose(-2, -1) + bias.unsqueeze(0)
+        if mask is not None:
+            nw = mask.shape[0]
+            attn = (attn.view(-1, nw, heads, n, n) + mask.unsqueeze(1).unsqueeze(0)).view(-1, heads, n, n)
+        return (attn.softmax(-1) @ v).transpose(1, 2).reshape(bw, n, -1)
+
+    dim, heads, w = 6, 2, 2
+    block = SwinTransformerBlock(dim, input_resolution=(4, 4), num_heads=heads, window_size=w, shift_size=1)
+    mask = block.attn_mask.detach().clone()  # [4 windows, 4, 4], 0 / -100
+    assert mask.shape == (4, w * w, w * w) and set(mask.unique().tolist()) == {0.0, -100.0}
+    scale = (dim // heads) ** -0.5
+    for name, masked in [("window_attention_masked", True), ("window_attention_plain", False)]:
+        qkv = randn(2 * 4, w * w, 3 * dim)
+        bias = 0.5 * randn(heads, w * w, w * w)
+        ins = [qkv, bias] + ([mask] if masked else [])
+        fn = (lambda q, b, m: window_attention_ref(q, b, m, heads, scale)) if masked else \
+            (lambda q, b: window_attention_ref(q, b, None, heads, scale))
+        fam.add(name, {"op": "window_attention", "heads": heads, "scale": scale, "masked": masked}, fn, ins,
+                nograd=(2,))
+    with torch.no_grad():
+        attn = WindowAttention(dim, num_heads=heads, window_size=w)
+        attn.relative_position_bias_table.normal_()
+        x = randn(8, w * w, dim)
+        table_bias = attn.relative_position_bias_table[attn.relative_position_index.view(-1)].view(w * w, w * w, -1).permute(2, 0, 1)
+        for fused in (False, True):
+            attn.fused_attn = fused
+            ours = attn.proj(window_attention_ref(attn.qkv(x), table_bias, mask, heads, attn.scale))
+            assert (attn(x, mask=mask) - ours).abs().max() < 1e-5, "window attention reference disagrees with timm"
+    return fam
+
+
+# ----------------------------------------------------------------------------------------------
 # optim
 
 def make_optim():
@@ -557,10 +629,20 @@ def make_schedules():
 
 # ----------------------------------------------------------------------------------------------
 
+MAKERS = {"elementwise": make_elementwise, "reductions": make_reductions, "linalg": make_linalg, "nn": make_nn,
+          "views": make_views, "windows": make_windows, "optim": make_optim, "schedules": make_schedules}
+
+
 def main():
+    """Writes every family, or only those named on the command line (`make_op_fixtures.py windows`)."""
     os.makedirs(OUT_DIR, exist_ok=True)
     total = 0
-    for maker in [make_elementwise, make_reductions, make_linalg, make_nn, make_views, make_optim, make_schedules]:
+    for name in sys.argv[1:]:
+        if name not in MAKERS:
+            sys.exit(f"unknown family '{name}'; known: {', '.join(MAKERS)}")
+    for name, maker in MAKERS.items():
+        if sys.argv[1:] and name not in sys.argv[1:]:
+            continue
         fam = maker()
         path = fam.write()
         size = os.path.getsize(path)

@@ -1,0 +1,361 @@
+import Foundation
+import NN
+import Tensor
+
+/// Swin Transformer V1 (Liu et al., "Swin Transformer: Hierarchical Vision Transformer using
+/// Shifted Windows", ICCV 2021), laid out as timm's `swin_transformer.py` (timm ≥ 0.9): the same
+/// modules, parameter names and forward, so a timm `state_dict` loads 1:1 and outputs match
+/// timm's; the original Microsoft checkpoints load through SwinTransformerLoading.swift.
+///
+///     image ─▶ patch_embed (conv p×p/p ─▶ channels-last ─▶ LayerNorm)
+///           ─▶ layers.0 … layers.{S−1}: [downsample (PatchMerging), i > 0] ─▶ blocks
+///           ─▶ norm ─▶ mean over H, W ─▶ head.fc
+///
+/// Feature maps stay channels-last [B, H, W, C] throughout, as in timm. Each block is
+///     x = x + DropPath(attn(norm1 x));  x = x + DropPath(mlp(norm2 x))
+/// where attn is self-attention inside w×w windows with a learned relative position bias; odd
+/// blocks roll the map by −w/2 first (and back after), so windows straddle the previous
+/// block's borders, with a mask keeping tokens from attending across the seams of the roll.
+///
+/// PEFT sites: every `Linear`, `LayerNorm` and the patch `Conv2d` take `LayerHook`s (timm names
+/// in `namedParameters`); Swin has no ViT block/branch/token sites.
+
+/// Image → channels-last patch map: a patch-size convolution then LayerNorm (timm's `PatchEmbed`
+/// with `norm_layer` and `output_fmt='NHWC'`).
+public final class SwinPatchEmbed: Module {
+    public let proj: Conv2d
+    public let norm: LayerNorm
+
+    init(_ c: SwinTransformerConfig, using rng: inout WeightInit) {
+        let fanIn = c.inChans * c.patchSize * c.patchSize
+        proj = Conv2d(weight: rng.truncatedNormal([c.embedDim, c.inChans, c.patchSize, c.patchSize], std: 1 / Float(fanIn).squareRoot()),
+                      bias: Tensor.zeros([c.embedDim]), stride: (c.patchSize, c.patchSize))
+        norm = LayerNorm(c.embedDim, eps: c.normEps)
+    }
+
+    func callAsFunction(_ x: Tensor) -> Tensor {
+        norm(proj(x).permuted([0, 2, 3, 1]))                     // [B, h, w, C]
+    }
+
+    public var namedParameters: [(name: String, tensor: Tensor)] { prefixed("proj", proj) + prefixed("norm", norm) }
+}
+
+/// Multi-head self-attention within windows of w×w tokens, with a relative position bias: a
+/// table of (2w−1)² entries per head, one per relative offset (Δrow, Δcol), gathered into a
+/// [heads, N, N] bias for the N = w² tokens of a window.
+public final class WindowAttention: Module {
+    public let qkv: Linear
+    public let proj: Linear
+    /// [(2w−1)², heads]; trained (its gradient arrives through the gather).
+    public var relativePositionBiasTable: Tensor
+    public let numHeads: Int
+    public let window: Int
+    public let scale: Float
+    /// Row `i·N + j`: the table entry of query token i and key token j.
+    let relativePositionIndex: [Int]
+
+    init(dim: Int, heads: Int, window: Int, qkvBias: Bool, using rng: inout WeightInit) {
+        qkv = vitLinear(dim, 3 * dim, bias: qkvBias, using: &rng)
+        proj = vitLinear(dim, dim, bias: true, using: &rng)
+        relativePositionBiasTable = rng.truncatedNormal([(2 * window - 1) * (2 * window - 1), heads], std: 0.02)
+        numHeads = heads
+        self.window = window
+        scale = 1 / Float(dim / heads).squareRoot()
+        relativePositionIndex = Self.relativePositionIndex(window: window)
+    }
+
+    /// timm's `get_relative_position_index`: tokens (r, c) row-major in the window; the pair
+    /// (i, j) reads entry (rᵢ − rⱼ + w − 1)·(2w − 1) + (cᵢ − cⱼ + w − 1).
+    public static func relativePositionIndex(window w: Int) -> [Int] {
+        let n = w * w
+        var index = [Int](repeating: 0, count: n * n)
+        for i in 0..<n {
+            for j in 0..<n {
+                index[i * n + j] = (i / w - j / w + w - 1) * (2 * w - 1) + (i % w - j % w + w - 1)
+            }
+        }
+        return index
+    }
+
+    /// The bias [heads, N, N] added to every window's attention logits.
+    func relativePositionBias() -> Tensor {
+        let n = window * window
+        return relativePositionBiasTable.indexSelect(relativePositionIndex, dim: 0).reshaped([n, n, numHeads]).permuted([2, 0, 1])
+    }
+
+    /// `x` [windows, N, C] → [windows, N, C]; `mask` [nW, N, N] for shifted windows.
+    func callAsFunction(_ x: Tensor, mask: Tensor?) -> Tensor {
+        proj(windowAttention(qkv(x), heads: numHeads, scale: scale, bias: relativePositionBias(), mask: mask))
+    }
+
+    public var namedParameters: [(name: String, tensor: Tensor)] {
+        [("relative_position_bias_table", relativePositionBiasTable)] + prefixed("qkv", qkv) + prefixed("proj", proj)
+    }
+}
+
+/// A Swin block on a channels-last map of fixed side `resolution`:
+///     x = x + DropPath(attn(norm1 x));  x = x + DropPath(mlp(norm2 x))
+/// attn: roll by −shift → zero-pad to a multiple of the window (timm pads after the roll) →
+/// windows → attention (+ mask when shifted) → merge → crop → roll by +shift.
+public final class SwinTransformerBlock: Module {
+    public let norm1: LayerNorm
+    public let attn: WindowAttention
+    public let norm2: LayerNorm
+    public let mlp: Mlp
+    public let resolution: Int
+    public let shift: Int
+    /// Stochastic-depth rate of this block (training only).
+    public var dropPath: Float = 0
+    /// [nW, N, N]: 0 between tokens of the same region of the rolled map, −100 across regions;
+    /// nil for unshifted blocks.
+    let attnMask: Tensor?
+
+    init(dim: Int, heads: Int, resolution: Int, window: Int, shift: Int, mlpHidden: Int, qkvBias: Bool, eps: Float,
+         using rng: inout WeightInit) {
+        norm1 = LayerNorm(dim, eps: eps)
+        attn = WindowAttention(dim: dim, heads: heads, window: window, qkvBias: qkvBias, using: &rng)
+        norm2 = LayerNorm(dim, eps: eps)
+        mlp = Mlp(dim, hidden: mlpHidden, act: .gelu, using: &rng)
+        self.resolution = resolution
+        self.shift = shift
+        attnMask = shift > 0 ? Self.attentionMask(resolution: resolution, window: window, shift: shift) : nil
+    }
+
+    public var window: Int { attn.window }
+    /// The map side after padding to whole windows.
+    var paddedResolution: Int { (resolution + window - 1) / window * window }
+
+    /// timm's `get_attn_mask` on the padded map: rows (and columns) fall into three regions,
+    /// [0, P − w), [P − w, P − shift), [P − shift, P), and each cell is labelled 3·row region +
+    /// column region; tokens of a window with different labels came from different places before
+    /// the roll, and −100 keeps them from attending to each other.
+    static func attentionMask(resolution: Int, window w: Int, shift s: Int) -> Tensor {
+        let p = (resolution + w - 1) / w * w
+        func region(_ x: Int) -> Int { x < p - w ? 0 : (x < p - s ? 1 : 2) }
+        let perSide = p / w, n = w * w
+        let mask = Tensor.zeros([perSide * perSide, n, n])
+        for window in 0..<(perSide * perSide) {
+            let (wy, wx) = window.quotientAndRemainder(dividingBy: perSide)
+            let labels = (0..<n).map { t in 3 * region(wy * w + t / w) + region(wx * w + t % w) }
+            for i in 0..<n { for j in 0..<n where labels[i] != labels[j] { mask.data[(window * n + i) * n + j] = -100 } }
+        }
+        return mask
+    }
+
+    func callAsFunction(_ x: Tensor, training: Bool, rng: inout SeededRandom) -> Tensor {
+        let (b, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let y = x + windowedAttention(norm1(x)).dropPath(dropPath, training: training, using: &rng)
+        let tokens = y.reshaped([b, h * w, c])
+        return (tokens + mlp(norm2(tokens)).dropPath(dropPath, training: training, using: &rng)).reshaped([b, h, w, c])
+    }
+
+    /// timm's `SwinTransformerBlock._attn` on the normalised map [B, H, W, C].
+    private func windowedAttention(_ x: Tensor) -> Tensor {
+        let side = resolution, padded = paddedResolution
+        let rolled = shift > 0 ? x.rolled([-shift, -shift], dims: [1, 2]) : x
+        let filled = rolled.padded(dim: 1, after: padded - side).padded(dim: 2, after: padded - side)
+        let mixed = attn(windowPartition(filled, window: window), mask: attnMask)
+        let merged = windowReverse(mixed, window: window, height: padded, width: padded)
+            .narrowed(1, start: 0, length: side).narrowed(2, start: 0, length: side)
+        return shift > 0 ? merged.rolled([shift, shift], dims: [1, 2]) : merged
+    }
+
+    /// The block's linear layers with their timm names (within the block).
+    public var linears: [(name: String, layer: Linear)] {
+        [("attn.qkv", attn.qkv), ("attn.proj", attn.proj), ("mlp.fc1", mlp.fc1), ("mlp.fc2", mlp.fc2)]
+    }
+
+    public var namedParameters: [(name: String, tensor: Tensor)] {
+        prefixed("norm1", norm1) + prefixed("attn", attn) + prefixed("norm2", norm2) + prefixed("mlp", mlp)
+    }
+}
+
+/// Halves the map and doubles the channels: each 2×2 neighbourhood (odd sides zero-padded) is
+/// concatenated to 4C, normalised and projected to 2C (no bias).
+public final class PatchMerging: Module {
+    public let norm: LayerNorm
+    public let reduction: Linear
+
+    init(dim: Int, eps: Float, using rng: inout WeightInit) {
+        norm = LayerNorm(4 * dim, eps: eps)
+        reduction = vitLinear(4 * dim, 2 * dim, bias: false, using: &rng)
+    }
+
+    func callAsFunction(_ x: Tensor) -> Tensor {
+        let even = x.padded(dim: 1, after: x.shape[1] % 2).padded(dim: 2, after: x.shape[2] % 2)
+        return reduction(norm(spaceToDepth2x2(even)))
+    }
+
+    public var namedParameters: [(name: String, tensor: Tensor)] { prefixed("norm", norm) + prefixed("reduction", reduction) }
+}
+
+/// One stage: PatchMerging first (every stage but the first, timm's layout), then the blocks,
+/// unshifted and shifted alternately.
+public final class SwinTransformerStage: Module {
+    public let downsample: PatchMerging?
+    public let blocks: [SwinTransformerBlock]
+
+    init(_ c: SwinTransformerConfig, stage: Int, using rng: inout WeightInit) {
+        let dim = c.stageDim(stage)
+        downsample = stage > 0 ? PatchMerging(dim: c.stageDim(stage - 1), eps: c.normEps, using: &rng) : nil
+        blocks = (0..<c.depths[stage]).map { i in
+            SwinTransformerBlock(dim: dim, heads: c.numHeads[stage], resolution: c.stageResolution(stage), window: c.effectiveWindow(stage),
+                                 shift: c.shift(stage: stage, block: i), mlpHidden: c.mlpHidden(stage), qkvBias: c.qkvBias,
+                                 eps: c.normEps, using: &rng)
+        }
+    }
+
+    public var namedParameters: [(name: String, tensor: Tensor)] {
+        var list = prefixed("downsample", downsample)
+        for (i, block) in blocks.enumerated() { list += prefixed("blocks.\(i)", block) }
+        return list
+    }
+}
+
+/// What a stage's output offers a dense head (timm's `feature_info`): channels, stride to the
+/// input image, and the module producing it.
+public struct StageFeatureInfo: Equatable, Sendable {
+    public let channels: Int
+    public let reduction: Int
+    public let module: String
+
+    public init(channels: Int, reduction: Int, module: String) {
+        (self.channels, self.reduction, self.module) = (channels, reduction, module)
+    }
+}
+
+public final class SwinTransformer: Backbone {
+    public let config: SwinTransformerConfig
+    public let patchEmbed: SwinPatchEmbed
+    public let layers: [SwinTransformerStage]
+    public let norm: LayerNorm
+    /// The classifier (`head.fc` in timm's checkpoints).
+    public var head: Linear?
+
+    /// A model with timm's initialisation (trunc-normal 0.02 for linear weights and bias tables,
+    /// zero biases, identity LayerNorms); load a checkpoint for real use. `randomInit: false`
+    /// fills the weights with zeros instead (fast; for shapes and counts).
+    public init(_ config: SwinTransformerConfig, seed: UInt64 = 0, randomInit: Bool = true) throws {
+        try config.validate()
+        self.config = config
+        var rng = WeightInit(random: randomInit, rng: SeededRandom(seed: seed).derived("swin-init"))
+        patchEmbed = SwinPatchEmbed(config, using: &rng)
+        layers = (0..<config.stageCount).map { SwinTransformerStage(config, stage: $0, using: &rng) }
+        norm = LayerNorm(config.numFeatures, eps: config.normEps)
+        head = config.numClasses > 0 ? Linear(config.numFeatures, config.numClasses, using: &rng.rng) : nil
+        setDropPathRate(config.dropPathRate)
+    }
+
+    /// Every stage's output: channels, stride and module (timm's `feature_info`).
+    public var featureInfo: [StageFeatureInfo] {
+        (0..<config.stageCount).map { StageFeatureInfo(channels: config.stageDim($0), reduction: config.patchSize << $0, module: "layers.\($0)") }
+    }
+
+    public var blocks: [SwinTransformerBlock] { layers.flatMap(\.blocks) }
+
+    /// Stochastic depth for training: rates linspace(0, `rate`, total depth) over all blocks in
+    /// order, as timm's `calculate_drop_path_rates(stagewise=True)`.
+    public func setDropPathRate(_ rate: Float) {
+        let all = blocks
+        for (i, block) in all.enumerated() { block.dropPath = all.count > 1 ? rate * Float(i) / Float(all.count - 1) : 0 }
+    }
+
+    /// Replaces the classifier with a new one for `classes` outputs (PyTorch default init).
+    public func resetHead(classes: Int, using rng: inout SeededRandom) {
+        head = classes > 0 ? Linear(config.numFeatures, classes, using: &rng) : nil
+    }
+
+    /// The patch map and every stage's output [B, H, W, C] (block outputs when asked).
+    private func stages(_ images: Tensor, options: ForwardOptions, rng: inout SeededRandom) -> (tokens: Tensor, stages: [Tensor], blocks: [Tensor]) {
+        precondition(images.rank == 4 && images.shape[1] == config.inChans && images.shape[2] == config.imgSize && images.shape[3] == config.imgSize,
+                     "SwinTransformer: input \(images.shape) does not match [B, \(config.inChans), \(config.imgSize), \(config.imgSize)]")
+        let tokens = patchEmbed(images)
+        var x = tokens
+        var stageOutputs: [Tensor] = [], blockOutputs: [Tensor] = []
+        for stage in layers {
+            if let downsample = stage.downsample { x = downsample(x) }
+            for block in stage.blocks {
+                x = block(x, training: options.training, rng: &rng)
+                if options.keepBlockOutputs { blockOutputs.append(x) }
+            }
+            stageOutputs.append(x)
+        }
+        return (tokens, stageOutputs, blockOutputs)
+    }
+
+    /// `tokens` is the patch map entering stage 0 and `final` the normalised last map (timm's
+    /// `forward_features`), both [B, H, W, C]; `blockOutputs` every block's output in order.
+    /// Attention maps are a ViT feature: `options.attentionBlocks` does not apply.
+    public func forward(_ images: Tensor, options: ForwardOptions, rng: SeededRandom) -> BackboneOutput {
+        var rng = rng
+        let run = stages(images, options: options, rng: &rng)
+        let final = norm(run.stages[run.stages.count - 1])
+        let features = final.mean(dims: [1, 2])
+        return BackboneOutput(logits: head.map { $0(features) }, features: features, tokens: run.tokens,
+                              blockOutputs: run.blocks, final: final, attention: [:])
+    }
+
+    /// Every stage's output as NCHW [B, C, H/stride, W/stride] (no final norm), for dense heads:
+    /// timm's `forward_intermediates(norm=False)`. `featureInfo` describes them.
+    public func stageFeatures(_ images: Tensor, options: ForwardOptions = ForwardOptions(), rng: SeededRandom = SeededRandom(seed: 0)) -> [Tensor] {
+        var rng = rng
+        return stages(images, options: options, rng: &rng).stages.map { $0.permuted([0, 3, 1, 2]) }
+    }
+
+    /// Logits when the model has a head, else the pooled features.
+    public func callAsFunction(_ images: Tensor) -> Tensor {
+        let out = forward(images, options: ForwardOptions(), rng: SeededRandom(seed: 0))
+        return out.logits ?? out.features
+    }
+
+    public var namedParameters: [(name: String, tensor: Tensor)] {
+        var list = prefixed("patch_embed", patchEmbed)
+        for (i, stage) in layers.enumerated() { list += prefixed("layers.\(i)", stage) }
+        return list + prefixed("norm", norm) + prefixed("head.fc", head)
+    }
+}
+
+/// What PEFT, training and adapter files ask of a backbone, for Swin.
+extension SwinTransformer {
+    public var numFeatures: Int { config.numFeatures }
+    public var inputSize: Int { config.imgSize }
+
+    public var architecture: String {
+        let matching = SwinTransformerConfig.presetNames.first { name in
+            var preset = try? SwinTransformerConfig.preset(name)
+            preset?.numClasses = config.numClasses
+            preset?.dropPathRate = config.dropPathRate
+            return preset == config
+        }
+        return matching ?? "swin (img \(config.imgSize), patch \(config.patchSize), dim \(config.embedDim), depths \(config.depths), "
+            + "heads \(config.numHeads), window \(config.windowSize))"
+    }
+
+    /// The configuration without head size and stochastic depth. The image size stays: it fixes
+    /// each stage's windows, shifts and masks.
+    public var architectureIdentity: String {
+        var c = config
+        c.numClasses = 0
+        c.dropPathRate = 0
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: (try? encoder.encode(c)) ?? Data(), as: UTF8.self)
+    }
+
+    /// Removes every PEFT hook from every layer: the plain backbone again.
+    public func removeAllHooks() {
+        patchEmbed.proj.hooks = []
+        patchEmbed.norm.hooks = []
+        for stage in layers {
+            stage.downsample?.norm.hooks = []
+            stage.downsample?.reduction.hooks = []
+            for block in stage.blocks {
+                for (_, layer) in block.linears { layer.hooks = [] }
+                block.norm1.hooks = []
+                block.norm2.hooks = []
+            }
+        }
+        norm.hooks = []
+        head?.hooks = []
+    }
+}
