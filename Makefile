@@ -16,7 +16,7 @@ endif
 # our own threads compute (libgomp reads this when it loads).
 export OMP_WAIT_POLICY ?= passive
 
-.PHONY: demo test build setup fixtures fixtures-full bench-engine clean
+.PHONY: demo test build setup setup-browser fixtures fixtures-full bench-engine clean
 
 ## Debian packages the build links against (installed only when missing).
 setup:
@@ -26,6 +26,10 @@ setup:
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq $$missing; \
 	fi
+
+## Chromium, for the HTML report's browser test (`make test` skips that test without it).
+setup-browser:
+	bash scripts/check/install_chromium.sh
 
 build: setup
 	$(SWIFT) build -c release $(SWIFT_FLAGS)
@@ -49,6 +53,8 @@ fixtures:
 	.venv/bin/python scripts/reference/make_vit_fixtures.py
 	.venv/bin/python scripts/reference/make_swin_fixtures.py
 	.venv/bin/python scripts/reference/make_peft_fixtures.py
+	.venv/bin/pip install --disable-pip-version-check -q tensorboard==2.21.0
+	.venv/bin/python scripts/reference/make_tensorboard_fixtures.py
 
 ## A full-size ViT-B/16 reference under assets/ (not committed): enables the full-size parity test.
 fixtures-full:

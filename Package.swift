@@ -67,7 +67,7 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensor"], exclude: ["Fixtures"]),
         .testTarget(name: "VizTests", dependencies: ["Viz", "Tensor", "CPNG"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Viz"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Reports", "Datasets", "PEFT", "Models", "NN", "Tensor"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Reports", "Datasets", "PEFT", "Models", "NN", "Tensor"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v5]
 )

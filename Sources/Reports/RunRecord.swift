@@ -31,6 +31,10 @@ public struct RunRecord: Sendable {
     public var cost: Cost
     public var cpu: String?
     public var threads: Int?
+    /// The resolved training configuration and the environment as recorded, each value as
+    /// canonical JSON text (reports show them as they are; their meaning is `Training`'s).
+    public var configuration: [String: String] = [:]
+    public var environment: [String: String] = [:]
 
     public struct EpochAccuracy: Equatable, Sendable {
         public var epoch: Int
@@ -80,18 +84,19 @@ extension RunRecord {
         } catch let error as DecodingError {
             throw RunRecordError(file: file, reason: Self.explain(error))
         }
-        var options: [String: String] = [:]
-        if let raw = dictionary["method_options"] as? [String: Any] {
-            for (key, value) in raw {
-                let text = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed])
-                options[key] = text.map { String(decoding: $0, as: UTF8.self) } ?? "\(value)"
+        func canonicalTexts(_ key: String) -> [String: String] {
+            var texts: [String: String] = [:]
+            for (name, value) in dictionary[key] as? [String: Any] ?? [:] {
+                let text = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes])
+                texts[name] = text.map { String(decoding: $0, as: UTF8.self) } ?? "\(value)"
             }
+            return texts
         }
         guard document.accuracy.reported.isFinite, document.params.trainable >= 0 else {
             throw RunRecordError(file: file, reason: "accuracy.reported must be finite and params.trainable ≥ 0")
         }
         return RunRecord(
-            file: file, runID: document.runID, method: document.method, methodOptions: options,
+            file: file, runID: document.runID, method: document.method, methodOptions: canonicalTexts("method_options"),
             backbone: document.backbone?.architecture, dataset: document.dataset.name,
             datasetGroup: document.dataset.group, datasetSuite: document.dataset.suite,
             evaluationProtocol: document.evaluationProtocol, recipe: document.recipe, seed: document.seed,
@@ -103,7 +108,8 @@ extension RunRecord {
                        evalImagesPerSecond: document.cost?.evalImagesPerSecond,
                        mergedEvalImagesPerSecond: document.cost?.mergedEvalImagesPerSecond,
                        wallSeconds: document.cost?.wallSeconds),
-            cpu: document.environment?.cpu, threads: document.environment?.threads)
+            cpu: document.environment?.cpu, threads: document.environment?.threads,
+            configuration: canonicalTexts("config"), environment: canonicalTexts("environment"))
     }
 
     /// "missing field accuracy.reported", "field seed: expected Int" — the JSON path, not

@@ -6,7 +6,8 @@ import Tensor
 
 /// The training loop: AdamW/SGD with parameter groups, warm-up + cosine schedule (per epoch as
 /// V-PETL steps it, or per step), label smoothing, drop-path, gradient clipping and
-/// accumulation, evaluation on a schedule, atomic checkpoints and exact resume.
+/// accumulation, evaluation on a schedule, atomic checkpoints and exact resume. With a folder,
+/// each process also writes a TensorBoard event file there (`TrainingEventLog`).
 ///
 /// All randomness of a step (drop-path, dropout) is drawn from `seed` and the step's global
 /// index, and the data of an epoch depends only on the source's seed and the epoch, so a run
@@ -68,7 +69,7 @@ public final class Trainer {
         BLAS.precision = BLAS.Precision(rawValue: config.precision) ?? .fp32
         if BLAS.precision == .bf16 { progress.line("products: \(BLAS.productsDescription)") }
         (model.backbone as? VisionTransformer)?.recomputesMLP = config.recomputeMLP
-        var state = TrainingState(configHash: hash, epoch: 0, batchInEpoch: 0, globalBatch: 0, epochLossSum: 0, epochImages: 0, history: [])
+        var state = TrainingState(configHash: hash, epoch: 0, batchInEpoch: 0, globalBatch: 0, epochLossSum: 0, epochImages: 0, epochCorrect: 0, history: [])
         if let folder, let saved = try TrainingCheckpoint.state(in: folder) {
             guard saved.configHash == hash else {
                 throw ConfigError("\(folder.path) holds a checkpoint of a different run (config fingerprint \(saved.configHash), this run \(hash)); choose another --out")
@@ -85,6 +86,9 @@ public final class Trainer {
             progress.line("calibrating \(name) on the training images")
             try model.method.calibrate(model, on: calibration)
         }
+        let events = try folder.map { try TrainingEventLog(folder: $0, config: config, firstEpoch: state.epoch + 1,
+                                                            freshStart: state.globalBatch == 0) }
+        if let events { progress.line("TensorBoard events: \(events.file.url.path)") }
         // Frozen-prefix caches (their point is only known now that drop-path is set).
         let budget = config.cacheFrozenMB << 20
         let storeRoot = config.cacheFrozenDir.map { URL(fileURLWithPath: $0) }
@@ -125,6 +129,7 @@ public final class Trainer {
                 state.batchInEpoch = index + 1
                 state.epochLossSum += Double(loss.item) * Double(batch.labels.count)
                 state.epochImages += batch.labels.count
+                state.epochCorrect? += Self.correctTop1(logits, labels: batch.labels)
                 epochImagesTimed += batch.labels.count
                 let boundary = state.globalBatch % config.gradAccumulation == 0 || index + 1 == batchesPerEpoch
                 if boundary {
@@ -147,12 +152,15 @@ public final class Trainer {
                                      trainLoss: state.epochLossSum / Double(max(state.epochImages, 1)),
                                      trainImagesPerSecond: Double(epochImagesTimed) / max(Date().timeIntervalSince(epochStart), 1e-9))
             record.dataWaitSeconds = dataWait
+            record.trainTop1 = state.epochCorrect.map { 100 * Double($0) / Double(max(state.epochImages, 1)) }
             if let eval, (epoch + 1) % config.evalEvery == 0 || config.evalEpochs.contains(epoch + 1) || epoch + 1 == config.epochs {
                 let result = try Evaluator.evaluate(model, on: eval, cache: evalCache)
                 (record.evalTop1, record.evalTop5, record.evalLoss) = (result.top1, result.top5, result.loss)
                 record.evalImagesPerSecond = result.imagesPerSecond
             }
+            record.peakMemoryMB = Double(BufferPool.shared.peakBytes) / 1_048_576
             state.history.append(record)
+            try events?.epochFinished(record)
             progress.line(String(format: "epoch %d/%d  train loss %.4f  %.1f img/s  data wait %.2f s", epoch + 1, config.epochs, record.trainLoss,
                                  record.trainImagesPerSecond, record.dataWaitSeconds ?? 0)
                           + (record.evalTop1.map { String(format: "  eval top-1 %.2f%%", $0) } ?? ""))
@@ -160,9 +168,23 @@ public final class Trainer {
             state.batchInEpoch = 0
             state.epochLossSum = 0
             state.epochImages = 0
+            state.epochCorrect = 0
             if let folder { try TrainingCheckpoint.save(state, model: model, optimizer: optimizer, in: folder) }
         }
         return (.finished, state)
+    }
+
+    /// Rows of `logits` whose largest value (the first, on ties, as `Evaluator` counts) is the label.
+    static func correctTop1(_ logits: Tensor, labels: [Int]) -> Int {
+        let classes = logits.shape[1]
+        var correct = 0
+        for (row, label) in labels.enumerated() {
+            let values = UnsafeBufferPointer(start: logits.data + row * classes, count: classes)
+            var best = 0
+            for c in 1..<classes where values[c] > values[best] { best = c }
+            if best == label { correct += 1 }
+        }
+        return correct
     }
 
     /// FNV-1a of the config's canonical JSON (everything that changes the run's result).

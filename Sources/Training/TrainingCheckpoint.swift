@@ -15,11 +15,14 @@ public struct TrainingState: Codable, Equatable {
     /// Loss sum and images of the epoch in progress.
     public var epochLossSum: Double
     public var epochImages: Int
+    /// Correct top-1 predictions of the epoch in progress (on the augmented training batches);
+    /// nil when resumed inside an epoch from a checkpoint written before they were counted.
+    public var epochCorrect: Int?
     public var history: [EpochRecord]
 
     enum CodingKeys: String, CodingKey {
         case configHash = "config_hash", epoch, batchInEpoch = "batch_in_epoch", globalBatch = "global_batch"
-        case epochLossSum = "epoch_loss_sum", epochImages = "epoch_images", history
+        case epochLossSum = "epoch_loss_sum", epochImages = "epoch_images", epochCorrect = "epoch_correct", history
     }
 }
 
@@ -29,6 +32,9 @@ public struct EpochRecord: Codable, Equatable, Sendable {
     public var lr: Double
     public var trainLoss: Double
     public var trainImagesPerSecond: Double
+    /// Top-1 accuracy (%) on the epoch's training batches as trained on (augmented, in training
+    /// mode); nil when not counted (see `TrainingState.epochCorrect`).
+    public var trainTop1: Double?
     /// Evaluation accuracy when this epoch was evaluated.
     public var evalTop1: Double?
     public var evalTop5: Double?
@@ -36,6 +42,9 @@ public struct EpochRecord: Codable, Equatable, Sendable {
     public var evalImagesPerSecond: Double?
     /// Seconds the training loop waited for the loader this epoch (prefetching should make it ~0).
     public var dataWaitSeconds: Double?
+    /// Peak tensor memory (MiB) of this process so far: the storage pool's peak, the number run
+    /// records report as peak memory.
+    public var peakMemoryMB: Double?
 
     public init(epoch: Int, lr: Double, trainLoss: Double, trainImagesPerSecond: Double, evalTop1: Double? = nil, evalTop5: Double? = nil,
                 evalLoss: Double? = nil, evalImagesPerSecond: Double? = nil) {
@@ -44,7 +53,8 @@ public struct EpochRecord: Codable, Equatable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case epoch, lr, trainLoss = "train_loss", trainImagesPerSecond = "train_images_per_s"
+        case epoch, lr, trainLoss = "train_loss", trainImagesPerSecond = "train_images_per_s", trainTop1 = "train_top1"
+        case peakMemoryMB = "peak_memory_mb"
         case evalTop1 = "eval_top1", evalTop5 = "eval_top5", evalLoss = "eval_loss", evalImagesPerSecond = "eval_images_per_s", dataWaitSeconds = "data_wait_s"
     }
 }

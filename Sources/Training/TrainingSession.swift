@@ -98,7 +98,7 @@ public final class TrainingSession {
     }
 
     /// Trains (or resumes) in `folder`, then writes the adapter, the per-epoch log and the run
-    /// record there. Returns the record, or nil when interrupted (a checkpoint was written).
+    /// record there (the trainer writes a TensorBoard event file there as it goes). Returns the record, or nil when interrupted (a checkpoint was written).
     /// Holds the folder's lock throughout (`lock`: one the caller took early, before loading).
     public func run(in folder: URL, lock: RunFolderLock? = nil, resume: Bool, progress: ProgressReporter) throws -> RunRecordFile? {
         let lock = try lock ?? RunFolderLock(folder: folder)
@@ -197,10 +197,10 @@ public final class TrainingSession {
     }
 
     static func writeLog(_ history: [EpochRecord], to url: URL) throws {
-        var text = "epoch,lr,train_loss,train_images_per_s,data_wait_s,eval_top1,eval_top5,eval_loss\n"
+        var text = "epoch,lr,train_loss,train_images_per_s,data_wait_s,eval_top1,eval_top5,eval_loss,train_top1,peak_memory_mb\n"
         for r in history {
-            let eval = [r.evalTop1, r.evalTop5, r.evalLoss].map { $0.map { "\($0)" } ?? "" }.joined(separator: ",")
-            text += "\(r.epoch),\(r.lr),\(r.trainLoss),\(r.trainImagesPerSecond),\(r.dataWaitSeconds ?? 0),\(eval)\n"
+            let optional = [r.evalTop1, r.evalTop5, r.evalLoss, r.trainTop1, r.peakMemoryMB].map { $0.map { "\($0)" } ?? "" }.joined(separator: ",")
+            text += "\(r.epoch),\(r.lr),\(r.trainLoss),\(r.trainImagesPerSecond),\(r.dataWaitSeconds ?? 0),\(optional)\n"
         }
         try Data(text.utf8).write(to: url, options: .atomic)
     }

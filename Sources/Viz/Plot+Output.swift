@@ -15,6 +15,14 @@ extension Plot {
         return surface.document
     }
 
+    /// The plot as an `<svg>` element to inline in an HTML page; `idPrefix` keeps its element ids
+    /// apart from other plots' on the same page.
+    public func svgElement(idPrefix: String) -> String {
+        var surface = SVGSurface(width: width, height: height, idPrefix: idPrefix)
+        PlotRenderer.draw(self, on: &surface)
+        return surface.inlineElement
+    }
+
     /// Writes the plot atomically as PNG or SVG, chosen by the file extension.
     public func write(to url: URL) throws {
         switch url.pathExtension.lowercased() {

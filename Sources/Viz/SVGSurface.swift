@@ -6,20 +6,34 @@ import Foundation
 public struct SVGSurface: DrawingSurface {
     public let width: Int
     public let height: Int
+    /// Starts every element id (clip paths), so several SVGs inlined in one HTML page, which
+    /// share one id namespace, never refer to each other's clips.
+    public let idPrefix: String
     private var elements: [String] = []
     private var clipDefinitions: [String] = []
     private var currentClipID: String?
 
-    public init(width: Int, height: Int, background: RGBColor = .white) {
+    public init(width: Int, height: Int, background: RGBColor = .white, idPrefix: String = "") {
         self.width = width
         self.height = height
+        self.idPrefix = idPrefix
         elements.append("<rect x=\"0\" y=\"0\" width=\"\(width)\" height=\"\(height)\" fill=\"\(background.hexString)\"/>")
     }
 
-    /// The finished document.
+    /// The finished document (an .svg file).
     public var document: String {
-        var lines = ["<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
-                     "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\">"]
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + svgElement(attributes: "xmlns=\"http://www.w3.org/2000/svg\" ")
+    }
+
+    /// The `<svg>` element for inlining in HTML: no XML declaration and no namespace attribute
+    /// (the HTML parser puts `<svg>` in the SVG namespace itself). Sized by its view box, so CSS
+    /// can scale it.
+    public var inlineElement: String {
+        svgElement(attributes: "")
+    }
+
+    private func svgElement(attributes: String) -> String {
+        var lines = ["<svg \(attributes)width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\">"]
         if !clipDefinitions.isEmpty { lines.append("<defs>" + clipDefinitions.joined() + "</defs>") }
         lines += elements
         lines.append("</svg>")
@@ -28,7 +42,7 @@ public struct SVGSurface: DrawingSurface {
 
     public mutating func setClip(_ rect: CanvasRect?) {
         guard let rect else { currentClipID = nil; return }
-        let id = "clip\(clipDefinitions.count)"
+        let id = "\(idPrefix)clip\(clipDefinitions.count)"
         clipDefinitions.append("<clipPath id=\"\(id)\"><rect x=\"\(n(rect.x))\" y=\"\(n(rect.y))\" width=\"\(n(rect.width))\" height=\"\(n(rect.height))\"/></clipPath>")
         currentClipID = id
     }
@@ -66,7 +80,7 @@ public struct SVGSurface: DrawingSurface {
         } else {
             element += " x=\"\(n(box.minX))\" y=\"\(n(box.maxY))\""
         }
-        add(element + ">\(Self.escaped(text))</text>", selfClosing: false)
+        add(element + ">\(Markup.escaped(text))</text>", selfClosing: false)
     }
 
     private mutating func add(_ element: String, selfClosing: Bool = true) {
@@ -83,10 +97,5 @@ public struct SVGSurface: DrawingSurface {
     private func n(_ value: Double) -> String {
         let rounded = (value * 100).rounded() / 100
         return rounded == rounded.rounded() ? String(Int(rounded)) : String(rounded)
-    }
-
-    static func escaped(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 }

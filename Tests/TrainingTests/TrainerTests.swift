@@ -72,6 +72,16 @@ final class TrainerTests: XCTestCase {
         }
         XCTAssertEqual(straightState.history.map(\.evalTop1), resumedState.history.map(\.evalTop1))
         XCTAssertEqual(straightState.history.map(\.trainLoss), resumedState.history.map(\.trainLoss))
+        XCTAssertEqual(straightState.history.map(\.trainTop1), resumedState.history.map(\.trainTop1), "train accuracy survives the resume")
+
+        // TensorBoard: one event file per process; together they show every epoch once.
+        let files = try TensorBoardReading.events(inFolder: folder)
+        XCTAssertEqual(files.count, 2)
+        XCTAssertEqual(files.map { $0.filter { $0.plugins == ["hparams"] }.count }, [1, 0], "hyper-parameters once, from the first process")
+        let shown = TensorBoardReading.scalarsAfterPurge(files)
+        XCTAssertEqual(shown.map(\.step), [1, 2, 3, 4])
+        XCTAssertEqual(shown.map { $0.scalars["train/loss"] ?? .nan }, resumedState.history.map { Float($0.trainLoss) })
+        XCTAssertEqual(shown.map { $0.scalars["eval/top1"] ?? .nan }, resumedState.history.map { Float($0.evalTop1!) })
     }
 
     func testNonFiniteLossStopsCleanlyAndKeepsTheLastGoodCheckpoint() throws {

@@ -63,6 +63,25 @@ final class TrainingSessionTests: XCTestCase {
         XCTAssertNotNil(record.cost.mergedEvalImagesPerSecond, "LoRA merges: inference measured after merging too")
         XCTAssertEqual(read.perEpoch.map(\.epoch), [2, 4])
         XCTAssertEqual(record.environment.products, "fp32", "the record says how the products ran")
+
+        // The TensorBoard event file next to epochs.csv: hyper-parameters, then every epoch's scalars.
+        let csv = try String(contentsOf: out.appendingPathComponent("epochs.csv"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(csv.first, "epoch,lr,train_loss,train_images_per_s,data_wait_s,eval_top1,eval_top5,eval_loss,train_top1,peak_memory_mb")
+        let files = try TensorBoardReading.events(inFolder: out)
+        XCTAssertEqual(files.count, 1)
+        let events = files[0]
+        XCTAssertEqual(events.first?.fileVersion, "brain.Event:2")
+        let hparams = try XCTUnwrap(events.first { $0.plugins == ["hparams"] })
+        XCTAssertEqual(hparams.step, 0)
+        XCTAssertTrue(String(decoding: hparams.pluginContent, as: UTF8.self).contains("method_options.rank"))
+        let epochs = events.filter { !$0.scalars.isEmpty }
+        XCTAssertEqual(epochs.map(\.step), [1, 2, 3, 4])
+        for event in epochs {
+            XCTAssertTrue(Set(["train/loss", "train/top1", "train/lr", "train/images_per_s", "memory/peak_mb"]).isSubset(of: event.scalars.keys), "\(event.scalars.keys)")
+            XCTAssertEqual(event.scalars["eval/top1"] != nil, event.step % 2 == 0, "evaluated every 2 epochs")
+        }
+        XCTAssertEqual(epochs.last?.scalars["eval/top1"], Float(record.accuracy.top1Final!))
+        XCTAssertGreaterThan(epochs.last!.scalars["memory/peak_mb"]!, 0)
         XCTAssertEqual(record.params.ppt!, PPT.value(accuracy: record.accuracy.reported, trainableParameters: record.params.trainable, method: "lora")!, accuracy: 1e-12)
     }
 

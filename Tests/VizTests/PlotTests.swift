@@ -89,6 +89,20 @@ final class PlotTests: XCTestCase {
         XCTAssertTrue(svg.contains("rotate(-90"))
     }
 
+    /// Inlined in HTML: no XML declaration or namespace, text escaped, and clip ids prefixed so
+    /// two plots on one page never share an id.
+    func testInlineSVGElementPrefixesIdsAndEscapesText() {
+        let plot = Plot(title: "a <b> & \"c\"", xAxis: PlotAxis(label: "x"), yAxis: PlotAxis(label: "y"),
+                        series: [.line(LineSeries(name: "m", points: [PlotPoint(x: 0, y: 0), PlotPoint(x: 1, y: 1)], style: LineStyle(color: .black)))])
+        let inline = plot.svgElement(idPrefix: "p1-")
+        XCTAssertTrue(inline.hasPrefix("<svg width=\"960\" height=\"640\" viewBox=\"0 0 960 640\">"), String(inline.prefix(80)))
+        XCTAssertFalse(inline.contains("<?xml") || inline.contains("xmlns"))
+        XCTAssertTrue(inline.contains("<clipPath id=\"p1-clip0\">") && inline.contains("clip-path=\"url(#p1-clip0)\""))
+        XCTAssertTrue(inline.contains(">a &lt;b&gt; &amp; &quot;c&quot;</text>"))
+        XCTAssertEqual(plot.svgDocument(), "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                       + plot.svgElement(idPrefix: "").replacingOccurrences(of: "<svg ", with: "<svg xmlns=\"http://www.w3.org/2000/svg\" "))
+    }
+
     func testEmbeddingScatterColoursByClassAndDropsHugeLegends() {
         let embedding = Tensor(shape: [4, 2], [0, 0, 1, 1, 5, 5, 6, 6])
         let plot = EmbeddingScatter.plot(embedding: embedding, labels: [1, 1, 0, 0], classNames: ["cat", "dog"])
