@@ -37,7 +37,7 @@ build: setup
 test: setup
 	$(SWIFT) build -c release --build-tests $(SWIFT_FLAGS)
 	bash scripts/check/dependent_package.sh
-	$(SWIFT) test -c release --skip-build
+	$(SWIFT) test -c release --skip-build --disable-swift-testing
 
 ## The main job: real PEFT methods on a real pre-trained backbone over real data (see README).
 demo: build
