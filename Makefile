@@ -49,6 +49,7 @@ fixtures:
 	.venv/bin/python scripts/reference/make_vit_fixtures.py
 	.venv/bin/python scripts/reference/make_swin_fixtures.py
 	.venv/bin/python scripts/reference/make_peft_fixtures.py
+	.venv/bin/python scripts/reference/make_peft_interop_fixtures.py
 
 ## A full-size ViT-B/16 reference under assets/ (not committed): enables the full-size parity test.
 fixtures-full:
