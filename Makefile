@@ -55,6 +55,7 @@ fixtures:
 	.venv/bin/python scripts/reference/make_peft_fixtures.py
 	.venv/bin/pip install --disable-pip-version-check -q tensorboard==2.21.0
 	.venv/bin/python scripts/reference/make_tensorboard_fixtures.py
+	.venv/bin/python scripts/reference/make_peft_interop_fixtures.py
 
 ## A full-size ViT-B/16 reference under assets/ (not committed): enables the full-size parity test.
 fixtures-full:

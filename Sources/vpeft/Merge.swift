@@ -19,13 +19,7 @@ struct Merge: ParsableCommand {
     }
 
     func run() throws {
-        let adapter = trained.adapter
-        let manifest = try AdapterFile.readManifest(URL(fileURLWithPath: adapter))
-        // The adapter's backbone identity fixes the image size it was trained at.
-        let trainedConfig = try? JSONDecoder().decode(VisionTransformerConfig.self, from: Data(manifest.backbone.architecture.utf8))
-        let vit = try VisionTransformer.load(model: try backbone.requiredModel(), weights: backbone.weightsURL, imgSize: trainedConfig?.imgSize,
-                                             numClasses: manifest.classes)
-        let peft = try AdapterFile.load(URL(fileURLWithPath: adapter), onto: vit)
+        let (peft, manifest) = try trained.loadOntoViT(backbone)
         try peft.merge()
         try SafeTensors.write(peft.backbone.stateDict, metadata: ["format": "pt", "merged_method": manifest.method],
                               to: URL(fileURLWithPath: output))

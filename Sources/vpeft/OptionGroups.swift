@@ -1,6 +1,8 @@
 import ArgumentParser
 import Datasets
 import Foundation
+import Models
+import PEFT
 import Reports
 import Tensor
 import Training
@@ -24,6 +26,17 @@ struct BackboneOptions: ParsableArguments {
 /// `--adapter`: a trained adapter folder.
 struct AdapterOptions: ParsableArguments {
     @Option(help: "A trained adapter folder (adapter.json + adapter.safetensors, written by `vpeft train`).") var adapter: String
+
+    /// The adapter attached to the ViT of `backbone`, built at the image size and head size the
+    /// adapter was trained with (its backbone identity records them).
+    func loadOntoViT(_ backbone: BackboneOptions) throws -> (model: PEFTModel, manifest: AdapterFile.Manifest) {
+        let folder = URL(fileURLWithPath: adapter)
+        let manifest = try AdapterFile.readManifest(folder)
+        let trainedConfig = try? JSONDecoder().decode(VisionTransformerConfig.self, from: Data(manifest.backbone.architecture.utf8))
+        let vit = try VisionTransformer.load(model: try backbone.requiredModel(), weights: backbone.weightsURL, imgSize: trainedConfig?.imgSize,
+                                             numClasses: manifest.classes)
+        return (try AdapterFile.load(folder, onto: vit), manifest)
+    }
 }
 
 /// `--dataset` / `--data-root` / `--split`: the data an adapter is evaluated or embedded on.

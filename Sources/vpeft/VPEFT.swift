@@ -5,6 +5,6 @@ struct VPEFT: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vpeft",
         abstract: "Parameter-efficient fine-tuning of pre-trained vision models, and a benchmark of PEFT methods.",
-        subcommands: [Doctor.self, Inspect.self, Convert.self, Forward.self, Methods.self, Merge.self, Train.self, Evaluate.self, Predict.self, Bench.self, Report.self, Visualize.self, DataCommand.self, BenchEngine.self, BenchSpeed.self]
+        subcommands: [Doctor.self, Inspect.self, Convert.self, Forward.self, Methods.self, Merge.self, Export.self, Import.self, Train.self, Evaluate.self, Predict.self, Bench.self, Report.self, Visualize.self, DataCommand.self, BenchEngine.self, BenchSpeed.self]
     )
 }
