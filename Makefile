@@ -50,6 +50,8 @@ fixtures:
 	bash scripts/reference/setup_venv.sh
 	.venv/bin/python scripts/reference/make_op_fixtures.py
 	.venv/bin/python scripts/reference/make_checkpoint_fixtures.py
+	.venv/bin/pip install --disable-pip-version-check -q onnx
+	.venv/bin/python scripts/reference/make_onnx_fixtures.py
 	.venv/bin/python scripts/reference/make_vit_fixtures.py
 	.venv/bin/python scripts/reference/make_swin_fixtures.py
 	.venv/bin/python scripts/reference/make_peft_fixtures.py

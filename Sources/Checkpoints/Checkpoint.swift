@@ -2,16 +2,16 @@ import Foundation
 import Tensor
 
 public enum CheckpointFormat: String, Sendable {
-    case safetensors, npz, torchZip, torchLegacy
+    case safetensors, npz, torchZip, torchLegacy, onnx
 }
 
-/// A checkpoint file of any supported format, as Float tensors by name. The format is detected
-/// from the content, not the file name: `.pth` and `.bin` may be either PyTorch format, and
-/// downloads are often renamed.
+/// A checkpoint file of any supported format (safetensors, numpy `.npz`, PyTorch zip or legacy,
+/// ONNX initializers), as Float tensors by name. The format is detected from the content, not
+/// the file name: `.pth` and `.bin` may be either PyTorch format, and downloads are often renamed.
 public struct Checkpoint {
     public var tensors: [String: Tensor]
     /// The stored element type of each tensor, as its format names it: "F32", "BF16", "I64", … for
-    /// safetensors and PyTorch; numpy's descriptors "<f4", ">i8", "|b1", … for `.npz`.
+    /// safetensors, PyTorch and ONNX; numpy's descriptors "<f4", ">i8", "|b1", … for `.npz`.
     public var dtypes: [String: String]
     public var format: CheckpointFormat
     public var path: String
@@ -19,6 +19,8 @@ public struct Checkpoint {
     public var skipped: [String] = []
     /// Top-level entries of a PyTorch checkpoint that were dicts ("state_dict", "optimizer", …).
     public var nestedTopLevelKeys: Set<String> = []
+    /// For an ONNX model, its graph: the nodes that name its anonymous initializers.
+    public var onnxGraph: ONNXGraph?
 
     /// Top-level dicts that hold the model in training checkpoints, in order of preference.
     public static let wrapperKeys = ["state_dict", "model", "module", "state_dict_ema"]
@@ -55,7 +57,14 @@ public struct Checkpoint {
         if data.first == 0x80 {  // pickle's PROTO opcode: PyTorch's legacy format starts with a pickle
             return Checkpoint(try TorchPickle.readLegacy(data, path: path), format: .torchLegacy, path: path)
         }
-        throw TensorFileError(file: path, "unrecognised checkpoint format (expected safetensors, .npz, or a PyTorch .pth/.bin)")
+        if data.first == 0x08 {  // field 1 (ir_version) as a varint: serializers write an ONNX ModelProto's fields in number order
+            let model = try ONNXModel.read(data, path: path)
+            var checkpoint = Checkpoint(tensors: model.graph.initializers.mapValues(\.tensor),
+                                        dtypes: model.graph.initializers.mapValues(\.dtype), format: .onnx, path: path)
+            checkpoint.onnxGraph = model.graph
+            return checkpoint
+        }
+        throw TensorFileError(file: path, "unrecognised checkpoint format (expected safetensors, .npz, a PyTorch .pth/.bin, or ONNX)")
     }
 
     public init(tensors: [String: Tensor], dtypes: [String: String], format: CheckpointFormat, path: String) {

@@ -6,11 +6,13 @@ import Tensor
 
 struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Convert a Google .npz or PyTorch .pth/.bin checkpoint to .safetensors with timm names.",
+        abstract: "Convert a Google .npz, PyTorch .pth/.bin or ONNX checkpoint to .safetensors with timm names.",
         discussion: """
         Wrappers (state_dict, model, module.) are removed; Google ViT names are mapped to timm's; \
         original Microsoft Swin checkpoints get timm's layout (PatchMerging at the start of a stage, \
-        head.fc) and lose their checked relative_position_index / attn_mask buffers.
+        head.fc) and lose their checked relative_position_index / attn_mask buffers. ONNX: the initializers; \
+        an anonymous one (onnx::…) read only by input 1 of a MatMul node becomes "<node name>.weight", \
+        transposed [in, out] → [out, in], one read only by an Add node "<node name>.bias"; the rest keep their names.
         """)
 
     @Argument(help: "The input checkpoint.") var input: String
@@ -23,7 +25,13 @@ struct Convert: ParsableCommand {
     func run() throws {
         let url = URL(fileURLWithPath: input)
         let checkpoint = try Checkpoint.read(url).unwrapped()
-        var tensors = checkpoint.format == .npz ? try GoogleViTNames.timmTensors(from: checkpoint.tensors, file: url.path) : checkpoint.tensors
+        var tensors: [String: Tensor]
+        switch checkpoint.format {
+        case .npz: tensors = try GoogleViTNames.timmTensors(from: checkpoint.tensors, file: url.path)
+        // An ONNX file has no training wrappers, and its anonymous tensors are named from the graph.
+        case .onnx: tensors = ONNXParameterNames.stateDict(checkpoint.onnxGraph!)
+        default: tensors = checkpoint.tensors
+        }
         if tensors.keys.contains(where: { $0.hasSuffix(".attn.relative_position_bias_table") }) {
             tensors = try SwinTransformer.timmTensors(from: tensors, file: url.path)
         }
