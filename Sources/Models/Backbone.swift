@@ -1,3 +1,4 @@
+import Foundation
 import NN
 import Tensor
 
@@ -32,4 +33,12 @@ extension Backbone {
     public func forward(_ images: Tensor, options: ForwardOptions) -> BackboneOutput {
         forward(images, options: options, rng: SeededRandom(seed: 0))
     }
+}
+
+/// A configuration as canonical JSON (sorted keys): the form `architectureIdentity` takes, so two
+/// backbones compare equal exactly when their identifying configurations do.
+func canonicalIdentity<Config: Encodable>(_ config: Config) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = .sortedKeys
+    return String(decoding: (try? encoder.encode(config)) ?? Data(), as: UTF8.self)
 }

@@ -31,9 +31,7 @@ extension EfficientNetLite {
         c.dropRate = 0
         c.dropPathRate = 0
         c.imageSize = 0
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return String(decoding: (try? encoder.encode(c)) ?? Data(), as: UTF8.self)
+        return canonicalIdentity(c)
     }
 
     /// Stochastic depth for training: block i drops its residual branch with probability

@@ -337,9 +337,7 @@ extension SwinTransformer {
         var c = config
         c.numClasses = 0
         c.dropPathRate = 0
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return String(decoding: (try? encoder.encode(c)) ?? Data(), as: UTF8.self)
+        return canonicalIdentity(c)
     }
 
     /// Removes every PEFT hook from every layer: the plain backbone again.

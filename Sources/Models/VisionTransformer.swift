@@ -276,9 +276,7 @@ public final class VisionTransformer: Backbone {
         var c = config
         c.numClasses = 0
         c.dropPathRate = 0
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return String(decoding: (try? encoder.encode(c)) ?? Data(), as: UTF8.self)
+        return canonicalIdentity(c)
     }
 
     /// Whether every block's MLP recomputes fc1 → activation in the backward (`Mlp.recompute`).
