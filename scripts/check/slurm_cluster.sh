@@ -81,7 +81,8 @@ start() {
     if alive "$dir/slurmctld.pid"; then die "already running in $dir (stop it first)"; fi
     rm -rf "$dir"
     mkdir -p "$dir"/{state,spool,log,munge,run}
-    # munged wants its key private and its socket's folder open to every user.
+    # munged wants its key private and every folder above its socket open to all users.
+    chmod 755 "$dir" "$dir/run"
     chmod 700 "$dir/munge"
     dd if=/dev/urandom of="$dir/munge/munge.key" bs=1024 count=1 status=none
     chmod 400 "$dir/munge/munge.key"

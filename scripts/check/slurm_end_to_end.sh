@@ -15,6 +15,7 @@ fi
 [ -x "$VPEFT" ] || { echo "slurm end-to-end: no $VPEFT (build first)"; exit 1; }
 started=$(date +%s)
 work="$(mktemp -d /tmp/vpeft-slurm-e2e.XXXXXX)"
+chmod 755 "$work"   # munged wants every folder above its socket open to all
 export VPEFT_SLURM_DIR="$work/cluster"
 export SLURM_CONF="$VPEFT_SLURM_DIR/slurm.conf"
 finish() {
@@ -32,11 +33,11 @@ fail() { echo "slurm end-to-end: $*" >&2; exit 1; }
 bash "$root/scripts/check/slurm_cluster.sh" start
 
 # Two shades of grey, 8×8, as the CSV that `vpeft data import` reads.
-awk 'BEGIN { srand(7); for (i = 0; i < 240; i++) { c = i % 2; line = "";
+awk 'BEGIN { srand(7); for (i = 0; i < 440; i++) { c = i % 2; line = "";
              for (p = 0; p < 64; p++) { v = int((c ? 170 : 80) + 60 * (rand() - 0.5)); line = line v "," }
              print line c } }' >"$work/shades.csv"
 "$VPEFT" data import "$work/shades.csv" --format csv --width 8 --height 8 --out "$work/data" --name shades \
-    --train 160 --val 40 --test 40 >/dev/null
+    --train 320 --val 80 --test 40 >/dev/null
 cat >"$work/suite.yaml" <<EOF
 name: slurm-e2e
 model: $root/Tests/ModelsTests/Fixtures/vit/cls_token
@@ -45,7 +46,7 @@ protocol: honest
 methods: [linear, lora]
 datasets: [vtab1k:shades]
 seeds: [1]
-settings: {epochs: 4, warmup_epochs: 0, batch_size: 1, lr: 1.0e-3, normalization: inception, drop_path: 0.0, eval_every: 4}
+settings: {epochs: 40, warmup_epochs: 0, batch_size: 1, lr: 1.0e-3, normalization: inception, drop_path: 0.0, eval_every: 40}
 method_settings: {lora: {method_options: {rank: 2}}}
 EOF
 
@@ -59,9 +60,9 @@ job=$(sbatch --parsable "$work/out/bench.sbatch")
 echo "submitted job array $job"
 log="$work/out/slurm/${job}_1.out"
 
-# Requeue task 1 (lora) once its first epoch is done, while it is inside the second.
-for _ in $(seq 120); do grep -q "^epoch 1/4  train loss" "$log" 2>/dev/null && break; sleep 0.5; done
-grep -q "^epoch 1/4  train loss" "$log" || fail "task 1 did not finish an epoch in 60 s"
+# Requeue task 1 (lora: some 5 s of training) once its first epoch is done.
+for _ in $(seq 600); do grep -q "^epoch 1/40  train loss" "$log" 2>/dev/null && break; sleep 0.1; done
+grep -q "^epoch 1/40  train loss" "$log" || fail "task 1 did not finish an epoch in 60 s"
 squeue -j "$job" -o "%.10i %.9T %.10M %R"
 scontrol requeue "${job}_1"
 # A requeued job waits a while before it may start again (BeginTime); let it go now.
@@ -80,8 +81,9 @@ grep -q "DUE TO JOB REQUEUE" "$log" || fail "task 1 was not requeued"
 grep -q "(resuming)" "$log" || fail "task 1 did not resume from its checkpoint"
 echo "task 1: $(grep -h "interrupted: checkpoint written" "$log")"
 echo "task 1: $(grep -h "(resuming)" "$log")"
+echo "task 1: $(grep -h "^resuming at" "$log")"
 for cell in linear lora; do
     [ -f "$work/out/cells/$cell/vtab1k_shades/seed-1/record.json" ] || fail "cell $cell has no record"
 done
 "$VPEFT" report "$work/out" --format csv | tee "$work/report.csv"
-[ "$(grep -c -i -E "^(linear|lora)," "$work/report.csv")" = 2 ] || fail "the report does not hold both cells"
+[ "$(grep -c -E "^(Linear probing|LoRA)," "$work/report.csv")" = 2 ] || fail "the report does not hold both cells"
