@@ -108,8 +108,9 @@ extension GridRunner {
             "#SBATCH --signal=B:TERM@\(SlurmResources.checkpointLead)",
             "#SBATCH --open-mode=append",
             "#SBATCH --output=\(folder.path)/slurm/%A_%a.out",
-            "# \(suite.cells.count) cells: \(suite.methods.count) methods × \(suite.datasets.count) datasets × \(suite.seeds.count) seeds"
-                + (suite.search.isEmpty ? "." : ", after \(suite.selectionCells.count) selection cells (0-\(suite.selectionCells.count - 1))."),
+            "# \(suite.cells.count) cells: "
+                + (suite.search.isEmpty ? "" : "\(suite.selectionCells.count) selection cells (0-\(suite.selectionCells.count - 1)), then ")
+                + "\(suite.methods.count) methods × \(suite.datasets.count) datasets × \(suite.seeds.count) seeds.",
             "# Each array task runs one cell; finished cells are skipped, interrupted ones resume.",
             "# SIGTERM (\(SlurmResources.checkpointLead) s before the time limit, scancel, requeue) checkpoints the cell at its next step",
             "# and exits 143; submitting the script again resumes it.",

@@ -126,6 +126,8 @@ final class GridRunnerTests: XCTestCase {
         let suite = try BenchSuite.load(try suiteFile(in: folder, "methods: [lora]\ndatasets: [vtab1k:dtd]\nseeds: [1, 2]\nsearch: {lr: [1.0e-3, 1.0e-2]}"))
         let runner = GridRunner(suite: suite, folder: URL(fileURLWithPath: "/shared/grid"))
         XCTAssertEqual(runner.submitCommand(script: "b.sbatch"), "sbatch --dependency=afterok:$(sbatch --parsable --array=0-1 b.sbatch) --array=2-3 b.sbatch")
+        let script = try runner.slurmScript(suiteFile: "/s.yaml", executable: "/v", resources: try SlurmResources(cpusPerTask: 1, memory: "1G", time: "1:00:00"))
+        XCTAssertTrue(script.contains("# 4 cells: 2 selection cells (0-1), then 1 methods × 1 datasets × 2 seeds."), script)
     }
 
     /// Slurm stops a task with SIGTERM: it asks for a checkpoint like Ctrl-C, and the process
