@@ -1,7 +1,8 @@
 # V-PEFT Bench — the two commands a newcomer needs:
 #   make demo   the main job (installs what is missing, builds in release, runs)
 #   make test   the test suite (installs what is missing, builds in release, checks that another
-#               package can depend on the library, runs every test)
+#               package can depend on the library, runs a bench grid on a real one-node Slurm
+#               cluster as root, runs every test)
 SHELL := /bin/bash
 SWIFT ?= swift
 APT_PACKAGES := libopenblas-dev libdnnl-dev zlib1g-dev libturbojpeg0-dev libpng-dev pkg-config
@@ -37,6 +38,7 @@ build: setup
 test: setup
 	$(SWIFT) build -c release --build-tests $(SWIFT_FLAGS)
 	bash scripts/check/dependent_package.sh
+	bash scripts/check/slurm_end_to_end.sh
 	$(SWIFT) test -c release --skip-build --disable-swift-testing
 
 ## The main job: real PEFT methods on a real pre-trained backbone over real data (see README).

@@ -60,24 +60,4 @@ public struct GridRunner {
         }
         return ran
     }
-
-    /// A Slurm job-array script: array task i runs cell i (`vpeft bench --suite … --cell i`),
-    /// all writing under `folder` (a shared filesystem); `vpeft report` then merges the records.
-    public func slurmScript(suiteFile: String, executable: String, cpusPerTask: Int, memory: String, time: String) -> String {
-        """
-        #!/bin/bash
-        #SBATCH --job-name=vpeft-\(suite.name)
-        #SBATCH --array=0-\(suite.cells.count - 1)
-        #SBATCH --cpus-per-task=\(cpusPerTask)
-        #SBATCH --mem=\(memory)
-        #SBATCH --time=\(time)
-        #SBATCH --output=\(folder.path)/slurm/%A_%a.out
-        # \(suite.cells.count) cells: \(suite.methods.count) methods × \(suite.datasets.count) datasets × \(suite.seeds.count) seeds.
-        # Each array task runs one cell; finished cells are skipped, interrupted ones resume.
-        set -euo pipefail
-        mkdir -p \(folder.path)/slurm
-        export VPEFT_THREADS=${SLURM_CPUS_PER_TASK:-\(cpusPerTask)}
-        \(executable) bench --suite \(suiteFile) --out \(folder.path) --cell "$SLURM_ARRAY_TASK_ID"
-        """
-    }
 }

@@ -22,10 +22,17 @@ struct Bench: ParsableCommand {
     @Option(help: "Run only cell number I (0-based, as listed by --dry-run): what each Slurm array task does.") var cell: Int?
     @Option(help: "Cells to run at once, as child processes.") var jobs = 1
     @Option(help: "Write a scheduler script instead of running: \(Scheduler.allCases.map(\.rawValue).joined(separator: ", ")).") var emit: Scheduler?
-    @Option(help: "Threads per cell (default: the cores divided by --jobs).") var threads: Int?
+    @Option(help: "Threads per cell (default: the cores divided by --jobs; with --emit slurm, 4 as --cpus-per-task).") var threads: Int?
+    @Option(help: "--emit slurm: memory per cell, Slurm's notation (default 16G; 500M; at least \(SlurmResources.memoryFloorMiB)M).") var mem: String?
+    @Option(help: "--emit slurm: time limit per cell, Slurm's notation (default 24:00:00; D-HH:MM:SS); SIGTERM \(SlurmResources.checkpointLead) s before it checkpoints the cell.") var time: String?
+    @Option(help: "--emit slurm: partition (default: the cluster's).") var partition: String?
+    @Option(help: "--emit slurm: account to charge (default: yours).") var account: String?
 
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be ≥ 1, got \(jobs)") }
+        if emit == nil, [mem, time, partition, account].contains(where: { $0 != nil }) {
+            throw ValidationError("--mem, --time, --partition and --account describe Slurm tasks: use them with --emit slurm")
+        }
     }
 
     func run() throws {
@@ -40,17 +47,23 @@ struct Bench: ParsableCommand {
             return
         }
         if emit == .slurm {
-            let script = runner.slurmScript(suiteFile: suiteURL.path, executable: CommandLine.arguments[0], cpusPerTask: threads ?? 4, memory: "16G", time: "24:00:00")
+            let resources = try SlurmResources(cpusPerTask: threads ?? 4, memory: mem ?? "16G", time: time ?? "24:00:00", partition: partition, account: account)
+            // The nodes run this very binary: its absolute path, not how it was typed here.
+            let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+            let script = try runner.slurmScript(suiteFile: suiteURL.path, executable: executable, resources: resources)
             let url = folder.appendingPathComponent("bench.sbatch")
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            // Slurm opens the tasks' log files before the script runs: their folder must exist.
+            try FileManager.default.createDirectory(at: folder.appendingPathComponent("slurm"), withIntermediateDirectories: true)
             try Data(script.utf8).write(to: url)
-            print("wrote \(url.path): submit with `sbatch \(url.path)`, then `vpeft report \(folder.path)`")
+            print("wrote \(url.path): submit with `\(runner.submitCommand(script: url.path))`, then `vpeft report \(folder.path)`")
             return
         }
         let budget = threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount / jobs)
         Parallel.setThreadCount(budget)
         if let cell {
             guard cells.indices.contains(cell) else { throw ValidationError("--cell \(cell): the suite has cells 0..<\(cells.count)") }
+            // A Slurm array task, or a child of --jobs: a scheduler's SIGTERM checkpoints the cell.
+            Interrupt.install()
             try runCell(cells[cell], grid: grid, runner: runner)
             return
         }
@@ -82,7 +95,7 @@ struct Bench: ParsableCommand {
         }
         print("== \(c.method) × \(c.dataset) × \(what)\(resume ? " (resuming)" : "")")
         let session = try TrainingSession(config: config)
-        guard let record = try session.run(in: cellFolder, resume: resume, progress: ProgressReporter()) else { throw ExitCode(130) }
+        guard let record = try session.run(in: cellFolder, resume: resume, progress: ProgressReporter()) else { throw ExitCode(Interrupt.exitStatus) }
         print(String(format: "   %.2f%% (%@), %@ trainable", record.accuracy.reported, record.accuracy.reportedKind, record.params.trainable.formatted()))
     }
 

@@ -56,7 +56,7 @@ struct Train: ParsableCommand {
               + "train \(session.train.sampleCount) images, eval \(session.eval.sampleCount) (\(session.evaluationProtocol.evalSplit))")
         Interrupt.install()
         guard let record = try session.run(in: outFolder, lock: lock, resume: resume, progress: ProgressReporter()) else {
-            throw ExitCode(130)
+            throw ExitCode(Interrupt.exitStatus)
         }
         print(String(format: "%@ on %@: %.2f%% (%@), PPT %@, wrote %@/record.json and %@/adapter", record.method, record.dataset.name,
                      record.accuracy.reported, record.accuracy.reportedKind, record.params.ppt.map { String(format: "%.4f", $0) } ?? "–", out, out))
