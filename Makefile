@@ -28,14 +28,14 @@ setup:
 	  $$SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq $$missing; \
 	fi
 
-## Chromium, for the HTML report's browser test (`make test` skips that test without it).
+## Chromium, for the HTML report's browser test (installed only when missing; `make test` needs it).
 setup-browser:
 	bash scripts/check/install_chromium.sh
 
 build: setup
 	$(SWIFT) build -c release $(SWIFT_FLAGS)
 
-test: setup
+test: setup setup-browser
 	$(SWIFT) build -c release --build-tests $(SWIFT_FLAGS)
 	bash scripts/check/dependent_package.sh
 	bash scripts/check/slurm_end_to_end.sh
