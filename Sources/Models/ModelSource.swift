@@ -38,58 +38,43 @@ public struct ModelSource {
     /// Reads a timm hub `config.json`: `architecture` picks the preset, `model_args` override
     /// it, `num_classes` and `global_pool` at the top level apply last.
     static func fromHubConfig(_ url: URL) throws -> ModelSource {
-        func fail(_ reason: String) -> ModelConfigError { ModelConfigError("\(url.path): \(reason)") }
-        guard let data = FileManager.default.contents(atPath: url.path) else { throw fail("cannot read") }
-        guard let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { throw fail("not a JSON object") }
-        guard let architecture = json["architecture"] as? String else { throw fail("no 'architecture' field") }
+        let values = HubConfigValues(file: url.path)
+        guard let data = FileManager.default.contents(atPath: url.path) else { throw values.error("cannot read") }
+        guard let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { throw values.error("not a JSON object") }
+        guard let architecture = json["architecture"] as? String else { throw values.error("no 'architecture' field") }
         var config: VisionTransformerConfig
-        do { config = try .preset(architecture) } catch { throw fail("\(error)") }
+        do { config = try .preset(architecture) } catch { throw values.error("\(error)") }
         let args = json["model_args"] as? [String: Any] ?? [:]
         for key in args.keys where !knownModelArgs.contains(key) {
-            throw fail("model_args '\(key)' is not supported (supported: \(knownModelArgs.sorted().joined(separator: ", ")))")
-        }
-        func int(_ key: String, _ value: Any) throws -> Int {
-            if let n = value as? NSNumber, n.doubleValue == n.doubleValue.rounded() { return n.intValue }
-            if let list = value as? [NSNumber], list.count == 2, list[0] == list[1] { return list[0].intValue }
-            throw fail("'\(key)' = \(value) is not an integer (or a square size)")
-        }
-        func float(_ key: String, _ value: Any) throws -> Float {
-            guard let n = value as? NSNumber else { throw fail("'\(key)' = \(value) is not a number") }
-            return n.floatValue
-        }
-        func bool(_ key: String, _ value: Any) throws -> Bool {
-            guard let n = value as? NSNumber else { throw fail("'\(key)' = \(value) is not a boolean") }
-            return n.boolValue
+            throw values.error("model_args '\(key)' is not supported (supported: \(knownModelArgs.sorted().joined(separator: ", ")))")
         }
         for (key, value) in args {
             switch key {
-            case "img_size": config.imgSize = try int(key, value)
-            case "patch_size": config.patchSize = try int(key, value)
-            case "in_chans": config.inChans = try int(key, value)
-            case "embed_dim": config.embedDim = try int(key, value)
-            case "depth": config.depth = try int(key, value)
-            case "num_heads": config.numHeads = try int(key, value)
-            case "mlp_ratio": config.mlpRatio = try float(key, value)
-            case "qkv_bias": config.qkvBias = try bool(key, value)
-            case "class_token": config.classToken = try bool(key, value)
-            case "global_pool":
-                guard let s = value as? String else { throw fail("'global_pool' = \(value) is not a string") }
-                config.globalPool = s
-            case "fc_norm": config.fcNorm = value is NSNull ? nil : try bool(key, value)
-            case "pre_norm": config.preNorm = try bool(key, value)
-            case "norm_eps", "norm_layer_eps": config.normEps = try float(key, value)
+            case "img_size": config.imgSize = try values.int(key, value)
+            case "patch_size": config.patchSize = try values.int(key, value)
+            case "in_chans": config.inChans = try values.int(key, value)
+            case "embed_dim": config.embedDim = try values.int(key, value)
+            case "depth": config.depth = try values.int(key, value)
+            case "num_heads": config.numHeads = try values.int(key, value)
+            case "mlp_ratio": config.mlpRatio = try values.float(key, value)
+            case "qkv_bias": config.qkvBias = try values.bool(key, value)
+            case "class_token": config.classToken = try values.bool(key, value)
+            case "global_pool": config.globalPool = try values.string(key, value)
+            case "fc_norm": config.fcNorm = value is NSNull ? nil : try values.bool(key, value)
+            case "pre_norm": config.preNorm = try values.bool(key, value)
+            case "norm_eps", "norm_layer_eps": config.normEps = try values.float(key, value)
             case "act_layer":
                 guard let s = value as? String, let act = Activation(rawValue: s == "quickgelu" ? "quick_gelu" : s) else {
-                    throw fail("'act_layer' = \(value) is not one of \(Activation.allCases.map(\.rawValue))")
+                    throw values.error("'act_layer' = \(value) is not one of \(Activation.allCases.map(\.rawValue))")
                 }
                 config.actLayer = act
-            case "init_values": config.initValues = value is NSNull ? nil : try float(key, value)
-            case "num_classes": config.numClasses = try int(key, value)
-            case "drop_path_rate": config.dropPathRate = try float(key, value)
+            case "init_values": config.initValues = value is NSNull ? nil : try values.float(key, value)
+            case "num_classes": config.numClasses = try values.int(key, value)
+            case "drop_path_rate": config.dropPathRate = try values.float(key, value)
             default: break
             }
         }
-        if let n = json["num_classes"] { config.numClasses = try int("num_classes", n) }
+        if let n = json["num_classes"] { config.numClasses = try values.int("num_classes", n) }
         if let pool = json["global_pool"] as? String { config.globalPool = pool }
         if args["img_size"] == nil, let cfg = json["pretrained_cfg"] as? [String: Any], let size = cfg["input_size"] as? [NSNumber], size.count == 3 {
             config.imgSize = size[2].intValue

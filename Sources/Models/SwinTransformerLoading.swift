@@ -48,60 +48,42 @@ public struct SwinSource {
     /// `num_classes` and `global_pool` at the top level apply last, and without an `img_size`
     /// argument the image size is `pretrained_cfg.input_size`'s.
     static func fromHubConfig(_ json: [String: Any], architecture: String, file: String) throws -> SwinSource {
-        func fail(_ reason: String) -> ModelConfigError { ModelConfigError("\(file): \(reason)") }
+        let values = HubConfigValues(file: file)
         var config: SwinTransformerConfig
-        do { config = try .preset(architecture) } catch { throw fail("\(error)") }
+        do { config = try .preset(architecture) } catch { throw values.error("\(error)") }
         let args = json["model_args"] as? [String: Any] ?? [:]
         for key in args.keys where !knownModelArgs.contains(key) {
-            throw fail("model_args '\(key)' is not supported for Swin (supported: \(knownModelArgs.sorted().joined(separator: ", ")))")
-        }
-        /// An int, or a square [n, n] pair.
-        func side(_ key: String, _ value: Any) throws -> Int {
-            if let n = value as? NSNumber, n.doubleValue == n.doubleValue.rounded() { return n.intValue }
-            if let pair = value as? [NSNumber], pair.count == 2, pair[0] == pair[1] { return pair[0].intValue }
-            throw fail("'\(key)' = \(value) is not an integer (or a square size)")
-        }
-        func ints(_ key: String, _ value: Any) throws -> [Int] {
-            guard let list = value as? [Any], !list.isEmpty else { throw fail("'\(key)' = \(value) is not a list of integers") }
-            return try list.map { try side(key, $0) }
+            throw values.error("model_args '\(key)' is not supported for Swin (supported: \(knownModelArgs.sorted().joined(separator: ", ")))")
         }
         var windowArgument: Any?
         for (key, value) in args {
             switch key {
-            case "img_size": config.imgSize = try side(key, value)
-            case "patch_size": config.patchSize = try side(key, value)
-            case "in_chans": config.inChans = try side(key, value)
-            case "embed_dim": config.embedDim = try side(key, value)
-            case "depths": config.depths = try ints(key, value)
-            case "num_heads": config.numHeads = try ints(key, value)
+            case "img_size": config.imgSize = try values.int(key, value)
+            case "patch_size": config.patchSize = try values.int(key, value)
+            case "in_chans": config.inChans = try values.int(key, value)
+            case "embed_dim": config.embedDim = try values.int(key, value)
+            case "depths": config.depths = try values.ints(key, value)
+            case "num_heads": config.numHeads = try values.ints(key, value)
             case "window_size": windowArgument = value
-            case "mlp_ratio":
-                guard let n = value as? NSNumber else { throw fail("'mlp_ratio' = \(value) is not a number") }
-                config.mlpRatio = n.floatValue
-            case "qkv_bias":
-                guard let n = value as? NSNumber else { throw fail("'qkv_bias' = \(value) is not a boolean") }
-                config.qkvBias = n.boolValue
-            case "global_pool":
-                guard let s = value as? String else { throw fail("'global_pool' = \(value) is not a string") }
-                config.globalPool = s
-            case "num_classes": config.numClasses = try side(key, value)
-            case "drop_path_rate":
-                guard let n = value as? NSNumber else { throw fail("'drop_path_rate' = \(value) is not a number") }
-                config.dropPathRate = n.floatValue
+            case "mlp_ratio": config.mlpRatio = try values.float(key, value)
+            case "qkv_bias": config.qkvBias = try values.bool(key, value)
+            case "global_pool": config.globalPool = try values.string(key, value)
+            case "num_classes": config.numClasses = try values.int(key, value)
+            case "drop_path_rate": config.dropPathRate = try values.float(key, value)
             default: break
             }
         }
         // timm's window_size: one int (or one square (h, w) pair) for every stage, or one per stage.
         if let value = windowArgument {
             if let list = value as? [Any], list.count != 2 || list.contains(where: { $0 is [Any] }) {
-                config.windowSize = try ints("window_size", list)
+                config.windowSize = try values.ints("window_size", list)
             } else {
-                config.windowSize = Array(repeating: try side("window_size", value), count: config.depths.count)
+                config.windowSize = Array(repeating: try values.int("window_size", value), count: config.depths.count)
             }
         } else if config.windowSize.count != config.depths.count {
             config.windowSize = Array(repeating: config.windowSize[0], count: config.depths.count)
         }
-        if let n = json["num_classes"] { config.numClasses = try side("num_classes", n) }
+        if let n = json["num_classes"] { config.numClasses = try values.int("num_classes", n) }
         if let pool = json["global_pool"] as? String { config.globalPool = pool }
         if args["img_size"] == nil, let cfg = json["pretrained_cfg"] as? [String: Any], let size = cfg["input_size"] as? [NSNumber], size.count == 3 {
             config.imgSize = size[2].intValue

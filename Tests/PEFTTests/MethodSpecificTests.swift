@@ -91,7 +91,7 @@ extension MethodSuiteTests {
             let model = try tinyModel(method)
             try AdapterFile.save(model, backboneFingerprint: Fingerprint.of(try tinyBackbone()), to: folder)
             let url = folder.appendingPathComponent("adapter.safetensors")
-            var tensors = try SafeTensors.read(url).tensors
+            let tensors = try SafeTensors.read(url).tensors
             tensors[stateName]!.data[0] = bad
             try SafeTensors.write(tensors, metadata: ["format": AdapterFile.format], to: url)
             XCTAssertThrowsError(try AdapterFile.load(folder, onto: try tinyBackbone())) {
