@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "Datasets", dependencies: ["Tensor", "CTurboJPEG", "CPNG", "CZlib"]),
         .target(name: "Viz", dependencies: ["Tensor", "CPNG", "CZlib"]),
         .target(name: "Reports", dependencies: ["Viz"]),
-        .target(name: "Training", dependencies: ["Tensor", "NN", "Models", "PEFT", "Datasets", "Yams"]),
+        .target(name: "Training", dependencies: ["Tensor", "NN", "Checkpoints", "Models", "PEFT", "Datasets", "Yams"]),
         .target(name: "VPEFTBench", dependencies: ["Tensor", "NN", "Checkpoints", "Models", "PEFT", "Datasets", "Viz", "Reports", "Training"]),
         .executableTarget(
             name: "vpeft",
@@ -67,7 +67,7 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensor"], exclude: ["Fixtures"]),
         .testTarget(name: "VizTests", dependencies: ["Viz", "Tensor", "CPNG"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Viz"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Reports", "Datasets", "PEFT", "Models", "NN", "Tensor"], exclude: ["Fixtures"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Reports", "Datasets", "PEFT", "Models", "Checkpoints", "NN", "Tensor"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v5]
 )

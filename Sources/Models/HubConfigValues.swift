@@ -7,6 +7,16 @@ struct HubConfigValues {
 
     func error(_ reason: String) -> ModelConfigError { ModelConfigError("\(file): \(reason)") }
 
+    /// The config's `model_args`, after checking that `supported` has every key (`family` names
+    /// the backbone in the error).
+    func modelArguments(_ json: [String: Any], supported: Set<String>, family: String) throws -> [String: Any] {
+        let args = json["model_args"] as? [String: Any] ?? [:]
+        for key in args.keys.sorted() where !supported.contains(key) {
+            throw error("model_args '\(key)' is not supported for \(family) (supported: \(supported.sorted().joined(separator: ", ")))")
+        }
+        return args
+    }
+
     /// An integer, or a square [n, n] pair (timm writes sizes either way).
     func int(_ key: String, _ value: Any) throws -> Int {
         if let n = value as? NSNumber, n.doubleValue == n.doubleValue.rounded() { return n.intValue }

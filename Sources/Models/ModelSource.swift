@@ -44,10 +44,7 @@ public struct ModelSource {
         guard let architecture = json["architecture"] as? String else { throw values.error("no 'architecture' field") }
         var config: VisionTransformerConfig
         do { config = try .preset(architecture) } catch { throw values.error("\(error)") }
-        let args = json["model_args"] as? [String: Any] ?? [:]
-        for key in args.keys where !knownModelArgs.contains(key) {
-            throw values.error("model_args '\(key)' is not supported (supported: \(knownModelArgs.sorted().joined(separator: ", ")))")
-        }
+        let args = try values.modelArguments(json, supported: knownModelArgs, family: "ViT")
         for (key, value) in args {
             switch key {
             case "img_size": config.imgSize = try values.int(key, value)

@@ -51,10 +51,7 @@ public struct SwinSource {
         let values = HubConfigValues(file: file)
         var config: SwinTransformerConfig
         do { config = try .preset(architecture) } catch { throw values.error("\(error)") }
-        let args = json["model_args"] as? [String: Any] ?? [:]
-        for key in args.keys where !knownModelArgs.contains(key) {
-            throw values.error("model_args '\(key)' is not supported for Swin (supported: \(knownModelArgs.sorted().joined(separator: ", ")))")
-        }
+        let args = try values.modelArguments(json, supported: knownModelArgs, family: "Swin")
         var windowArgument: Any?
         for (key, value) in args {
             switch key {

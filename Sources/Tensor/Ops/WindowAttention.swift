@@ -20,11 +20,11 @@ public func windowAttention(_ qkv: Tensor, heads: Int, scale: Float, bias: Tenso
                      "windowAttention: mask \(mask.shape) is not [nW, \(n), \(n)] with nW dividing the \(b) windows")
         precondition(!mask.requiresGrad, "windowAttention: the mask is a constant and takes no gradient")
     }
-    let dh = d / heads, row = 3 * d
+    let row = 3 * d
     let windowsPerImage = mask?.shape[0] ?? 1
     let out = Tensor(uninitializedShape: [b, n, d])
     let group = max(1, min(b, scratchBytes / (heads * n * n * MemoryLayout<Float>.stride)))
-    let qkvStrides = (n * row, dh), probStrides = (heads * n * n, n * n), outStrides = (n * d, dh)
+    let products = AttentionProducts(heads: heads, tokens: n, width: d, scale: scale)
     let keptBias = bias.detached(), keptMask = mask?.detached()
     func forEachGroup(_ body: (Int, Int) -> Void) {
         for first in stride(from: 0, to: b, by: group) { body(first, min(group, b - first)) }
@@ -32,9 +32,7 @@ public func windowAttention(_ qkv: Tensor, heads: Int, scale: Float, bias: Tenso
     /// P = softmax(scale·Q·Kᵀ + bias + mask) for windows first ..< first + g, into `p`.
     func probabilities(_ qkv: UnsafePointer<Float>, _ qkv16: UnsafePointer<UInt16>?, first: Int, windows g: Int,
                        into p: UnsafeMutablePointer<Float>) {
-        BLAS.batchedGemm(batch: (g, heads), transB: true, m: n, n: n, k: dh, alpha: scale, a: qkv, lda: row, aStrides: qkvStrides,
-                         b: qkv + d, ldb: row, bStrides: qkvStrides, c: p, ldc: n, cStrides: probStrides,
-                         roundedA: qkv16, roundedB: qkv16.map { $0 + d })
+        products.logits(qkv, qkv16, count: g, into: p)
         let biasValues = keptBias.data, maskValues = keptMask?.data
         Parallel.chunks(g * heads * n, grain: 64) { range in
             for r in range {
@@ -56,9 +54,7 @@ public func windowAttention(_ qkv: Tensor, heads: Int, scale: Float, bias: Tenso
         forEachGroup { first, g in
             let base = qkv.data + first * n * row, base16 = rounded.map { UnsafePointer($0.pointer) + first * n * row }
             probabilities(base, base16, first: first, windows: g, into: probs.data)
-            BLAS.batchedGemm(batch: (g, heads), m: n, n: dh, k: n, a: probs.data, lda: n, aStrides: probStrides,
-                             b: base + 2 * d, ldb: row, bStrides: qkvStrides, c: out.data + first * n * d, ldc: d, cStrides: outStrides,
-                             roundedB: base16.map { $0 + 2 * d })
+            products.output(probs.data, base, base16, count: g, into: out.data + first * n * d)
         }
     }
     withExtendedLifetime(rounded) {}
@@ -78,14 +74,7 @@ public func windowAttention(_ qkv: Tensor, heads: Int, scale: Float, bias: Tenso
                 let dOut16 = BLAS.roundedOperand(dOut, count: windows * n * d)
                 defer { withExtendedLifetime(dOut16) {} }
                 probabilities(base, q16, first: first, windows: windows, into: pr)
-                // dP = dO·Vᵀ ; dS = P ⊙ (dP − rowsum(dP ⊙ P)), the gradient of the logits.
-                BLAS.batchedGemm(batch: (windows, heads), transB: true, m: n, n: n, k: dh, a: dOut, lda: d, aStrides: outStrides,
-                                 b: base + 2 * d, ldb: row, bStrides: qkvStrides, c: ds, ldc: n, cStrides: probStrides,
-                                 roundedA: dOut16?.pointer, roundedB: q16.map { $0 + 2 * d })
-                Parallel.chunks(windows * heads * n, grain: 64) { range in
-                    let offset = range.lowerBound * n
-                    softmaxBackwardRowsSerial(pr + offset, ds + offset, ds + offset, rows: range.count, length: n)
-                }
+                products.logitGradients(pr, base, q16, dOut, dOut16?.pointer, count: windows, into: ds)
                 if let dBias {
                     // The bias enters every window's logits: dBias[h] = Σ_w dS[w, h], windows in order.
                     let accumulated = dBias.data
@@ -103,16 +92,7 @@ public func windowAttention(_ qkv: Tensor, heads: Int, scale: Float, bias: Tenso
                 let grad = dqkv.data + first * n * row
                 let dS16 = BLAS.roundedOperand(ds, count: windows * heads * n * n)
                 defer { withExtendedLifetime(dS16) {} }
-                // dQ = scale·dS·K ; dK = scale·dSᵀ·Q ; dV = Pᵀ·dO
-                BLAS.batchedGemm(batch: (windows, heads), m: n, n: dh, k: n, alpha: scale, a: ds, lda: n, aStrides: probStrides,
-                                 b: base + d, ldb: row, bStrides: qkvStrides, c: grad, ldc: row, cStrides: qkvStrides,
-                                 roundedA: dS16?.pointer, roundedB: q16.map { $0 + d })
-                BLAS.batchedGemm(batch: (windows, heads), transA: true, m: n, n: dh, k: n, alpha: scale, a: ds, lda: n, aStrides: probStrides,
-                                 b: base, ldb: row, bStrides: qkvStrides, c: grad + d, ldc: row, cStrides: qkvStrides,
-                                 roundedA: dS16?.pointer, roundedB: q16)
-                BLAS.batchedGemm(batch: (windows, heads), transA: true, m: n, n: dh, k: n, a: pr, lda: n, aStrides: probStrides,
-                                 b: dOut, ldb: d, bStrides: outStrides, c: grad + 2 * d, ldc: row, cStrides: qkvStrides,
-                                 roundedB: dOut16?.pointer)
+                products.inputGradients(ds, dS16?.pointer, pr, base, q16, dOut, dOut16?.pointer, count: windows, into: grad)
             }
             return [dqkv, dBias]
         }

@@ -1,3 +1,4 @@
+import Checkpoints
 /// One TensorBoard event (`tensorflow.Event`, tensorboard/compat/proto/event.proto) and its
 /// protobuf encoding. Only what a training run writes is modelled: the file-version header,
 /// a session start (on resume it makes TensorBoard drop what a crashed process logged after its

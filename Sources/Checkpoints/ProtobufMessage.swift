@@ -1,8 +1,8 @@
-/// The protocol-buffer wire format, encoding side only, for the few messages TensorBoard needs
-/// (`TensorBoardEvent`): each call appends one field as its tag (field number and wire type, a
-/// varint) and its value. Which fields to leave out (proto3 omits scalars at their default
-/// unless they belong to a oneof) is the caller's decision, so that output can equal the
-/// reference serializer's byte for byte.
+/// The protocol-buffer wire format, encoding side (`ProtobufReader` is the decoding side): each
+/// call appends one field as its tag (field number and wire type, a varint) and its value. Which
+/// fields to leave out (proto3 omits scalars at their default unless they belong to a oneof) is
+/// the caller's decision, so that output can equal a reference serializer's byte for byte
+/// (TensorBoard's event files are written with it).
 public struct ProtobufMessage: Equatable, Sendable {
     public private(set) var bytes: [UInt8] = []
 
