@@ -141,7 +141,7 @@ public final class TrainingSession {
             cost: .init(adapterBytes: adapterBytes, peakMemoryMB: Double(BufferPool.shared.peakBytes) / 1_048_576,
                         trainImagesPerSecond: state.history.map(\.trainImagesPerSecond).reduce(0, +) / Double(max(state.history.count, 1)),
                         evalImagesPerSecond: unmergedSpeed, mergedEvalImagesPerSecond: mergedSpeed, wallSeconds: Date().timeIntervalSince(started)),
-            environment: .init(vpeft: Version.string, cpu: Version.cpu, threads: Parallel.threadCount, blas: "OpenBLAS \(BLAS.coreName)",
+            environment: .init(vpeft: Version.string, cpu: Capabilities.current.cpuModel, threads: Parallel.threadCount, blas: "OpenBLAS \(BLAS.coreName)",
                                gitCommit: Version.gitCommit, products: BLAS.productsDescription))
         try record.write(to: folder.appendingPathComponent("record.json"))
         return record
@@ -222,10 +222,5 @@ public enum Version {
         if let hash = try? String(contentsOf: git.appendingPathComponent(ref), encoding: .utf8) { return hash.trimmingCharacters(in: .whitespacesAndNewlines) }
         let packed = (try? String(contentsOf: git.appendingPathComponent("packed-refs"), encoding: .utf8)) ?? ""
         return packed.split(separator: "\n").first { $0.hasSuffix(" " + ref) }.map { String($0.prefix(40)) }
-    }
-    public static var cpu: String {
-        let text = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-        return text.split(separator: "\n").first { $0.hasPrefix("model name") }
-            .map { String($0.split(separator: ":", maxSplits: 1).last ?? "").trimmingCharacters(in: .whitespaces) } ?? "unknown"
     }
 }
