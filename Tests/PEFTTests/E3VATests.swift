@@ -128,6 +128,25 @@ final class E3VATests: XCTestCase {
         }
     }
 
+    /// A few AdamW steps on one batch: the loss falls, the backbone stays bit-identical.
+    func testTrainingLowersTheLossAndLeavesTheBackboneUnchanged() throws {
+        let peft = try model()
+        let frozen = peft.backbone.namedParameters.filter { !$0.name.hasPrefix("head.") }
+        let before = frozen.map { $0.tensor.scalars.map(\.bitPattern) }
+        let optimizer = AdamW([ParameterGroup(peft.trainableTensors.map(\.tensor), weightDecay: 0.05)], learningRate: 1e-2)
+        var losses: [Float] = []
+        for step in 0..<6 {
+            let logits = peft.forward(images(), options: ForwardOptions(training: true), rng: SeededRandom(seed: UInt64(step))).logits!
+            let loss = crossEntropy(logits, targets: [1, 2])
+            losses.append(loss.item)
+            loss.backward()
+            optimizer.step()
+            optimizer.zeroGrad()
+        }
+        XCTAssertLessThan(losses.last!, losses.first!, "\(losses)")
+        for ((name, tensor), old) in zip(frozen, before) { XCTAssertEqual(tensor.scalars.map(\.bitPattern), old, "\(name) changed") }
+    }
+
     func testRefusesToMerge() throws {
         XCTAssertThrowsError(try model().merge()) { error in XCTAssertTrue("\(error)".contains("e3va cannot be merged"), "\(error)") }
     }
