@@ -38,7 +38,7 @@ final class ShippedSuiteTests: XCTestCase {
             XCTAssertEqual(grid.settings["model"], .string("swin_base_patch4_window7_224"), swin)
             XCTAssertEqual(grid.settings["weights"], .string("swin_base_patch4_window7_224_22k.pth"), swin)
             let (first, _) = try RunConfiguration.resolve(configFile: nil, flags: grid.flags(for: grid.cells[0]), overrides: [], configsFolder: Self.configs)
-            XCTAssertEqual(first.normalization, "imagenet", "\(swin): Swin's pre-training statistics")
+            XCTAssertEqual(first.normalization, "imagenet", "\(swin): the paper's pipeline, which are Swin's pre-training statistics too")
             for method in grid.methods {
                 let backbone = try SwinTransformer(config, randomInit: false)
                 XCTAssertNoThrow(try PEFTModel(backbone: backbone, method: try MethodRegistry.method(named: method), classes: 10), "\(swin): \(method)")
