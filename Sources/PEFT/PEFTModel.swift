@@ -148,11 +148,16 @@ public final class PEFTModel {
 
 extension PEFTModel {
     /// Sets stochastic depth for training: timm's linspace up to `rate`, except in frozen ViT
-    /// blocks when the method runs them in evaluation mode.
+    /// and Swin blocks when the method runs them in evaluation mode.
     public func setDropPathRate(_ rate: Float) {
         backbone.setDropPathRate(rate)
-        guard type(of: method).frozenBlocksInEvalMode, let vit = backbone as? VisionTransformer else { return }
-        for block in vit.blocks where !block.parameters.contains(where: \.requiresGrad) { block.dropPath = 0 }
+        guard type(of: method).frozenBlocksInEvalMode else { return }
+        if let vit = backbone as? VisionTransformer {
+            for block in vit.blocks where !block.parameters.contains(where: \.requiresGrad) { block.dropPath = 0 }
+        }
+        if let swin = backbone as? SwinTransformer {
+            for block in swin.blocks where !block.parameters.contains(where: \.requiresGrad) { block.dropPath = 0 }
+        }
     }
 
     /// Folds the hooks of every block's linear layers into their weights (`Linear.foldHooks`).
