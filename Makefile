@@ -17,7 +17,7 @@ endif
 # our own threads compute (libgomp reads this when it loads).
 export OMP_WAIT_POLICY ?= passive
 
-.PHONY: demo test build setup setup-browser fixtures fixtures-full bench-engine clean
+.PHONY: demo demo-cnn test build setup setup-browser fixtures fixtures-full bench-engine clean
 
 ## Debian packages the build links against (installed only when missing).
 setup:
@@ -41,11 +41,18 @@ test: setup setup-browser
 	bash scripts/check/slurm_end_to_end.sh
 	$(SWIFT) test -c release --skip-build --disable-swift-testing
 
-## The main job: real PEFT methods on a real pre-trained backbone over real data (see README).
+## The main job: the paper's PEFT methods on a real, trained ViT (DINOv2 ViT-S/14) over a few-shot
+## mini-VTAB of real data, then attention maps and a t-SNE from its adapters (see README).
 demo: build
 	$(VPEFT) doctor
-	bash scripts/demo/prepare_data.sh
+	bash scripts/demo/prepare_data.sh fewshot
 	time $(VPEFT) bench --suite configs/suites/demo.yaml --out runs/demo
+	bash scripts/demo/pictures.sh runs/demo
+
+## Round 1's demo: seven methods on a real ImageNet EfficientNet-Lite0 over the 1,000-image mini-VTAB.
+demo-cnn: build
+	bash scripts/demo/prepare_data.sh full
+	time $(VPEFT) bench --suite configs/suites/demo_cnn.yaml --out runs/demo-cnn
 
 ## Reference fixtures from PyTorch/timm (only needed to regenerate Tests/*/Fixtures).
 fixtures:

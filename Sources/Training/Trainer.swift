@@ -36,11 +36,18 @@ public final class Trainer {
         self.progress = progress
         model.setDropPathRate(Float(config.dropPath))
         // V-PETL: weight decay on every trainable tensor (one group); timm's rule exempts biases
-        // and 1-D tensors (a second group without decay).
+        // and 1-D tensors (a second group without decay). `head_lr_scale` ≠ 1 sets the head's
+        // tensors apart in groups of their own.
         let exempt = { (name: String, t: Tensor) in !config.decayAll && (t.rank <= 1 || name.hasSuffix(".bias")) }
-        let groups = [ParameterGroup(model.trainableTensors.filter { !exempt($0.name, $0.tensor) }.map(\.tensor), weightDecay: Float(config.weightDecay)),
-                      ParameterGroup(model.trainableTensors.filter { exempt($0.name, $0.tensor) }.map(\.tensor), weightDecay: 0)]
-            .filter { !$0.parameters.isEmpty }
+        let head = config.headLRScale == 1 ? [] : Set((model.backbone.head?.parameters ?? []).map(ObjectIdentifier.init))
+        var groups: [ParameterGroup] = []
+        for inHead in [false, true] {
+            let tensors = model.trainableTensors.filter { head.contains(ObjectIdentifier($0.tensor)) == inHead }
+            let scale = Float(inHead ? config.headLRScale : 1)
+            groups += [ParameterGroup(tensors.filter { !exempt($0.name, $0.tensor) }.map(\.tensor), weightDecay: Float(config.weightDecay), learningRateScale: scale),
+                       ParameterGroup(tensors.filter { exempt($0.name, $0.tensor) }.map(\.tensor), weightDecay: 0, learningRateScale: scale)]
+        }
+        groups = groups.filter { !$0.parameters.isEmpty }
         optimizer = config.optimizer == "sgd"
             ? SGD(groups, learningRate: Float(config.lr), momentum: Float(config.momentum))
             : AdamW(groups, learningRate: Float(config.lr))

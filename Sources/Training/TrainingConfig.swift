@@ -37,6 +37,10 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     /// V-PETL decays every trainable tensor; false applies timm's rule instead (no decay on
     /// biases and other 1-D tensors such as norm scales), as a second parameter group.
     public var decayAll = true
+    /// Multiplies the classifier head's learning rate (1 = the papers' recipes: one rate for every
+    /// trainable tensor). A fresh head on a frozen, sensitive backbone wants a rate that would
+    /// wreck the backbone's biases or prompts; short runs set both apart.
+    public var headLRScale: Double = 1
     public var momentum: Double = 0.9
     public var warmupEpochs = 10
     public var minLR: Double = 1e-5
@@ -81,7 +85,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey {
         case model, weights, imgSize = "img_size", method, methodOptions = "method_options", initStyle = "init"
         case dataset, dataRoot = "data_root", trainAugmentation = "train_augmentation", interpolation, normalization
-        case protocolName = "protocol", recipe, epochs, batchSize = "batch_size", optimizer, lr, weightDecay = "weight_decay", decayAll = "decay_all", momentum
+        case protocolName = "protocol", recipe, epochs, batchSize = "batch_size", optimizer, lr, weightDecay = "weight_decay", decayAll = "decay_all", headLRScale = "head_lr_scale", momentum
         case warmupEpochs = "warmup_epochs", minLR = "min_lr", warmupLR = "warmup_lr", schedulePer = "schedule_per"
         case labelSmoothing = "label_smoothing", dropPath = "drop_path", gradClip = "grad_clip", gradAccumulation = "grad_accumulation"
         case evalEvery = "eval_every", evalEpochs = "eval_epochs", speedImages = "speed_images", seed, threads, cacheFrozenMB = "cache_frozen_mb", cacheFrozenDir = "cache_frozen_dir", precision, recomputeMLP = "recompute_mlp"
@@ -105,6 +109,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         try require(gradClip >= 0, "grad_clip", gradClip, "must be ≥ 0 (0 = off)")
         try require(gradAccumulation >= 1, "grad_accumulation", gradAccumulation, "must be ≥ 1")
         try require(evalEvery >= 1, "eval_every", evalEvery, "must be ≥ 1")
+        try require(headLRScale > 0 && headLRScale.isFinite, "head_lr_scale", headLRScale, "must be positive")
         try require(speedImages >= 0, "speed_images", speedImages, "must be ≥ 0 (0 = not measured)")
         try require(evalEpochs.allSatisfy { (1...epochs).contains($0) }, "eval_epochs", evalEpochs, "must be epochs in 1…\(epochs)")
         try require(["vpetl", "honest", "honest-select"].contains(protocolName), "protocol", protocolName, "must be vpetl, honest or honest-select")

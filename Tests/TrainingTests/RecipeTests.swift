@@ -216,4 +216,20 @@ final class RecipeTests: XCTestCase {
         XCTAssertEqual(hydraGroups[0].1, 1e-4)
         XCTAssertEqual(hydraGroups[0].0.count, hydra.trainableTensors.count)
     }
+
+    /// `head_lr_scale` gives the head's tensors their own groups at a scaled rate; 1 keeps the
+    /// recipes' grouping exactly.
+    func testHeadLearningRateScale() throws {
+        var (config, _) = try resolve("bitfit", "vtab1k:my_photos", overrides: ["head_lr_scale=20", "decay_all=false"])
+        let model = try PEFTModel(backbone: try VisionTransformer.load(model: TrainerTests.tiny), method: try MethodRegistry.method(named: "bitfit"), classes: 5, seed: 3)
+        let groups = Trainer(model: model, config: config, train: SyntheticImages(), eval: nil, folder: nil, progress: ProgressReporter(quiet: true)).optimizer.groups
+        let head = Set(model.backbone.head!.parameters.map(ObjectIdentifier.init))
+        XCTAssertEqual(groups.map(\.learningRateScale), [1, 20, 20], "the biases (no decay), then the head's weight (decay) and bias (none)")
+        XCTAssertEqual(Set(groups[1...].flatMap(\.parameters).map(ObjectIdentifier.init)), head)
+        XCTAssertTrue(groups[0].parameters.allSatisfy { !head.contains(ObjectIdentifier($0)) })
+        config.headLRScale = 1
+        let plain = Trainer(model: model, config: config, train: SyntheticImages(), eval: nil, folder: nil, progress: ProgressReporter(quiet: true)).optimizer.groups
+        XCTAssertEqual(plain.map(\.learningRateScale), [1, 1])
+        XCTAssertThrowsError(try resolve("bitfit", "vtab1k:my_photos", overrides: ["head_lr_scale=0"]))
+    }
 }
