@@ -20,6 +20,22 @@ public protocol Backbone: Module {
     /// Removes every PEFT hook: the plain backbone again.
     func removeAllHooks()
     func forward(_ images: Tensor, options: ForwardOptions, rng: SeededRandom) -> BackboneOutput
+
+    /// The PEFT site map of a transformer backbone: every transformer block in forward order
+    /// (empty for a CNN). Methods defined on blocks act on each at its own width and name their
+    /// tensors by its path.
+    var transformerBlocks: [any TransformerBlockSite] { get }
+    /// The hookable layers outside the blocks, with their timm names, in forward order: the
+    /// patch embedding, patch merging, the final norm (empty for a CNN; the head is not one).
+    var tokenLayers: [(name: String, layer: TokenLayer)] { get }
+    /// The LayerNorm on the last block's output, with its timm name (nil for a CNN).
+    var outputNorm: (name: String, layer: LayerNorm)? { get }
+}
+
+extension Backbone {
+    public var transformerBlocks: [any TransformerBlockSite] { [] }
+    public var tokenLayers: [(name: String, layer: TokenLayer)] { [] }
+    public var outputNorm: (name: String, layer: LayerNorm)? { nil }
 }
 
 extension Backbone {

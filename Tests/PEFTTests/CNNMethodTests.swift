@@ -251,18 +251,18 @@ final class CNNMethodTests: XCTestCase {
         for name in Self.vitOnly {
             let backbone = try tinyCNN()
             let text = message { _ = try PEFTModel(backbone: backbone, method: try MethodRegistry.method(named: name), classes: 5) }
-            XCTAssertTrue(text.hasPrefix("\(name) is defined for ViT backbones"), "\(name): \(text)")
+            XCTAssertTrue(text.hasPrefix("\(name) is defined for ViT backbones") || text.hasPrefix("\(name) is defined on transformer blocks"), "\(name): \(text)")
             XCTAssertTrue(text.contains(backbone.architecture), "\(name): \(text)")
         }
         let lite0 = try EfficientNetLite(try .preset("efficientnet_lite0"), randomInit: false)
         XCTAssertEqual(message { _ = try PEFTModel(backbone: lite0, method: DoRA(), classes: 5) },
-                       "dora is defined for ViT backbones; this backbone is efficientnet_lite0")
+                       "dora is defined on transformer blocks (ViT, Swin); this backbone is efficientnet_lite0, which has none")
     }
 
     func testMethodsForViTAndCNNRefuseOtherBackbonesByName() throws {
         for name in ["ln_tune", "ssf", "lora", "adapter", "visual_prompt"] {
             let text = message { _ = try PEFTModel(backbone: ToyBackbone(), method: try MethodRegistry.method(named: name), classes: 3) }
-            XCTAssertEqual(text, "\(name) is defined for ViT and EfficientNet-Lite backbones; this backbone is toy-mlp", name)
+            XCTAssertEqual(text, "\(name) is defined for transformer blocks (ViT, Swin) and EfficientNet-Lite; this backbone is toy-mlp", name)
         }
         for name in ["full", "linear", "bitfit"] {   // defined on any backbone
             let model = try PEFTModel(backbone: ToyBackbone(), method: try MethodRegistry.method(named: name), classes: 3)
@@ -275,7 +275,7 @@ final class CNNMethodTests: XCTestCase {
                        "lora: option 'targets' = [\"project\", \"q\"]: 'q' is a ViT target; on \(try tinyCNN().architecture) the targets are expand, project, conv_head (the pointwise convolutions)")
         let vit = try VisionTransformer.load(model: MethodSuiteTests.tinyFolder.path)
         XCTAssertTrue(message { try MethodRegistry.method(named: "lora", options: ["targets": ["q", "project"]]).validate(for: vit) }
-            .contains("'project' is an EfficientNet-Lite target; on a ViT the targets are q, k, v, proj, fc1, fc2"))
+            .contains("'project' is an EfficientNet-Lite target; on transformer blocks (\(vit.architecture)) the targets are q, k, v, proj, fc1, fc2"))
         XCTAssertTrue(message { try MethodRegistry.method(named: "dora", options: ["targets": ["expand"]]).validate(for: vit) }.contains("'expand'"))
         XCTAssertTrue(message { _ = try self.cnnModel("adapter", options: ["houlsby": true]) }.contains("'houlsby'"))
         XCTAssertTrue(message { _ = try self.cnnModel("visual_prompt", options: ["pad": 20]) }.contains("'pad' = 20"))

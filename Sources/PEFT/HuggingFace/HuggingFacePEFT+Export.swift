@@ -32,7 +32,7 @@ extension HuggingFacePEFT {
                 let owned = module.targets.filter(targets.contains), layer = module.layer(in: block)
                 let a = Tensor.zeros([owned.count * rank, layer.inFeatures]), b = Tensor.zeros([layer.outFeatures, owned.count * rank])
                 for (i, target) in owned.enumerated() {
-                    let at = factors[target.tensorName(l, "lora_A")]!, bt = factors[target.tensorName(l, "lora_B")]!
+                    let at = factors[target.tensorName(in: block, "lora_A")]!, bt = factors[target.tensorName(in: block, "lora_B")]!
                     (a.data + i * rank * layer.inFeatures).update(from: at.data, count: at.count)
                     for (row, layerRow) in target.rows(in: block).enumerated() {
                         (b.data + layerRow * b.shape[1] + i * rank).update(from: bt.data + row * rank, count: rank)
@@ -44,7 +44,7 @@ extension HuggingFacePEFT {
                     let m = Tensor.zeros([layer.outFeatures])
                     for target in module.targets {
                         let rows = target.rows(in: block)
-                        let part = owned.contains(target) ? factors[target.tensorName(l, "dora_m")]! : unchangedMagnitude(layer, rows: rows)
+                        let part = owned.contains(target) ? factors[target.tensorName(in: block, "dora_m")]! : unchangedMagnitude(layer, rows: rows)
                         (m.data + rows.lowerBound).update(from: part.data, count: rows.count)
                     }
                     tensors[key(l, module, "lora_magnitude_vector")] = m

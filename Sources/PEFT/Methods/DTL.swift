@@ -29,7 +29,7 @@ public struct DTL: PEFTMethod {
     }
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
-        let vit = try model.vit(for: Self.name)
+        let vit = try model.vit(for: Self.name, because: "its side path carries one width from block to block")
         let d = vit.config.embedDim
         let path = SidePath()
         for (l, block) in vit.blocks.enumerated() {

@@ -61,7 +61,7 @@ public struct HST: PEFTMethod {
     }
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
-        let vit = try model.vit(for: Self.name)
+        let vit = try model.vit(for: Self.name, because: "its meta tokens join the global token sequence and its side network reads every block at one width")
         let d = vit.config.embedDim
         model.unfreeze { name in name.hasPrefix("blocks.") && (name.contains(".norm1.") || name.contains(".norm2.")) }
         func truncated(_ shape: [Int]) -> Tensor { Tensor.truncatedNormal(shape, std: 0.02, a: -2, b: 2, using: &rng) }

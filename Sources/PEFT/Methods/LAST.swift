@@ -35,7 +35,7 @@ public struct LAST: PEFTMethod {
     }
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
-        let vit = try model.vit(for: Self.name)
+        let vit = try model.vit(for: Self.name, because: "its side network has one width and reads every block at the backbone's single width")
         let d = vit.config.embedDim, last = vit.blocks.count - 1
         let stream = SideStream()
         for (l, block) in vit.blocks.enumerated() {

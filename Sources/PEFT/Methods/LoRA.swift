@@ -4,9 +4,10 @@ import Tensor
 
 /// LoRA — Hu et al., ICLR 2022. A low-rank update beside chosen linear maps:
 ///     y_t ← y_t + (α/r)·B_t A_t x
-/// Backbones: ViT, EfficientNet-Lite (other backbones are refused by name).
-/// ViT sites: linear(l, qkv) on the q and v slices by default (any of q, k, v, proj, fc1, fc2).
-/// Params: r·(in + out) per target; ViT-B/16, r 8, q+v: 294,912.
+/// Backbones: transformer blocks (ViT, Swin), EfficientNet-Lite (others are refused by name).
+/// Block sites: linear(l, qkv) on the q and v slices by default (any of q, k, v, proj, fc1, fc2),
+/// at each block's width. Params: r·(in + out) per target; ViT-B/16, r 8, q+v: 294,912;
+/// Swin-B (widths 128/256/512/1024, depths 2/2/18/2): Σ_blocks 2·r·(C + C) = 32·Σ C = 385,024.
 /// EfficientNet-Lite sites: pointwise (1×1) convolutions, a linear map over channels, so
 /// ΔW = (α/r)·B·A reshaped to [O, I, 1, 1] (computed as two thin 1×1 convs). Default: every
 /// block's `project` conv (the ViT default [q, v] stands for it on a CNN); `targets` may list
@@ -44,10 +45,10 @@ public struct LoRA: PEFTMethod {
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
         switch try model.family(for: Self.name) {
-        case .vit(let vit):
-            for (l, block) in vit.blocks.enumerated() {
+        case .transformer(let blocks):
+            for block in blocks {
                 for target in targets {
-                    let delta = LowRankDelta(model, block: block, index: l, target: target, rank: rank, using: &rng)
+                    let delta = LowRankDelta(model, block: block, target: target, rank: rank, using: &rng)
                     target.layer(in: block).hooks.append(LowRankHook(delta: delta, rows: target.rows(in: block), scale: alpha / Float(rank),
                                                                      dropout: model.dropout, dropoutRate: dropout))
                 }
@@ -67,7 +68,7 @@ public struct LoRA: PEFTMethod {
 
     public func merge(into model: PEFTModel) throws {
         switch try model.family(for: Self.name) {
-        case .vit: try model.foldLinearHooks()
+        case .transformer: try model.foldLinearHooks()
         case .efficientNet(let net):
             for (_, conv) in net.convolutions where !conv.hooks.isEmpty { try conv.foldPointwiseHooks() }
         }
@@ -100,11 +101,11 @@ struct LowRankDelta {
     let a: Tensor
     let b: Tensor
 
-    init(_ model: PEFTModel, block: Block, index l: Int, target: LinearTarget, rank: Int, using rng: inout SeededRandom) {
+    init(_ model: PEFTModel, block: any TransformerBlockSite, target: LinearTarget, rank: Int, using rng: inout SeededRandom) {
         let layer = target.layer(in: block), rows = target.rows(in: block)
-        a = model.register(target.tensorName(l, "lora_A"), Initialiser.kaimingUniform([rank, layer.inFeatures], fanIn: layer.inFeatures, using: &rng),
+        a = model.register(target.tensorName(in: block, "lora_A"), Initialiser.kaimingUniform([rank, layer.inFeatures], fanIn: layer.inFeatures, using: &rng),
                            role: .linearWeight)
-        b = model.register(target.tensorName(l, "lora_B"), Tensor.zeros([rows.count, rank]), role: .linearWeight)
+        b = model.register(target.tensorName(in: block, "lora_B"), Tensor.zeros([rows.count, rank]), role: .linearWeight)
     }
 
     init(a: Tensor, b: Tensor) { (self.a, self.b) = (a, b) }

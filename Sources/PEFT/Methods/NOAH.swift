@@ -82,7 +82,7 @@ public struct NOAH: PEFTMethod {
     }
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
-        let vit = try model.vit(for: Self.name)
+        let vit = try model.vit(for: Self.name, because: "its VPT prompts join one global token sequence; a windowed backbone (Swin) has no such sequence")
         let d = vit.config.embedDim, prefix = vit.config.prefixTokens
         let layers = try layers(depth: vit.blocks.count)
         for (l, (block, layer)) in zip(vit.blocks, layers).enumerated() {

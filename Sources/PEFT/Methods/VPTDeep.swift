@@ -21,7 +21,7 @@ public struct VPTDeep: PEFTMethod {
     }
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
-        let vit = try model.vit(for: Self.name)
+        let vit = try model.vit(for: Self.name, because: "prompt tokens join one global token sequence; a windowed backbone (Swin) has no such sequence")
         var deep: [Int: Tensor] = [:]
         for l in vit.blocks.indices {
             deep[l] = model.register("prompt.deep.\(l)", promptInit(vit.config, prompts, using: &rng))

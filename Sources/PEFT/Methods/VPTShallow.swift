@@ -22,7 +22,7 @@ public struct VPTShallow: PEFTMethod {
     }
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
-        let vit = try model.vit(for: Self.name)
+        let vit = try model.vit(for: Self.name, because: "prompt tokens join one global token sequence; a windowed backbone (Swin) has no such sequence")
         let tokens = model.register("prompt.tokens", promptInit(vit.config, prompts, using: &rng))
         installPrompts(vit, model, first: tokens, deep: [:], dropout: dropout)
     }
