@@ -7,7 +7,7 @@ import Tensor
 /// Block backbones: the patch embedding conv, the norms outside the blocks (Swin: patch_embed.norm
 /// and each patch merging's norm — where SSF's Swin release puts them, so they fold into the norm),
 /// per block norm1, qkv, proj, norm2, fc1, fc2 at the block's width, and the final norm.
-/// Params: ViT-B/16 12·16,896 + 2·1,536 = 205,824; per block 2·(2C + 3C + C + C + 4C + C) = 24C.
+/// Params: ViT-B/16 12·16,896 + 2·1,536 = 205,824; per block 2·(C + 3C + C + C + 4C + C) = 22C.
 /// EfficientNet-Lite sites: after every BatchNorm (every conv's BN: `_bn0`, each block's
 /// `_bn0/_bn1/_bn2`, `_bn1`; channel axis 1), named `<bn>.ssf_scale/ssf_shift`, and on the
 /// pooled features before dropout and the classifier (`features.ssf_scale/ssf_shift`).
