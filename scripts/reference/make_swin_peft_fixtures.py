@@ -74,8 +74,9 @@ CASES = [
     ("mona", "mona", {"dim": 6}),
     ("kadaptation", "kadaptation", {"kron": 4, "scale": 2.0}),
     ("sct", "sct", {"channels": 6}),
+    ("gps", "gps", {"k": 2}),
 ]
-IDENTITY_AT_INIT = {"adapter", "adaptformer", "lora", "dora", "vera", "rep_adapter", "convpass", "difffit", "hydra", "u_tuning", "kadaptation", "sct"}
+IDENTITY_AT_INIT = {"adapter", "adaptformer", "lora", "dora", "vera", "rep_adapter", "convpass", "difffit", "hydra", "u_tuning", "kadaptation", "sct", "gps"}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -476,6 +477,37 @@ def attach_sct(model, new, o):
         hook_block(blk, attn=[Hooks(after=lambda x, idx=idx, W=W, b=b: x.index_add(-1, idx, x[..., idx] @ W.T + b))])
 
 
+GPS_LAYERS = ("attn.qkv", "attn.proj", "mlp.fc1", "mlp.fc2")
+
+
+def gps_targets(model):
+    yield "patch_embed.proj", model.patch_embed.proj
+    for p, blk in blocks(model):
+        for n in GPS_LAYERS:
+            yield f"{p}.{n}", blk.get_submodule(n)
+
+
+def trains_gps(model, o):
+    return ["patch_embed.proj.bias"] + [f"{p}.{n}.bias" for p, _ in blocks(model) for n in GPS_LAYERS]
+
+
+def attach_gps(model, new, o):
+    """Columns as state (random ascending per row here: the gradient pre-pass itself is checked
+    on the ViT); W + scatter(delta) at those columns, the conv's weight as [out, in*p*p]."""
+    k = o["k"]
+    new.state = {}
+    for name, m in gps_targets(model):
+        rows, cols_per_row = m.weight.shape[0], m.weight[0].numel()
+        cols = torch.stack([torch.randperm(cols_per_row, generator=new.gen)[:k].sort().values for _ in range(rows)])
+        new.state[f"{name}.gps_columns"] = cols.to(new.dtype)
+        delta = new(f"{name}.gps_delta", (rows, k), i_zeros)
+
+        def forward(x, m=m, cols=cols, delta=delta, conv=isinstance(m, torch.nn.Conv2d)):
+            W = m.weight.reshape(m.weight.shape[0], -1).scatter_add(1, cols, delta).reshape(m.weight.shape)
+            return F.conv2d(x, W, m.bias, stride=m.stride) if conv else F.linear(x, W, m.bias)
+        m.forward = forward
+
+
 METHODS = {
     "full": (trains_full, None), "linear": (None, None), "partial": (trains_partial, None), "bitfit": (trains_bitfit, None),
     "ln_tune": (lambda m, o: norm_names(m), None), "adapter": (None, attach_adapter), "adaptformer": (None, attach_adaptformer),
@@ -483,6 +515,7 @@ METHODS = {
     "rep_adapter": (None, attach_rep_adapter), "convpass": (None, attach_convpass), "visual_prompt": (None, attach_visual_prompt),
     "difffit": (trains_difffit, attach_difffit), "hydra": (None, attach_hydra), "snf": (None, attach_snf), "lorand": (None, attach_lorand),
     "u_tuning": (None, attach_u_tuning), "mona": (None, attach_mona), "kadaptation": (None, attach_kadaptation), "sct": (None, attach_sct),
+    "gps": (trains_gps, attach_gps),
 }
 
 
