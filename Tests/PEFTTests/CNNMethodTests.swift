@@ -7,8 +7,9 @@ import XCTest
 
 /// The methods that apply to a CNN, on the reduced-width EfficientNet-Lite of
 /// Tests/ModelsTests/Fixtures/efficientnet (16 MBConv blocks, torch-checked weights and BN
-/// statistics): counts by formula (and on full-size Lite0), gradient flow, frozen tensors and
-/// buffers, identity at init, merge, adapter files; ViT-only methods refuse the CNN by name;
+/// statistics): counts by formula (and on full-size Lite0), buffers, frozen tensors, exact
+/// identity at init, merge with its hook and buffer checks, adapter-file refusals (gradient flow
+/// and save/load: SharedMethodSuiteTests); ViT-only methods refuse the CNN by name;
 /// `visual_prompt` on the tiny ViT, with a finite-difference check of its prompt.
 final class CNNMethodTests: XCTestCase {
     static let effnetFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -22,13 +23,7 @@ final class CNNMethodTests: XCTestCase {
     ]
     static let vitOnly = ["partial", "adaptformer", "dora", "vpt_shallow", "vpt_deep", "prefix", "fact_tt", "fact_tk", "rep_adapter", "convpass", "difffit", "vera", "hydra", "patt", "bapat", "snf", "lorand", "u_tuning", "mona", "dtl", "kadaptation", "noah", "lst", "last", "sct", "gps", "hst"]
 
-    /// The reduced Lite0 (input 40, stem 8, 16 features) with the reference weights.
-    func tinyCNN() throws -> EfficientNetLite {
-        let config = try JSONDecoder().decode(EfficientNetLiteConfig.self, from: Data(Self.reference.metadata["config"]!.utf8))
-        let model = try EfficientNetLite(config, seed: 1)
-        try model.loadState(Self.reference.tensors.filter { $0.key.hasPrefix("_") })
-        return model
-    }
+    func tinyCNN() throws -> EfficientNetLite { try TinyBackbone.tinyEfficientNet() }
 
     func cnnModel(_ name: String, options: [String: Any]? = nil, initStyle: InitStyle = .intended, seed: UInt64 = 3) throws -> PEFTModel {
         let method = try MethodRegistry.method(named: name, options: options ?? Self.cnnOptions[name] ?? [:])
@@ -100,21 +95,14 @@ final class CNNMethodTests: XCTestCase {
 
     // MARK: - Gradient flow and frozen tensors
 
-    func testGradientsReachExactlyTheTrainableTensors() throws {
+    /// The BatchNorm statistics are buffers: no method trains them or sends them a gradient
+    /// (gradient flow to the parameters: SharedMethodSuiteTests).
+    func testBuffersNeverTrain() throws {
         for name in Self.cnnMethods {
             let model = try cnnModel(name)
             perturbMethodTensors(model)
             crossEntropy(model.forward(images()).logits!, targets: [1, 3]).backward()
-            let trainable = Set(model.trainableTensors.map { ObjectIdentifier($0.tensor) })
-            for (tensorName, t) in model.trainableTensors {
-                XCTAssertNotNil(t.grad, "\(name): trainable \(tensorName) got no gradient")
-                if let g = t.grad { XCTAssertTrue(g.scalars.contains { $0 != 0 }, "\(name): gradient of \(tensorName) is all zero") }
-            }
-            let net = model.backbone as! EfficientNetLite
-            for (tensorName, t) in net.namedParameters where !trainable.contains(ObjectIdentifier(t)) {
-                XCTAssertNil(t.grad, "\(name): frozen \(tensorName) got a gradient")
-            }
-            for (tensorName, t) in net.namedBuffers {
+            for (tensorName, t) in (model.backbone as! EfficientNetLite).namedBuffers {
                 XCTAssertFalse(t.requiresGrad, "\(name): buffer \(tensorName) trains")
                 XCTAssertNil(t.grad, "\(name): buffer \(tensorName) got a gradient")
             }
@@ -213,10 +201,6 @@ final class CNNMethodTests: XCTestCase {
     }
 
     // MARK: - Adapter files
-
-    func testSaveLoadRoundTripIsBitExact() throws {
-        try assertAdapterRoundTripIsBitExact(methods: Self.cnnMethods, options: Self.cnnOptions, backbone: tinyCNN, images: images())
-    }
 
     func testAdapterFilesRefuseAnotherCNN() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vpeft-cnn-adapter-\(UUID())")
