@@ -3,24 +3,42 @@ import NN
 import Tensor
 
 /// A linear map that weight-delta methods (LoRA, DoRA, …) can target.
-/// Transformer blocks (ViT, Swin; any `TransformerBlockSite`): the q, k or v slice of the fused
-/// qkv projection, or a whole layer (proj, fc1, fc2), at each block's own width. EfficientNet-Lite: the pointwise (1×1) convolutions, linear maps over channels —
+/// Transformer blocks (ViT, Swin; any `TransformerBlockSite`), at each block's own width: a
+/// layer by its timm path within the block — `attn.qkv` (the whole fused projection), `attn.proj`,
+/// `mlp.fc1`, `mlp.fc2` — or the q, k or v slice of the fused projection (`attn.qkv.q`, …). The
+/// short names `q`, `k`, `v`, `proj`, `fc1`, `fc2` are the canonical spellings (adapter files
+/// record them); the paths decode to the same targets. EfficientNet-Lite: the pointwise (1×1) convolutions, linear maps over channels —
 /// every block's `expand` (`_expand_conv`, absent in block 0) or `project` (`_project_conv`)
 /// conv, and the head conv (`conv_head`, `_conv_head`). A target of one family is an error on
 /// the other (`validate(_:_:for:)`).
 public enum LinearTarget: String, Codable, Sendable, CaseIterable {
     case q, k, v, proj, fc1, fc2
+    case qkv = "attn.qkv"
     case expand, project
     case convHead = "conv_head"
 
-    static let blockTargets: [LinearTarget] = [.q, .k, .v, .proj, .fc1, .fc2]
+    static let blockTargets: [LinearTarget] = [.q, .k, .v, .qkv, .proj, .fc1, .fc2]
+
+    /// The block-relative timm paths that name the same targets as the short names.
+    private static let paths: [String: LinearTarget] = [
+        "attn.qkv.q": .q, "attn.qkv.k": .k, "attn.qkv.v": .v, "attn.proj": .proj, "mlp.fc1": .fc1, "mlp.fc2": .fc2,
+    ]
+
+    public init(from decoder: Decoder) throws {
+        let name = try decoder.singleValueContainer().decode(String.self)
+        guard let target = LinearTarget(rawValue: name) ?? Self.paths[name] else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription:
+                "'\(name)' is not a target; on transformer blocks: q, k, v, attn.qkv, proj (attn.proj), fc1 (mlp.fc1), fc2 (mlp.fc2); on EfficientNet-Lite: expand, project, conv_head"))
+        }
+        self = target
+    }
     static let cnnTargets: [LinearTarget] = [.expand, .project, .convHead]
     var isBlockTarget: Bool { Self.blockTargets.contains(self) }
 
     /// The layer holding this target in `block`.
     func layer(in block: any TransformerBlockSite) -> Linear {
         switch self {
-        case .q, .k, .v: block.qkv
+        case .q, .k, .v, .qkv: block.qkv
         case .proj: block.proj
         case .fc1: block.fc1
         case .fc2: block.fc2
@@ -42,7 +60,7 @@ public enum LinearTarget: String, Codable, Sendable, CaseIterable {
     /// The timm name of the layer in `block` (`blocks.3.attn.qkv`, `layers.1.blocks.0.mlp.fc1`).
     func layerName(in block: any TransformerBlockSite) -> String {
         switch self {
-        case .q, .k, .v: block.name("attn.qkv")
+        case .q, .k, .v, .qkv: block.name("attn.qkv")
         case .proj: block.name("attn.proj")
         case .fc1: block.name("mlp.fc1")
         case .fc2: block.name("mlp.fc2")

@@ -259,7 +259,7 @@ final class CNNMethodTests: XCTestCase {
                        "lora: option 'targets' = [\"project\", \"q\"]: 'q' is a ViT target; on \(try tinyCNN().architecture) the targets are expand, project, conv_head (the pointwise convolutions)")
         let vit = try VisionTransformer.load(model: MethodSuiteTests.tinyFolder.path)
         XCTAssertTrue(message { try MethodRegistry.method(named: "lora", options: ["targets": ["q", "project"]]).validate(for: vit) }
-            .contains("'project' is an EfficientNet-Lite target; on transformer blocks (\(vit.architecture)) the targets are q, k, v, proj, fc1, fc2"))
+            .contains("'project' is an EfficientNet-Lite target; on transformer blocks (\(vit.architecture)) the targets are q, k, v, attn.qkv, proj, fc1, fc2"))
         XCTAssertTrue(message { try MethodRegistry.method(named: "dora", options: ["targets": ["expand"]]).validate(for: vit) }.contains("'expand'"))
         XCTAssertTrue(message { _ = try self.cnnModel("adapter", options: ["houlsby": true]) }.contains("'houlsby'"))
         XCTAssertTrue(message { _ = try self.cnnModel("visual_prompt", options: ["pad": 20]) }.contains("'pad' = 20"))

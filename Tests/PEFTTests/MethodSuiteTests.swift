@@ -113,6 +113,10 @@ final class MethodSuiteTests: XCTestCase {
         XCTAssertTrue(message { try MethodRegistry.method(named: "vpt_deep", options: ["prompts": -1]).validate(for: config) }.contains("'prompts' = -1"))
         XCTAssertTrue(message { try MethodRegistry.method(named: "partial", options: ["k": 13]).validate(for: config) }.contains("1…12"))
         XCTAssertTrue(message { try MethodRegistry.method(named: "rep_adapter", options: ["groups": 3]).validate(for: config) }.contains("groups"))
+        // Targets by their timm path in the block decode to the short names; the whole fused qkv
+        // cannot be combined with one of its slices.
+        XCTAssertEqual((try MethodRegistry.method(named: "lora", options: ["targets": ["attn.qkv.q", "attn.proj", "mlp.fc2"]]) as! LoRA).targets, [.q, .proj, .fc2])
+        XCTAssertTrue(message { try MethodRegistry.method(named: "lora", options: ["targets": ["attn.qkv", "v"]]).validate(for: config) }.contains("attn.qkv"))
     }
 }
 

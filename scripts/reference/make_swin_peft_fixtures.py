@@ -75,6 +75,8 @@ CASES = [
     ("kadaptation", "kadaptation", {"kron": 4, "scale": 2.0}),
     ("sct", "sct", {"channels": 6}),
     ("gps", "gps", {"k": 2}),
+    # targets by their timm paths in the block: the whole fused qkv (one A [r, C], B [3C, r]) and fc1
+    ("lora_paths", "lora", {"rank": 2, "alpha": 3, "targets": ["attn.qkv", "mlp.fc1"]}),
 ]
 IDENTITY_AT_INIT = {"adapter", "adaptformer", "lora", "dora", "vera", "rep_adapter", "convpass", "difffit", "hydra", "u_tuning", "kadaptation", "sct", "gps"}
 
@@ -206,14 +208,17 @@ def attach_adaptformer(model, new, o):
 
 
 def target_sites(model, targets):
-    """(block path, linear, slice index or None, tensor prefix, suffix) — q/k/v are slices of qkv."""
+    """(block path, linear, slice index or None, tensor prefix, suffix) — q/k/v are slices of qkv,
+    `attn.qkv` the whole fused layer; proj/fc1/fc2 may be named by their paths in the block."""
     out = []
     for p, blk in blocks(model):
         for t in QKV:
-            if t in targets:
+            if t in targets or f"attn.qkv.{t}" in targets:
                 out.append((p, blk.attn.qkv, QKV.index(t), f"{p}.attn.qkv", "." + t))
+        if "attn.qkv" in targets:
+            out.append((p, blk.attn.qkv, None, f"{p}.attn.qkv", ""))
         for t, site in (("proj", "attn.proj"), ("fc1", "mlp.fc1"), ("fc2", "mlp.fc2")):
-            if t in targets:
+            if t in targets or site in targets:
                 out.append((p, blk.get_submodule(site), None, f"{p}.{site}", ""))
     return out
 

@@ -24,6 +24,9 @@ extension HuggingFacePEFT {
         default:
             throw AdapterError("PEFT export: method \(type(of: model.method).name) has no Hugging Face PEFT form with the same definition; exportable: \(methods.joined(separator: ", ")) (docs/peft-interop.md)")
         }
+        if targets.contains(.qkv) {
+            throw AdapterError("PEFT export: target attn.qkv (one low-rank update of the whole fused projection) is not exported yet; the export writes the q, k, v slice targets")
+        }
         let factors = Dictionary(uniqueKeysWithValues: model.methodTensors.map { ($0.name, $0.tensor) })
         let modules = PEFTModule.allCases.filter { !$0.targets.filter(targets.contains).isEmpty }
         var tensors: [String: Tensor] = [:]
