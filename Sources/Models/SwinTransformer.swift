@@ -18,9 +18,8 @@ import Tensor
 /// block's borders, with a mask keeping tokens from attending across the seams of the roll.
 ///
 /// PEFT sites: every `Linear`, `LayerNorm` and the patch `Conv2d` take `LayerHook`s (timm names
-/// in `namedParameters`); every block is a `TransformerBlockSite` running the token and branch
-/// hooks of `BlockHooks` over its tokens [B, H·W, C] (no class token). Attention hooks are
-/// refused: windowed attention has no global q, k, v.
+/// in `namedParameters`); every block is a `TransformerBlockSite` running the hooks of
+/// `BlockHooks` over its tokens [B, H·W, C] (no class token), attention hooks per window.
 
 /// Image → channels-last patch map: a patch-size convolution then LayerNorm (timm's `PatchEmbed`
 /// with `norm_layer` and `output_fmt='NHWC'`).
@@ -85,9 +84,38 @@ public final class WindowAttention: Module {
         return relativePositionBiasTable.indexSelect(relativePositionIndex, dim: 0).reshaped([n, n, numHeads]).permuted([2, 0, 1])
     }
 
-    /// `x` [windows, N, C] → [windows, N, C]; `mask` [nW, N, N] for shifted windows.
-    func callAsFunction(_ x: Tensor, mask: Tensor?) -> Tensor {
-        proj(windowAttention(qkv(x), heads: numHeads, scale: scale, bias: relativePositionBias(), mask: mask))
+    /// `x` [windows, N, C] → [windows, N, C]; `mask` [nW, N, N] for shifted windows. Attention
+    /// hooks see each window as one sequence: q, k, v [windows, heads, N, Dh], `normed` = `x`.
+    func callAsFunction(_ x: Tensor, mask: Tensor?, hooks: [AttentionHook], context: inout ForwardContext) -> Tensor {
+        guard !hooks.isEmpty else {
+            return proj(windowAttention(qkv(x), heads: numHeads, scale: scale, bias: relativePositionBias(), mask: mask))
+        }
+        let (b, n, d) = (x.shape[0], x.shape[1], x.shape[2])
+        let heads = qkv(x).reshaped([b, n, 3, numHeads, d / numHeads]).permuted([2, 0, 3, 1, 4])
+        func part(_ i: Int) -> Tensor { heads.narrowed(0, start: i, length: 1).reshaped([b, numHeads, n, d / numHeads]) }
+        var inputs = AttentionInputs(q: part(0), k: part(1), v: part(2))
+        for hook in hooks { hook.modify(&inputs, normed: x, context: &context) }
+        return proj(windowAttentionWithExtras(inputs, mask: mask).transposed(1, 2).reshaped([b, n, d]))
+    }
+
+    /// softmax([scale·Q·Kᵀ + bias + mask, scale·Q·Kₓᵀ])·[V; Vₓ] composed from differentiable ops:
+    /// the window's own keys get the relative position bias and the shift mask, the extra keys
+    /// (shared by every window) neither. [windows, heads, N, Dh].
+    private func windowAttentionWithExtras(_ inputs: AttentionInputs, mask: Tensor?) -> Tensor {
+        let (b, h, n) = (inputs.q.shape[0], inputs.q.shape[1], inputs.q.shape[2])
+        let q = inputs.q * scale
+        var logits = matmul(q, inputs.k, transposeB: true) + relativePositionBias()                 // [B', H, N, N]
+        if let mask {
+            let nW = mask.shape[0]
+            logits = (logits.reshaped([b / nW, nW, h, n, n]) + mask.reshaped([1, nW, 1, n, n])).reshaped([b, h, n, n])
+        }
+        var values = inputs.v
+        if let extraKeys = inputs.extraKeys, let extraValues = inputs.extraValues {
+            let shared = [b] + extraKeys.shape
+            logits = concat([logits, matmul(q, extraKeys.expanded(to: shared), transposeB: true)], dim: 3)
+            values = concat([values, extraValues.expanded(to: shared)], dim: 2)
+        }
+        return matmul(logits.softmax(dim: -1), values)
     }
 
     public var namedParameters: [(name: String, tensor: Tensor)] {
@@ -102,7 +130,9 @@ public final class WindowAttention: Module {
 /// As a PEFT site the block runs its hooks over the map's tokens [B, H·W, C] in row-major order
 /// (LayerNorm, the MLP and the residual adds are token-wise, so this is the same forward):
 /// input hooks, the attention residual with its branch hooks, the MLP residual with its branch
-/// hooks, output hooks.
+/// hooks, output hooks. Attention hooks act per window, as in V-PETL's Video Swin code: each
+/// (shifted, padded) window is one sequence of w² tokens; extra keys/values (prefixes) are shared
+/// by every window and take neither the position bias nor the shift mask.
 public final class SwinTransformerBlock: Module {
     public let norm1: LayerNorm
     public let attn: WindowAttention
@@ -156,7 +186,7 @@ public final class SwinTransformerBlock: Module {
         let (b, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         var tokens = hooks.input.apply(x.reshaped([b, h * w, c]), &context)
         let h1 = norm1(tokens)
-        let a = windowedAttention(h1.reshaped([b, h, w, c])).reshaped([b, h * w, c])
+        let a = windowedAttention(h1.reshaped([b, h, w, c]), context: &context).reshaped([b, h * w, c])
         tokens = residual(tokens, a, normed: h1, hooks: hooks.attnBranch, dropPath: dropPath, context: &context)
         let h2 = norm2(tokens)
         tokens = residual(tokens, mlp(h2), normed: h2, hooks: hooks.mlpBranch, dropPath: dropPath, context: &context)
@@ -164,11 +194,11 @@ public final class SwinTransformerBlock: Module {
     }
 
     /// timm's `SwinTransformerBlock._attn` on the normalised map [B, H, W, C].
-    private func windowedAttention(_ x: Tensor) -> Tensor {
+    private func windowedAttention(_ x: Tensor, context: inout ForwardContext) -> Tensor {
         let side = resolution, padded = paddedResolution
         let rolled = shift > 0 ? x.rolled([-shift, -shift], dims: [1, 2]) : x
         let filled = rolled.padded(dim: 1, after: padded - side).padded(dim: 2, after: padded - side)
-        let mixed = attn(windowPartition(filled, window: window), mask: attnMask)
+        let mixed = attn(windowPartition(filled, window: window), mask: attnMask, hooks: hooks.attention, context: &context)
         let merged = windowReverse(mixed, window: window, height: padded, width: padded)
             .narrowed(1, start: 0, length: side).narrowed(2, start: 0, length: side)
         return shift > 0 ? merged.rolled([shift, shift], dims: [1, 2]) : merged
@@ -180,7 +210,7 @@ public final class SwinTransformerBlock: Module {
 }
 
 /// The Swin block as a PEFT site: its map's tokens form a resolution × resolution grid with no
-/// prefix token; attention runs per (shifted) window, so attention hooks are refused.
+/// prefix token; attention hooks run per (shifted) window.
 extension SwinTransformerBlock: TransformerBlockSite {
     public var width: Int { norm1.weight.count }
     public var heads: Int { attn.numHeads }
@@ -190,9 +220,6 @@ extension SwinTransformerBlock: TransformerBlockSite {
     public var fc2: Linear { mlp.fc2 }
     public var branchScales: (attn: LayerScale?, mlp: LayerScale?) { (nil, nil) }
     public var tokenGrid: TokenGrid { TokenGrid(prefixTokens: 0, side: resolution) }
-    public var attentionHookRefusal: String? {
-        "\(path) attends within \(window)×\(window) (shifted) windows: there is no global query/key/value sequence for attention hooks (prefix keys/values, K/V modulation)"
-    }
 }
 
 /// Halves the map and doubles the channels: each 2×2 neighbourhood (odd sides zero-padded) is

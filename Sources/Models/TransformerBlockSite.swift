@@ -30,12 +30,9 @@ public protocol TransformerBlockSite: Module {
     /// Stochastic-depth rate of this block (parallel modules with their own DropPath read it).
     var dropPath: Float { get set }
     var hooks: BlockHooks { get set }
-    /// How the tokens lie on the image: conv-over-the-grid methods (Convpass, Mona, LoRand …)
-    /// reshape the tokens after `prefixTokens` to side × side.
+    /// How the tokens lie on the image: conv-over-the-grid methods (Convpass, Mona, …) reshape
+    /// the tokens after `prefixTokens` to side × side.
     var tokenGrid: TokenGrid { get }
-    /// Why `hooks.attention` cannot run in this block (nil when it can): attention hooks see q, k,
-    /// v of one global token sequence, which windowed attention does not have.
-    var attentionHookRefusal: String? { get }
 }
 
 /// The token layout of a block's sequence: `prefixTokens` tokens (class, register) first, then a

@@ -174,7 +174,7 @@ extension Block {
     }
 }
 
-/// The ViT block as a PEFT site: one global token sequence, so attention hooks apply.
+/// The ViT block as a PEFT site: one token sequence, class token first, then the patch grid.
 extension Block: TransformerBlockSite {
     public var width: Int { norm1.weight.count }
     public var heads: Int { attn.numHeads }
@@ -183,7 +183,6 @@ extension Block: TransformerBlockSite {
     public var fc1: Linear { mlp.fc1 }
     public var fc2: Linear { mlp.fc2 }
     public var branchScales: (attn: LayerScale?, mlp: LayerScale?) { (ls1, ls2) }
-    public var attentionHookRefusal: String? { nil }
 }
 
 /// What a forward pass should record besides the output.

@@ -35,15 +35,11 @@ extension PEFTModel {
         return .transformer(blocks)
     }
 
-    /// The backbone's transformer blocks, for methods defined on block sites only; with
-    /// `attention`, every block must also run attention hooks (prefix keys/values, PATT).
-    func blockSites(for method: String, attention: Bool = false) throws -> [any TransformerBlockSite] {
+    /// The backbone's transformer blocks, for methods defined on block sites only.
+    func blockSites(for method: String) throws -> [any TransformerBlockSite] {
         let blocks = backbone.transformerBlocks
         guard !blocks.isEmpty else {
             throw MethodOptionError("\(method) is defined on transformer blocks (ViT, Swin); this backbone is \(backbone.architecture), which has none")
-        }
-        if attention, let refusal = blocks.lazy.compactMap(\.attentionHookRefusal).first {
-            throw MethodOptionError("\(method) needs attention hooks, which \(backbone.architecture) does not run: \(refusal)")
         }
         return blocks
     }

@@ -42,7 +42,7 @@ final class SwinMethodTests: XCTestCase {
     }
 
     func testMethodsDefinedOnOtherSitesRefuseSwin() throws {
-        for method in ["vpt_shallow", "vpt_deep", "prefix", "patt", "bapat", "noah", "lst", "last", "hst", "dtl", "fact_tt", "fact_tk"] {
+        for method in ["vpt_shallow", "vpt_deep", "noah", "lst", "last", "hst", "dtl", "fact_tt", "fact_tk"] {
             XCTAssertThrowsError(try model(method), method) { error in
                 XCTAssertTrue("\(error)".contains("swin"), "\(method): \(error)")
             }

@@ -52,8 +52,12 @@ final class SwinParameterCountTests: XCTestCase {
             ("sct", blocks * (96 * 96 + 96)),
             // (k + 1) per row of the patch conv and of every block's qkv, proj, fc1, fc2.
             ("gps", 2 * (embed + perBlock(widths) { 9 * $0 })),
+            ("prefix", perBlock(widths) { 2 * 20 * $0 }),
+            // down C → 64, up 64 → 2C, per block.
+            ("patt", perBlock(widths) { $0 * 64 + 64 + 2 * $0 * 64 + 2 * $0 }),
+            ("bapat", perBlock(widths) { ($0 * 64 + 64 + 2 * $0 * 64 + 2 * $0) + (2 * $0 + 2 * $0 * 8 + 8 + $0) }),
         ]
-        let refused: Set<String> = ["vpt_shallow", "vpt_deep", "prefix", "fact_tt", "fact_tk", "patt", "bapat", "dtl", "noah", "lst", "last", "hst"]
+        let refused: Set<String> = ["vpt_shallow", "vpt_deep", "fact_tt", "fact_tk", "dtl", "noah", "lst", "last", "hst"]
         XCTAssertEqual(Set(expected.map(\.0)).union(refused), Set(MethodRegistry.names), "every method is counted or refused")
         for (name, count) in expected {
             let model = try PEFTModel(backbone: try SwinTransformer(config, randomInit: false), method: try MethodRegistry.method(named: name), classes: 100)

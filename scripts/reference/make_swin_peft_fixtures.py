@@ -77,8 +77,12 @@ CASES = [
     ("gps", "gps", {"k": 2}),
     # targets by their timm paths in the block: the whole fused qkv (one A [r, C], B [3C, r]) and fc1
     ("lora_paths", "lora", {"rank": 2, "alpha": 3, "targets": ["attn.qkv", "mlp.fc1"]}),
+    ("prefix", "prefix", {"length": 3}),
+    ("patt", "patt", {"dim": 6, "scale": 0.4}),
+    ("bapat", "bapat", {"dim": 6, "scale": 0.4, "adapter_dim": 4, "adapter_scale": 0.7}),
 ]
-IDENTITY_AT_INIT = {"adapter", "adaptformer", "lora", "dora", "vera", "rep_adapter", "convpass", "difffit", "hydra", "u_tuning", "kadaptation", "sct", "gps"}
+IDENTITY_AT_INIT = {"adapter", "adaptformer", "lora", "dora", "vera", "rep_adapter", "convpass", "difffit", "hydra", "u_tuning", "kadaptation", "sct", "gps",
+                    "patt", "bapat"}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -513,6 +517,57 @@ def attach_gps(model, new, o):
         m.forward = forward
 
 
+def window_attention(attn, x, mask, modulate=None, prefix=None):
+    """timm's WindowAttention (explicit path) on the windows x [B', N, C], with attention hooks
+    per window: `modulate(x)` -> (dk, dv) [B', N, C] added to the keys and values (PATT), and
+    `prefix` = (Pk, Pv) [len, C] appended to every window's keys and values, with neither the
+    relative position bias nor the shift mask on their logits (prefix tuning)."""
+    B_, N, C = x.shape
+    H = attn.num_heads
+    q, k, v = attn.qkv(x).reshape(B_, N, 3, H, -1).permute(2, 0, 3, 1, 4).unbind(0)
+    if modulate is not None:
+        dk, dv = modulate(x)
+        k = k + dk.reshape(B_, N, H, -1).permute(0, 2, 1, 3)
+        v = v + dv.reshape(B_, N, H, -1).permute(0, 2, 1, 3)
+    q = q * attn.scale
+    a = q @ k.transpose(-2, -1) + attn._get_rel_pos_bias()
+    if mask is not None:
+        nW = mask.shape[0]
+        a = (a.view(-1, nW, H, N, N) + mask.unsqueeze(1).unsqueeze(0)).view(-1, H, N, N)
+    if prefix is not None:
+        Pk, Pv = (split_heads(P, H).unsqueeze(0).expand(B_, -1, -1, -1) for P in prefix)
+        a = torch.cat([a, q @ Pk.transpose(-2, -1)], dim=-1)
+        v = torch.cat([v, Pv], dim=2)
+    return attn.proj((torch.softmax(a, dim=-1) @ v).transpose(1, 2).reshape(B_, N, C))
+
+
+def attach_prefix(model, new, o):
+    for p, blk in blocks(model):
+        C = width(blk)
+        Pk = new(f"{p}.attn.prefix_key", (o["length"], C), i_normal(0.0, 0.02))
+        Pv = new(f"{p}.attn.prefix_value", (o["length"], C), i_normal(0.0, 0.02))
+        blk.attn.forward = lambda x, mask=None, attn=blk.attn, Pk=Pk, Pv=Pv: window_attention(attn, x, mask, prefix=(Pk, Pv))
+
+
+def attach_patt(model, new, o):
+    """K += s*D_k, V += s*D_v with D = up(tanh(down(x))) on each window's tokens (d -> dim -> 2d)."""
+    dim, s = o["dim"], o["scale"]
+    for p, blk in blocks(model):
+        C, q = width(blk), f"{p}.attn.patt"
+        down = new.linear(f"{q}.down", C, dim, i_kaiming, i_linear_bias(C))
+        up = new.linear(f"{q}.up", dim, 2 * C, i_zeros, i_zeros)
+
+        def modulate(x, down=down, up=up, C=C):
+            delta = s * up(torch.tanh(down(x)))
+            return delta[..., :C], delta[..., C:]
+        blk.attn.forward = lambda x, mask=None, attn=blk.attn, m=modulate: window_attention(attn, x, mask, modulate=m)
+
+
+def attach_bapat(model, new, o):
+    attach_adaptformer(model, new, {"dim": o["adapter_dim"], "scale": o["adapter_scale"]})
+    attach_patt(model, new, o)
+
+
 METHODS = {
     "full": (trains_full, None), "linear": (None, None), "partial": (trains_partial, None), "bitfit": (trains_bitfit, None),
     "ln_tune": (lambda m, o: norm_names(m), None), "adapter": (None, attach_adapter), "adaptformer": (None, attach_adaptformer),
@@ -520,7 +575,7 @@ METHODS = {
     "rep_adapter": (None, attach_rep_adapter), "convpass": (None, attach_convpass), "visual_prompt": (None, attach_visual_prompt),
     "difffit": (trains_difffit, attach_difffit), "hydra": (None, attach_hydra), "snf": (None, attach_snf), "lorand": (None, attach_lorand),
     "u_tuning": (None, attach_u_tuning), "mona": (None, attach_mona), "kadaptation": (None, attach_kadaptation), "sct": (None, attach_sct),
-    "gps": (trains_gps, attach_gps),
+    "gps": (trains_gps, attach_gps), "prefix": (None, attach_prefix), "patt": (None, attach_patt), "bapat": (None, attach_bapat),
 }
 
 

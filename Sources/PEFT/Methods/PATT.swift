@@ -6,8 +6,8 @@ import Tensor
 /// and values are shifted by a small MLP of the attention's input x (the normed stream),
 ///     Δ = up(tanh(down(x))) ∈ R^{2d},   K ← K + s·Δ_k,   V ← V + s·Δ_v   (split into heads).
 /// Sites: attention(l). Init: down PyTorch default, up zero (the model starts unchanged).
-/// Backbones: transformer blocks that run attention hooks (ViT; Swin's windowed attention is
-/// refused, naming why). Params per block d·m + m + 2d·m + 2d; ViT-B/16, m 64: 1,788,672.
+/// Backbones: transformer blocks (ViT; Swin, per window as V-PETL's Video Swin code: Δ of each
+/// window token shifts its key and value; d = each block's width). Params per block d·m + m + 2d·m + 2d; ViT-B/16, m 64: 1,788,672.
 /// V-PETL uses m 64–128 and s 0.2–0.8 (video); defaults here m 64, s 0.5. Not mergeable
 /// (tanh).
 public struct PATT: PEFTMethod {
@@ -30,7 +30,7 @@ public struct PATT: PEFTMethod {
 
 /// PATT's modules on every block of `model`'s ViT.
 func attachParallelAttention(_ model: PEFTModel, dim: Int, scale: Float, using rng: inout SeededRandom) throws {
-    for block in try model.blockSites(for: PATT.name, attention: true) {
+    for block in try model.blockSites(for: PATT.name) {
         let d = block.width, prefix = block.name("attn.patt")
         let (w, b) = Initialiser.pytorchLinear(d, dim, using: &rng)
         let down = Linear(weight: model.register("\(prefix).down.weight", w, role: .linearWeight),

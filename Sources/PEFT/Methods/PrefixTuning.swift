@@ -4,8 +4,8 @@ import Tensor
 
 /// Prefix tuning — Li & Liang, ACL 2021, in ViT form: per block, l learned key and value
 /// vectors appended to the attention's keys and values, softmax(Q[K; P_k]ᵀ/√d_h)[V; P_v].
-/// Backbones: transformer blocks that run attention hooks (ViT); a CNN and Swin's windowed
-/// attention are refused by name.
+/// Backbones: transformer blocks (ViT; Swin, where every window attends to the block's prefixes
+/// too — they take neither the relative position bias nor the shift mask); a CNN is refused by name.
 /// Sites: attention(l). Init: N(0, 0.02). Params: 2·l·d per block = 18,432·l on ViT-B/16
 /// (l = 20 → 368,640 ≈ the table's 0.36M). The optional training-time MLP
 /// re-parameterisation of the prefixes is not offered: it changes training dynamics only and
@@ -23,7 +23,7 @@ public struct PrefixTuning: PEFTMethod {
     }
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
-        for block in try model.blockSites(for: Self.name, attention: true) {
+        for block in try model.blockSites(for: Self.name) {
             let keys = model.register(block.name("attn.prefix_key"), Tensor.normal([length, block.width], std: 0.02, using: &rng))
             let values = model.register(block.name("attn.prefix_value"), Tensor.normal([length, block.width], std: 0.02, using: &rng))
             block.hooks.attention.append(PrefixKeysValues(keys: keys, values: values, heads: block.heads))
