@@ -36,6 +36,25 @@ extension Backbone {
     public var transformerBlocks: [any TransformerBlockSite] { [] }
     public var tokenLayers: [(name: String, layer: TokenLayer)] { [] }
     public var outputNorm: (name: String, layer: LayerNorm)? { nil }
+
+    /// The patch embedding: the first convolution among `tokenLayers`, with its timm name.
+    public var patchEmbedding: (name: String, conv: Conv2d)? {
+        tokenLayers.lazy.compactMap { entry in if case .conv(let conv) = entry.layer { (entry.name, conv) } else { nil } }.first
+    }
+
+    /// Removes the hooks of every block and of every layer outside the blocks, and the head's:
+    /// the walk over the site map that `removeAllHooks` starts with.
+    public func removeSiteHooks() {
+        for block in transformerBlocks { block.removeHooks() }
+        for (_, layer) in tokenLayers {
+            switch layer {
+            case .linear(let linear): linear.hooks = []
+            case .norm(let norm): norm.hooks = []
+            case .conv(let conv): conv.hooks = []
+            }
+        }
+        head?.hooks = []
+    }
 }
 
 extension Backbone {

@@ -93,11 +93,7 @@ extension VisionTransformer {
         tokenHooks = []
         finalHooks = []
         featureHooks = []
-        patchEmbed.proj.hooks = []
-        for block in blocks { block.removeHooks() }
-        norm?.hooks = []
-        fcNorm?.hooks = []
-        head?.hooks = []
+        removeSiteHooks()
     }
 
     /// The final LayerNorm and its timm name (`norm`, or `fc_norm` for avg-pool models).

@@ -392,17 +392,7 @@ extension SwinTransformer {
     }
 
     /// Removes every PEFT hook from every layer: the plain backbone again.
-    public func removeAllHooks() {
-        for block in blocks { block.removeHooks() }
-        for (_, layer) in tokenLayers {
-            switch layer {
-            case .linear(let linear): linear.hooks = []
-            case .norm(let norm): norm.hooks = []
-            case .conv(let conv): conv.hooks = []
-            }
-        }
-        head?.hooks = []
-    }
+    public func removeAllHooks() { removeSiteHooks() }
 
     public var transformerBlocks: [any TransformerBlockSite] { blocks }
 

@@ -10,7 +10,7 @@ import XCTest
 /// backbone by name, gradients reach exactly its trainable tensors, frozen tensors stay
 /// bit-identical through training steps, identity at init where it
 /// claims it, merged logits equal unmerged ones (and the merged backbone reloads as a plain one),
-/// adapter files round-trip bit-exactly. Backbone-specific checks stay in MethodSuiteTests (ViT),
+/// removeAllHooks gives the plain backbone back, adapter files round-trip bit-exactly. Backbone-specific checks stay in MethodSuiteTests (ViT),
 /// SwinMethodTests and CNNMethodTests.
 final class SharedMethodSuiteTests: XCTestCase {
     func testEveryMethodAttachesOrRefusesTheBackboneByName() throws {
@@ -101,6 +101,21 @@ final class SharedMethodSuiteTests: XCTestCase {
                 fresh.resetHead(classes: 5, using: &bank)
                 try fresh.load(model.backbone.stateDict)
                 assertClose(withoutGradients { fresh.forward(x).logits! }, before, atol: 1e-5, relative: 1e-5, "\(backbone.name) \(name) reloaded merged logits")
+            }
+        }
+    }
+
+    func testRemovingAllHooksRestoresThePlainBackbone() throws {
+        for backbone in TinyBackbone.all {
+            let x = backbone.images()
+            let plain = withoutGradients { try! backbone.make().forward(x).features }
+            for name in backbone.supportedMethods() {
+                let model = try backbone.model(name)
+                // A head made for a side network's features (HST) has no plain backbone to fit.
+                guard model.backbone.head?.inFeatures == model.backbone.numFeatures else { continue }
+                perturbMethodTensors(model)
+                model.backbone.removeAllHooks()
+                XCTAssertEqual(withoutGradients { model.backbone.forward(x).features }.scalars, plain.scalars, "\(backbone.name) \(name): hooks left after removeAllHooks")
             }
         }
     }

@@ -36,15 +36,10 @@ public struct GPS: PEFTMethod {
         try MethodOptionError.require((1...narrowest).contains(k), Self.name, "k", k, "must be in 1...\(narrowest) (the narrowest row)")
     }
 
-    /// The patch embedding conv (the first convolution outside the blocks), with its timm name.
-    static func patchEmbedding(of backbone: any Backbone) -> (name: String, conv: Conv2d)? {
-        backbone.tokenLayers.lazy.compactMap { entry in if case .conv(let conv) = entry.layer { (entry.name, conv) } else { nil } }.first
-    }
-
     /// The weight matrices GPS selects in, with their timm names.
     static func targets(_ backbone: any Backbone) -> [(name: String, weight: Tensor, attach: (LayerHook) -> Void)] {
         var list: [(name: String, weight: Tensor, attach: (LayerHook) -> Void)] = []
-        if let (name, patch) = patchEmbedding(of: backbone) { list.append((name, patch.weight, { patch.hooks.append($0) })) }
+        if let (name, patch) = backbone.patchEmbedding { list.append((name, patch.weight, { patch.hooks.append($0) })) }
         for block in backbone.transformerBlocks {
             for (name, layer) in block.linears {
                 list.append((block.name(name), layer.weight, { layer.hooks.append($0) }))
@@ -55,7 +50,7 @@ public struct GPS: PEFTMethod {
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
         let blocks = try model.blockSites(for: Self.name)
-        let patch = Self.patchEmbedding(of: model.backbone)
+        let patch = model.backbone.patchEmbedding
         for (name, weight, attach) in Self.targets(model.backbone) {
             let rows = weight.shape[0]
             let columns = model.registerState("\(name).gps_columns", Tensor(shape: [rows, k], (0..<rows).flatMap { _ in (0..<k).map(Float.init) }))
@@ -133,7 +128,7 @@ final class SparseUpdate {
     }
 
     static func all(in backbone: any Backbone) -> [SparseUpdate] {
-        let patch = GPS.patchEmbedding(of: backbone).map { [$0.conv.hooks] } ?? []
+        let patch = backbone.patchEmbedding.map { [$0.conv.hooks] } ?? []
         let layers: [[LayerHook]] = patch + backbone.transformerBlocks.flatMap { $0.linears.map(\.layer.hooks) }
         return layers.flatMap { $0 }.compactMap { ($0 as? SparseLinearDelta)?.update ?? ($0 as? SparsePatchEmbedDelta)?.update }
     }

@@ -42,10 +42,10 @@ public struct VisualPrompt: PEFTMethod {
         let conv: Conv2d, channels: Int
         switch try model.family(for: Self.name) {
         case .transformer:
-            guard let first = model.backbone.tokenLayers.lazy.compactMap({ if case .conv(let conv) = $0.layer { conv } else { nil } }).first else {
+            guard let patch = model.backbone.patchEmbedding?.conv else {
                 throw MethodOptionError("\(Self.name): \(model.backbone.architecture) has no patch-embedding convolution to put the frame before")
             }
-            (conv, channels) = (first, first.weight.shape[1])
+            (conv, channels) = (patch, patch.weight.shape[1])
         case .efficientNet(let net): (conv, channels) = (net.convStem, net.config.inChans)
         }
         let size = model.backbone.inputSize, p = padWidth(for: model.backbone)
