@@ -8,10 +8,10 @@ import XCTest
 /// The suite every method runs through on every tiny backbone (ViT, Swin, EfficientNet-Lite;
 /// TinyBackbones.swift), as Hugging Face PEFT's test matrix: a method attaches or refuses the
 /// backbone by name, gradients reach exactly its trainable tensors, frozen tensors stay
-/// bit-identical through training steps, identity at init where it
-/// claims it, merged logits equal unmerged ones (and the merged backbone reloads as a plain one),
-/// removeAllHooks gives the plain backbone back, adapter files round-trip bit-exactly. Backbone-specific checks stay in MethodSuiteTests (ViT),
-/// SwinMethodTests and CNNMethodTests.
+/// bit-identical through training steps, identity at init where it claims it, merged logits equal
+/// unmerged ones (and the merged backbone reloads as a plain one), removeAllHooks gives the plain
+/// backbone back, adapter files round-trip bit-exactly. Backbone-specific checks stay in
+/// MethodSuiteTests (ViT), SwinMethodTests and CNNMethodTests.
 final class SharedMethodSuiteTests: XCTestCase {
     func testEveryMethodAttachesOrRefusesTheBackboneByName() throws {
         for backbone in TinyBackbone.all {
