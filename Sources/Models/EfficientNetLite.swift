@@ -132,6 +132,7 @@ public final class EfficientNetLite: Backbone {
     /// The `features` site: hooks on the pooled features [B, numFeatures] before dropout and the
     /// classifier (a hook gets the features and the identity as `next`).
     public var featureHooks: [LayerHook] = []
+    public var preprocessing: Preprocessing
 
     /// A model with TF-EfficientNet's initialisation (convs normal with std √(2 / fan-out), fc
     /// uniform ±1/√out with zero bias, BNs the identity); load a checkpoint for real use.
@@ -147,6 +148,7 @@ public final class EfficientNetLite: Backbone {
         convHead = rng.conv(out: config.numFeatures, in: config.headInChannels, kernel: 1)
         bn1 = BatchNorm2d(config.numFeatures, eps: eps)
         fc = config.numClasses > 0 ? rng.classifier(config.numFeatures, config.numClasses) : nil
+        preprocessing = config.defaultPreprocessing
         setDropPathRate(config.dropPathRate)
     }
 

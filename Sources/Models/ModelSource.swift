@@ -10,6 +10,8 @@ public struct ModelSource {
     public var defaultWeights: URL?
     /// The timm architecture name.
     public var architecture: String
+    /// The preset's preprocessing, or the hub folder's `pretrained_cfg` over it.
+    public var preprocessing: Preprocessing
 
     public static func resolve(_ name: String, imgSize: Int? = nil, numClasses: Int? = nil) throws -> ModelSource {
         var isFolder: ObjCBool = false
@@ -21,7 +23,8 @@ public struct ModelSource {
             let weights = folder.appendingPathComponent("model.safetensors")
             source.defaultWeights = FileManager.default.fileExists(atPath: weights.path) ? weights : nil
         } else {
-            source = ModelSource(config: try VisionTransformerConfig.preset(name), defaultWeights: nil, architecture: name)
+            let config = try VisionTransformerConfig.preset(name)
+            source = ModelSource(config: config, defaultWeights: nil, architecture: name, preprocessing: VisionTransformerConfig.preprocessing(ofPreset: name, config))
         }
         if let imgSize { source.config.imgSize = imgSize }
         if let numClasses { source.config.numClasses = numClasses }
@@ -76,6 +79,7 @@ public struct ModelSource {
         if args["img_size"] == nil, let cfg = json["pretrained_cfg"] as? [String: Any], let size = cfg["input_size"] as? [NSNumber], size.count == 3 {
             config.imgSize = size[2].intValue
         }
-        return ModelSource(config: config, defaultWeights: nil, architecture: architecture)
+        return ModelSource(config: config, defaultWeights: nil, architecture: architecture,
+                           preprocessing: try VisionTransformerConfig.preprocessing(ofPreset: architecture, config).overridden(byPretrainedConfig: json, file: url.path))
     }
 }

@@ -283,6 +283,7 @@ public final class SwinTransformer: Backbone {
     public let norm: LayerNorm
     /// The classifier (`head.fc` in timm's checkpoints).
     public var head: Linear?
+    public var preprocessing: Preprocessing
 
     /// A model with timm's initialisation (trunc-normal 0.02 for linear weights and bias tables,
     /// zero biases, identity LayerNorms); load a checkpoint for real use. `randomInit: false`
@@ -295,6 +296,7 @@ public final class SwinTransformer: Backbone {
         layers = (0..<config.stageCount).map { SwinTransformerStage(config, stage: $0, using: &rng) }
         norm = LayerNorm(config.numFeatures, eps: config.normEps)
         head = config.numClasses > 0 ? Linear(config.numFeatures, config.numClasses, using: &rng.rng) : nil
+        preprocessing = config.defaultPreprocessing
         setDropPathRate(config.dropPathRate)
     }
 

@@ -11,6 +11,8 @@ public struct SwinSource {
     /// The weights that come with the source (a hub folder's model.safetensors), if any.
     public var defaultWeights: URL?
     public var architecture: String
+    /// The preset's preprocessing, or the hub folder's `pretrained_cfg` over it.
+    public var preprocessing: Preprocessing
 
     /// The source `name` names, or nil when it is not a Swin model (another family's preset, or a
     /// config whose architecture is not `swin_…`), so that the caller can try other families.
@@ -26,7 +28,8 @@ public struct SwinSource {
             source.defaultWeights = FileManager.default.fileExists(atPath: weights.path) ? weights : nil
         } else {
             guard name.hasPrefix("swin") else { return nil }
-            source = SwinSource(config: try SwinTransformerConfig.preset(name), defaultWeights: nil, architecture: name)
+            let config = try SwinTransformerConfig.preset(name)
+            source = SwinSource(config: config, defaultWeights: nil, architecture: name, preprocessing: config.defaultPreprocessing)
         }
         if let imgSize { source.config.imgSize = imgSize }
         if let numClasses { source.config.numClasses = numClasses }
@@ -85,7 +88,8 @@ public struct SwinSource {
         if args["img_size"] == nil, let cfg = json["pretrained_cfg"] as? [String: Any], let size = cfg["input_size"] as? [NSNumber], size.count == 3 {
             config.imgSize = size[2].intValue
         }
-        return SwinSource(config: config, defaultWeights: nil, architecture: architecture)
+        return SwinSource(config: config, defaultWeights: nil, architecture: architecture,
+                          preprocessing: try config.defaultPreprocessing.overridden(byPretrainedConfig: json, file: file))
     }
 }
 
@@ -100,6 +104,7 @@ extension SwinTransformer {
             throw ModelConfigError("'\(model)' is not a Swin model (known presets: \(SwinTransformerConfig.presetNames.joined(separator: ", ")))")
         }
         let swin = try SwinTransformer(source.config, seed: seed)
+        swin.preprocessing = source.preprocessing
         if let url = weights ?? source.defaultWeights {
             try swin.loadCheckpoint(url, newHead: numClasses != nil)
         }

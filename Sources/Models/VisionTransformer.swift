@@ -248,6 +248,7 @@ public final class VisionTransformer: Backbone {
     public var tokenHooks: [TokenHook] = []
     public var finalHooks: [TokenHook] = []
     public var featureHooks: [TokenHook] = []
+    public var preprocessing: Preprocessing
 
     /// A model with timm-style random initialisation (trunc-normal 0.02 for linear weights and
     /// the position embedding, zero biases, cls N(0, 1e-6)); load a checkpoint for real use.
@@ -264,6 +265,7 @@ public final class VisionTransformer: Backbone {
         norm = config.usesFcNorm ? nil : LayerNorm(config.embedDim, eps: config.normEps)
         fcNorm = config.usesFcNorm ? LayerNorm(config.embedDim, eps: config.normEps) : nil
         head = config.numClasses > 0 ? Linear(config.embedDim, config.numClasses, using: &rng.rng) : nil
+        preprocessing = config.defaultPreprocessing
         setDropPathRate(config.dropPathRate)
     }
 

@@ -90,6 +90,8 @@ extension VisionTransformerConfig {
     }
 
     private static let clip: (inout VisionTransformerConfig) -> Void = { $0.preNorm = true; $0.normEps = 1e-5 }
+    /// timm registers the DINOv2 weights without a classifier.
+    private static let dinov2: (inout VisionTransformerConfig) -> Void = { $0.initValues = 1e-5; $0.numClasses = 0 }
     private static let clipQuickGelu: (inout VisionTransformerConfig) -> Void = { clip(&$0); $0.actLayer = .quickGelu }
 
     private static let presets: [String: () -> VisionTransformerConfig] = [
@@ -106,6 +108,10 @@ extension VisionTransformerConfig {
         "vit_large_patch32_224": vit(32, 1024, 24, 16),
         "vit_large_patch14_224": vit(14, 1024, 24, 16),
         "vit_huge_patch14_224": vit(14, 1280, 32, 16),
+        // DINOv2 (LayerScale; the position table is 37×37 for 518 px, resampled for other sizes).
+        "vit_small_patch14_dinov2": vit(14, 384, 12, 6, img: 518, dinov2),
+        "vit_base_patch14_dinov2": vit(14, 768, 12, 12, img: 518, dinov2),
+        "vit_large_patch14_dinov2": vit(14, 1024, 24, 16, img: 518, dinov2),
         "vit_base_patch16_clip_224": vit(16, 768, 12, 12, clip),
         "vit_base_patch32_clip_224": vit(32, 768, 12, 12, clip),
         "vit_large_patch14_clip_224": vit(14, 1024, 24, 16, clip),

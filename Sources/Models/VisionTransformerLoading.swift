@@ -14,6 +14,7 @@ extension VisionTransformer {
                             seed: UInt64 = 0) throws -> VisionTransformer {
         let source = try ModelSource.resolve(model, imgSize: imgSize, numClasses: numClasses)
         let vit = try VisionTransformer(source.config, seed: seed)
+        vit.preprocessing = source.preprocessing
         if let url = weights ?? source.defaultWeights {
             try vit.loadCheckpoint(url, newHead: numClasses != nil)
         }

@@ -2,7 +2,9 @@ import Datasets
 import Foundation
 
 /// Resolves a run's configuration from its layers, later ones winning:
-///   1. the dataset's protocol defaults (the VTAB-1k / FGVC catalog: lr, wd, smoothing, augmentation),
+///   1. the dataset's protocol defaults (for the benchmark's own VTAB-1k and FGVC tasks, the paper's
+///      pipeline: ImageNet statistics and bilinear resizing whatever the backbone; the VTAB-1k
+///      catalog's lr, wd, smoothing, augmentation),
 ///   2. the method's recipe (`configs/methods/<method>.yaml`, the `recipe` key's recipe: its
 ///      `defaults`, then the entry for the dataset),
 ///   3. the user's `--config` file,
@@ -23,6 +25,14 @@ public enum RunConfiguration {
         let (suite, name) = try DatasetReference.parse(dataset)
 
         var loader = ConfigLoader()
+        // The paper's pipeline (V-PETL's VTAB-1k code, VPT's FGVC code) normalises every backbone's
+        // input with ImageNet statistics after a bilinear resize: its tasks keep it, so results
+        // compare with the paper's. Other data (a folder imported with `vpeft data import`) gets
+        // the backbone's own preprocessing (`model`).
+        let isBenchmarkTask = suite == "vtab1k" ? VTAB1kCatalog.standard.task(named: name) != nil : suite == "fgvc"
+        if isBenchmarkTask {
+            try loader.apply(["normalization": "imagenet", "interpolation": "bilinear"], from: "\(suite) protocol (the paper's pipeline)")
+        }
         if suite == "vtab1k", let task = VTAB1kCatalog.standard.task(named: name) {
             let h = VTAB1kCatalog.standard.hyperparameters(task: task, method: method)
             try loader.apply(["lr": h.learningRate, "weight_decay": h.weightDecay, "label_smoothing": task.labelSmoothing,

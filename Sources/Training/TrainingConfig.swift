@@ -17,8 +17,12 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var dataset = "vtab1k:cifar100"
     public var dataRoot: String?
     public var trainAugmentation = false
-    public var interpolation = "bilinear"
-    public var normalization = "imagenet"
+    /// bilinear, bicubic, or `model`: the backbone's own (`Backbone.preprocessing`). The VTAB-1k
+    /// and FGVC protocols set bilinear (`RunConfiguration`).
+    public var interpolation = "model"
+    /// imagenet, inception, clip, efficientnet, none, or `model`: the statistics the backbone's
+    /// weights were trained with. The VTAB-1k and FGVC protocols set imagenet.
+    public var normalization = "model"
     public var protocolName = "honest"
     /// Which training recipe configs/methods/<method>.yaml supplies: "vpetl" (the settings of
     /// the V-PETL paper's tables) or "official" (the method's own released recipe). A method
@@ -69,6 +73,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public init() {}
 
     public static let recipes = ["vpetl", "official"]
+    public static let normalizations = ["model", "imagenet", "inception", "clip", "efficientnet", "none"]
 
     enum CodingKeys: String, CodingKey {
         case model, weights, imgSize = "img_size", method, methodOptions = "method_options", initStyle = "init"
@@ -101,7 +106,9 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         try require(["vpetl", "honest", "honest-select"].contains(protocolName), "protocol", protocolName, "must be vpetl, honest or honest-select")
         try require(TrainingConfig.recipes.contains(recipe), "recipe", recipe, "must be vpetl or official")
         try require(["intended", "vpetl"].contains(initStyle), "init", initStyle, "must be intended or vpetl")
-        try require(["bilinear", "bicubic"].contains(interpolation), "interpolation", interpolation, "must be bilinear or bicubic")
+        try require(["model", "bilinear", "bicubic"].contains(interpolation), "interpolation", interpolation, "must be model, bilinear or bicubic")
+        try require(TrainingConfig.normalizations.contains(normalization), "normalization", normalization,
+                    "must be one of \(TrainingConfig.normalizations.joined(separator: ", "))")
         if let threads { try require(threads > 0, "threads", threads, "must be positive") }
         try require(cacheFrozenMB >= 0, "cache_frozen_mb", cacheFrozenMB, "must be ≥ 0 (0 = off)")
         if let cacheFrozenDir { try require(!cacheFrozenDir.isEmpty, "cache_frozen_dir", "\"\"", "must be a folder path") }

@@ -27,6 +27,10 @@ public final class TrainingSession {
     public let dataManifestSHA256: String?
 
     public init(config: TrainingConfig) throws {
+        let backbone = try BackboneLoader.load(model: config.model, weights: config.weights.map { URL(fileURLWithPath: $0) }, imgSize: config.imgSize)
+        // `model` preprocessing becomes the backbone's values here, so that the record, the
+        // adapter's stored config and a resumed run all name what was used.
+        let config = Self.resolvingModelPreprocessing(config, backbone.preprocessing)
         self.config = config
         guard let proto = EvaluationProtocol(rawValue: config.protocolName) else { throw ConfigError("protocol = \(config.protocolName): unknown") }
         evaluationProtocol = proto
@@ -34,7 +38,6 @@ public final class TrainingSession {
         guard let root = config.dataRoot else { throw ConfigError("data_root is not set: give --data-root DIR (the folder holding \(datasetName)/)") }
         let rootURL = URL(fileURLWithPath: root)
 
-        let backbone = try BackboneLoader.load(model: config.model, weights: config.weights.map { URL(fileURLWithPath: $0) }, imgSize: config.imgSize)
         backboneFingerprint = Fingerprint.of(backbone)
         imgSize = config.imgSize ?? backbone.inputSize
 
@@ -60,8 +63,7 @@ public final class TrainingSession {
             dataManifestSHA256 = nil
         }
         datasetGroup = group
-        let normalization = try Self.normalization(config.normalization)
-        guard let interpolation = Interpolation(rawValue: config.interpolation) else { throw ConfigError("interpolation = \(config.interpolation): unknown") }
+        let (interpolation, normalization) = try Self.pixels(config, backbone.preprocessing)
         // VTAB-1k: resize to the input size (+ flip and RandAugment when the task augments);
         // FGVC (VPT): resize the short side to 256/224 of the input, random crop + flip to train,
         // centre crop to evaluate.
@@ -69,7 +71,7 @@ public final class TrainingSession {
         let trainPipeline = suite == "fgvc"
             ? try ImagePipeline.fgvc(train: true, interpolation: interpolation, normalization: normalization, resize: fgvcResize, crop: imgSize)
             : try ImagePipeline.vtab1k(augment: config.trainAugmentation, interpolation: interpolation, normalization: normalization, size: imgSize)
-        let evalPipeline = try Self.evalPipeline(config, imgSize: imgSize)
+        let evalPipeline = try Self.evalPipeline(config, imgSize: imgSize, preprocessing: backbone.preprocessing)
         let workers = max(1, min(2, Parallel.threadCount))
         train = LoaderBatchSource(try DataLoader(source: trainList, pipeline: trainPipeline,
                                                  options: DataLoaderOptions(batchSize: config.batchSize, shuffle: true, seed: config.seed, workers: workers)))
@@ -90,11 +92,31 @@ public final class TrainingSession {
         model = try PEFTModel(backbone: backbone, method: method, classes: trainList.classCount, initStyle: initStyle, seed: config.seed)
     }
 
-    /// Named presets plus `efficientnet`: (x − 127)/128 on 0–255 pixels, what the
-    /// EfficientNet-Lite weights were trained with.
-    public static func normalization(_ name: String) throws -> PixelNormalization {
-        if name == "efficientnet" { return try .custom(mean: [127 / 255, 127 / 255, 127 / 255], std: [128 / 255, 128 / 255, 128 / 255]) }
-        return try .named(name)
+    /// Named presets plus `efficientnet` ((x − 127)/128 on 0–255 pixels, what the EfficientNet-Lite
+    /// weights were trained with) and `clip` (OpenAI CLIP's statistics); `model` is the backbone's.
+    public static func normalization(_ name: String, model: Preprocessing) throws -> PixelNormalization {
+        switch name {
+        case "model": return try .custom(mean: model.mean, std: model.std)
+        case "efficientnet": return try .custom(mean: Preprocessing.efficientNetMean, std: Preprocessing.efficientNetStd)
+        case "clip": return try .custom(mean: Preprocessing.openAIClipMean, std: Preprocessing.openAIClipStd)
+        default: return try .named(name)
+        }
+    }
+
+    /// The resampling filter and pixel statistics a run's config asks for.
+    static func pixels(_ config: TrainingConfig, _ model: Preprocessing) throws -> (Interpolation, PixelNormalization) {
+        let filter = config.interpolation == "model" ? model.interpolation : config.interpolation
+        guard let interpolation = Interpolation(rawValue: filter) else { throw ConfigError("interpolation = \(filter): unknown") }
+        return (interpolation, try normalization(config.normalization, model: model))
+    }
+
+    /// `config` with `model` interpolation and normalisation replaced by the backbone's values,
+    /// by name; statistics without a name stay `model` (the pipeline takes the backbone's numbers).
+    public static func resolvingModelPreprocessing(_ config: TrainingConfig, _ model: Preprocessing) -> TrainingConfig {
+        var config = config
+        if config.interpolation == "model" { config.interpolation = model.interpolation }
+        if config.normalization == "model", model.normalizationName != "custom" { config.normalization = model.normalizationName }
+        return config
     }
 
     /// Trains (or resumes) in `folder`, then writes the adapter, the per-epoch log and the run
@@ -187,9 +209,8 @@ public final class TrainingSession {
     }
 
     /// The preprocessing of a run's evaluation images.
-    public static func evalPipeline(_ config: TrainingConfig, imgSize: Int) throws -> ImagePipeline {
-        guard let interpolation = Interpolation(rawValue: config.interpolation) else { throw ConfigError("interpolation = \(config.interpolation): unknown") }
-        let pixels = try Self.normalization(config.normalization)
+    public static func evalPipeline(_ config: TrainingConfig, imgSize: Int, preprocessing: Preprocessing) throws -> ImagePipeline {
+        let (interpolation, pixels) = try Self.pixels(config, preprocessing)
         if (try? DatasetReference.parse(config.dataset))?.suite == "fgvc" {
             return try ImagePipeline.fgvc(train: false, interpolation: interpolation, normalization: pixels, resize: imgSize * 256 / 224, crop: imgSize)
         }

@@ -24,7 +24,7 @@ struct AdaptedModel {
         self.model = try AdapterFile.load(folder, onto: backbone)
         self.config = config
         imgSize = config.imgSize ?? backbone.inputSize
-        pipeline = try TrainingSession.evalPipeline(config, imgSize: imgSize)
+        pipeline = try TrainingSession.evalPipeline(config, imgSize: imgSize, preprocessing: backbone.preprocessing)
     }
 
     /// A split of `dataset` under `dataRoot` (each defaulting to the run's): its name and images.

@@ -79,6 +79,7 @@ extension TableFormat: ExpressibleByArgument {}
 extension Interpolation: ExpressibleByArgument {}
 
 /// The pixel normalisations a command can be told to use by name.
+/// Pixel statistics by name; `model` = the backbone's own (`Backbone.preprocessing`).
 enum NormalizationName: String, ExpressibleByArgument, CaseIterable {
-    case imagenet, inception, none, efficientnet
+    case model, imagenet, inception, clip, efficientnet, none
 }

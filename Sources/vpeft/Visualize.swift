@@ -59,7 +59,7 @@ struct AttentionCommand: ParsableCommand {
     @Option(name: .customLong("adapter"), help: "Trained adapter folders (repeatable; one column each).") var adapters: [String] = []
     @Option(help: "Block whose attention to show (negative counts from the end).") var block = -1
     @Flag(help: "Attention rollout (Abnar & Zuidema) instead of one block.") var rollout = false
-    @Option(help: "Normalisation for the plain backbone: \(NormalizationName.allCases.map(\.rawValue).joined(separator: ", ")).") var normalization = NormalizationName.inception
+    @Option(help: "Normalisation for the plain backbone: \(NormalizationName.allCases.map(\.rawValue).joined(separator: ", ")).") var normalization = NormalizationName.model
     @Option(help: "Side of each displayed image (the map is upsampled to it).") var displaySize = 224
     @Option(help: "Output image (.png).") var out = "attention.png"
 
@@ -75,7 +75,8 @@ struct AttentionCommand: ParsableCommand {
             guard let vit = try BackboneLoader.load(model: model, weights: backbone.weightsURL) as? VisionTransformer else {
                 throw ValidationError("\(model) is not a ViT: attention maps need one")
             }
-            let pipeline = try ImagePipeline.vtab1k(augment: false, interpolation: .bicubic, normalization: try TrainingSession.normalization(normalization.rawValue), size: vit.config.imgSize)
+            let pipeline = try ImagePipeline.vtab1k(augment: false, interpolation: Interpolation(rawValue: vit.preprocessing.interpolation) ?? .bicubic,
+                                                    normalization: try TrainingSession.normalization(normalization.rawValue, model: vit.preprocessing), size: vit.config.imgSize)
             columns.append(("pre-trained", { x, blocks in vit.forward(x, options: ForwardOptions(attentionBlocks: blocks)) }, pipeline, vit))
         }
         for adapter in adapters {

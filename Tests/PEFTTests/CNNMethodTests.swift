@@ -374,6 +374,7 @@ private final class ToyBackbone: Backbone {
     var architecture: String { "toy-mlp" }
     var architectureIdentity: String { "{\"toy\": 1}" }
     var inputSize: Int { 64 }
+    var preprocessing = Preprocessing.dinov2
     var numFeatures: Int { 8 }
     func resetHead(classes: Int, using rng: inout SeededRandom) { head = Linear(8, classes, using: &rng) }
     func setDropPathRate(_ rate: Float) {}

@@ -42,6 +42,31 @@ final class RecipeTests: XCTestCase {
         XCTAssertEqual(officialLoader.origins["recipe"], "command line")
     }
 
+    /// The benchmark's own tasks keep the paper's pipeline (ImageNet statistics, bilinear), said
+    /// by the origin; data of the user's (not in the catalog) gets the backbone's preprocessing.
+    func testBenchmarkTasksUseThePapersPipelineOtherDataTheModels() throws {
+        let (vtab, loader) = try resolve("lora", "vtab1k:cifar100")
+        XCTAssertEqual([vtab.normalization, vtab.interpolation], ["imagenet", "bilinear"])
+        XCTAssertEqual(loader.origins["normalization"], "vtab1k protocol (the paper's pipeline)")
+        let (fgvc, _) = try resolve("lora", "fgvc:cub")
+        XCTAssertEqual([fgvc.normalization, fgvc.interpolation], ["imagenet", "bilinear"])
+        let (own, _) = try resolve("lora", "vtab1k:my_photos")
+        XCTAssertEqual([own.normalization, own.interpolation], ["model", "model"])
+        // `model` becomes the backbone's values, by name where they have one.
+        var config = own
+        config.model = "efficientnet_lite0"
+        let lite = try EfficientNetLite.load(model: "efficientnet_lite0", weights: nil)
+        let resolved = TrainingSession.resolvingModelPreprocessing(config, lite.preprocessing)
+        XCTAssertEqual([resolved.normalization, resolved.interpolation], ["efficientnet", "bicubic"])
+        var custom = lite.preprocessing
+        custom.mean = [0.1, 0.2, 0.3]
+        XCTAssertEqual(TrainingSession.resolvingModelPreprocessing(config, custom).normalization, "model", "unnamed statistics stay the model's")
+        XCTAssertEqual(try TrainingSession.normalization("model", model: custom).mean, [0.1, 0.2, 0.3])
+        XCTAssertThrowsError(try resolve("lora", "vtab1k:my_photos", overrides: ["normalization=imagnet"])) { error in
+            XCTAssertTrue("\(error)".contains("normalization"), "\(error)")
+        }
+    }
+
     /// SSF's V-PETL settings never ran (the seed's model file is a VPT-shallow copy): vpetl
     /// resolves to SSF's own recipe and the origin of `recipe` says why.
     func testPlaceholderMethodsFallBackToOfficial() throws {
