@@ -28,7 +28,8 @@ import Tensor
 /// paper is looser (one bridge per stage, not per layer; per-layer meta LayerNorms; stage
 /// embeddings and norms), which is what gives the count below: docs/methods.md, "HST".
 /// Not cacheable (meta tokens and LayerNorms change every backbone activation).
-/// Sites: patch_embed (reads the image), blockInput(l), output(l), features, head. Backbones: ViT.
+/// Sites: patch_embed (reads the image), blockInput(l), output(l), features, head. Backbones: ViT (meta
+/// tokens in the global sequence, a side network at one width; Swin is refused by name).
 /// Params (ViT-B/16, widths 32/48/64/72, 3 blocks per stage, backbone LNs included): 764,840.
 public struct HST: PEFTMethod {
     public static let name = "hst"

@@ -14,7 +14,8 @@ import Tensor
 /// representation), keeps every backbone block untouched (no gradient and no saved activation
 /// inside it; block outputs cacheable), and its count matches the paper's ≈0.61M at r 16.
 /// Init: W_q, W_k, W_v kaiming-uniform (PyTorch Linear default), W_o zero, LN ones/zeros.
-/// Sites: output(l). Backbones: ViT.
+/// Sites: output(l). Backbones: ViT (its side network reads every block at one width; Swin is refused
+/// by name).
 /// Params: L·(2d + 4·d·r); ViT-B/16, r 16: 608,256.
 public struct LAST: PEFTMethod {
     public static let name = "last"

@@ -14,7 +14,8 @@ import Tensor
 /// "LST"), Down/Up PyTorch's Linear default, gates zero.
 /// The backbone is read, never written: it runs without gradients and keeps no activations for
 /// backward, and its block outputs are cacheable per un-augmented image.
-/// Sites: tokens, output(l), features. Backbones: ViT.
+/// Sites: tokens, output(l), features. Backbones: ViT (its side network reads every block at one width;
+/// Swin is refused by name).
 /// Params: (L+1)(d·w + w) + L·(12w² + 13w + 1) + 2w + w·d + d; ViT-B/16, w 96, 12 heads:
 /// 2,376,492.
 public struct LST: PEFTMethod {

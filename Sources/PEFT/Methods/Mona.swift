@@ -9,7 +9,8 @@ import Tensor
 /// The paper targets Swin; on a ViT the class token runs through the convolutions as a 1×1 image
 /// (only the kernels' centre taps act), as Convpass does. Init: LN 1/0 (eps 1e-5), γ = 1e-6,
 /// γₓ = 1, convolutions and linears PyTorch's defaults (so not the identity at start).
-/// Sites: branch(l, attn/mlp) after the residual. Backbones: ViT. Params per module
+/// Sites: branch(l, attn/mlp) after the residual. Backbones: transformer blocks (ViT; Swin — Mona's own
+/// setting — where the convs run over each stage's H×W token grid; d = each block's width). Params per module
 /// 4d + (d·m + m) + (9+25+49)·m + 3m + m² + m + (m·d + d); ViT-B/16, m 64: 24 × 111,872 = 2,684,928.
 public struct Mona: PEFTMethod {
     public static let name = "mona"

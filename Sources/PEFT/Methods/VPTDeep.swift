@@ -4,7 +4,8 @@ import Tensor
 
 /// VPT-deep — Jia et al., ECCV 2022. Fresh prompts before every block: block 0 gets P₀ inserted
 /// as in VPT-shallow; before block l ≥ 1 the previous block's prompt outputs are replaced by P_l.
-/// Backbones: ViT only (a CNN is refused by name: "vpt_deep is defined for ViT backbones; this backbone is …").
+/// Backbones: ViT only (its prompts join one global token sequence): a CNN and Swin are refused by
+/// name ("vpt_deep is defined for ViT backbones (…); this backbone is …").
 /// Sites: tokens, blockInput(l). Params: L·p·d = 9,216·p on ViT-B/16 (VPT picks p per dataset
 /// from {1, 5, 10, 50, 100, 200}; default 10).
 public struct VPTDeep: PEFTMethod {
