@@ -42,8 +42,6 @@ public struct TokenGrid: Equatable, Sendable {
     public let side: Int
 
     public init(prefixTokens: Int, side: Int) { (self.prefixTokens, self.side) = (prefixTokens, side) }
-
-    public var tokenCount: Int { prefixTokens + side * side }
 }
 
 extension TransformerBlockSite {
