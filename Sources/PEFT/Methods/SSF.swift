@@ -37,7 +37,8 @@ public struct SSF: PEFTMethod {
                 case .linear(let linear): linear.hooks.append(install(name, linear.outFeatures))
                 }
             }
-            // Forward order, the output norm last (after the blocks).
+            // The layers outside the blocks, then the blocks, then the output norm: a ViT's forward
+            // order (and the order its init draws were always made in).
             let outside = Self.layersOutsideBlocks(of: model.backbone), output = model.backbone.outputNorm?.name
             for (name, layer) in outside where name != output { scaleShift(name, on: layer) }
             for block in blocks {
