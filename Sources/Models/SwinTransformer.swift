@@ -185,9 +185,10 @@ public final class SwinTransformerBlock: Module {
     func callAsFunction(_ x: Tensor, context: inout ForwardContext) -> Tensor {
         let (b, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         var tokens = hooks.input.apply(x.reshaped([b, h * w, c]), &context)
-        let h1 = norm1(tokens)
-        let a = windowedAttention(h1.reshaped([b, h, w, c]), context: &context).reshaped([b, h * w, c])
-        tokens = residual(tokens, a, normed: h1, hooks: hooks.attnBranch, dropPath: dropPath, context: &context)
+        // norm1 reads the map and norm2 the tokens, as timm's do: their layer hooks see timm's shapes.
+        let h1 = norm1(tokens.reshaped([b, h, w, c]))
+        let a = windowedAttention(h1, context: &context).reshaped([b, h * w, c])
+        tokens = residual(tokens, a, normed: h1.reshaped([b, h * w, c]), hooks: hooks.attnBranch, dropPath: dropPath, context: &context)
         let h2 = norm2(tokens)
         tokens = residual(tokens, mlp(h2), normed: h2, hooks: hooks.mlpBranch, dropPath: dropPath, context: &context)
         return hooks.output.apply(tokens, &context).reshaped([b, h, w, c])

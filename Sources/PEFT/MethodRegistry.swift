@@ -7,7 +7,7 @@ public enum MethodRegistry {
         FullFineTuning.self, LinearProbing.self, PartialFineTuning.self, BitFit.self, LayerNormTuning.self,
         Adapter.self, AdaptFormer.self, LoRA.self, DoRA.self, VPTShallow.self, VPTDeep.self, PrefixTuning.self,
         SSF.self, FacTTT.self, FacTTK.self, RepAdapter.self, Convpass.self, VisualPrompt.self, DiffFit.self, VeRA.self, Hydra.self, PATT.self, BAPAT.self, SNF.self, LoRand.self, UTuning.self, Mona.self, DTL.self,
-        KAdaptation.self, NOAH.self, LST.self, LAST.self, SCT.self, GPS.self, HST.self,
+        KAdaptation.self, NOAH.self, LST.self, LAST.self, SCT.self, GPS.self, HST.self, E3VA.self,
     ]
 
     public static var names: [String] { all.map { $0.name } }

@@ -148,8 +148,8 @@ public final class PEFTModel {
 }
 
 extension PEFTModel {
-    /// Sets stochastic depth for training: timm's linspace up to `rate`, except in frozen ViT
-    /// blocks when the method runs them in evaluation mode.
+    /// Sets stochastic depth for training: timm's linspace up to `rate`, except in frozen
+    /// transformer blocks (ViT, Swin) when the method runs them in evaluation mode.
     public func setDropPathRate(_ rate: Float) {
         backbone.setDropPathRate(rate)
         guard type(of: method).frozenBlocksInEvalMode else { return }

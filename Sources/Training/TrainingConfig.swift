@@ -53,6 +53,9 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var evalEvery = 10
     /// Also evaluate after these epochs (1-based), e.g. the epochs V-PETL's code tested at.
     public var evalEpochs: [Int] = []
+    /// Evaluation images timed for the record's inference speed, before and after merging
+    /// (0 = not measured: a quick demo grid spends its minutes on training instead).
+    public var speedImages = 256
     public var seed: UInt64 = 42
     public var threads: Int?
     /// Memory for frozen-prefix caches (MiB; 0 = off): when the front of the model is frozen and
@@ -81,7 +84,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         case protocolName = "protocol", recipe, epochs, batchSize = "batch_size", optimizer, lr, weightDecay = "weight_decay", decayAll = "decay_all", momentum
         case warmupEpochs = "warmup_epochs", minLR = "min_lr", warmupLR = "warmup_lr", schedulePer = "schedule_per"
         case labelSmoothing = "label_smoothing", dropPath = "drop_path", gradClip = "grad_clip", gradAccumulation = "grad_accumulation"
-        case evalEvery = "eval_every", evalEpochs = "eval_epochs", seed, threads, cacheFrozenMB = "cache_frozen_mb", cacheFrozenDir = "cache_frozen_dir", precision, recomputeMLP = "recompute_mlp"
+        case evalEvery = "eval_every", evalEpochs = "eval_epochs", speedImages = "speed_images", seed, threads, cacheFrozenMB = "cache_frozen_mb", cacheFrozenDir = "cache_frozen_dir", precision, recomputeMLP = "recompute_mlp"
     }
 
     /// Checks every value a user can get wrong, naming the key.
@@ -102,6 +105,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         try require(gradClip >= 0, "grad_clip", gradClip, "must be ≥ 0 (0 = off)")
         try require(gradAccumulation >= 1, "grad_accumulation", gradAccumulation, "must be ≥ 1")
         try require(evalEvery >= 1, "eval_every", evalEvery, "must be ≥ 1")
+        try require(speedImages >= 0, "speed_images", speedImages, "must be ≥ 0 (0 = not measured)")
         try require(evalEpochs.allSatisfy { (1...epochs).contains($0) }, "eval_epochs", evalEpochs, "must be epochs in 1…\(epochs)")
         try require(["vpetl", "honest", "honest-select"].contains(protocolName), "protocol", protocolName, "must be vpetl, honest or honest-select")
         try require(TrainingConfig.recipes.contains(recipe), "recipe", recipe, "must be vpetl or official")

@@ -141,7 +141,7 @@ public final class TrainingSession {
         // methods only; the adapter is already saved, so merging changes nothing on disk).
         let unmergedSpeed = try inferenceImagesPerSecond()
         var mergedSpeed: Double?
-        if type(of: model.method).mergeable {
+        if type(of: model.method).mergeable && config.speedImages > 0 {
             try model.merge()
             mergedSpeed = try inferenceImagesPerSecond()
         }
@@ -169,13 +169,15 @@ public final class TrainingSession {
         return record
     }
 
-    /// Inference throughput of the model on up to 256 evaluation images (after one warm-up batch).
-    func inferenceImagesPerSecond() throws -> Double {
+    /// Inference throughput of the model on up to `speed_images` evaluation images (after one
+    /// warm-up batch); nil when not measured.
+    func inferenceImagesPerSecond() throws -> Double? {
+        guard config.speedImages > 0 else { return nil }
         let stream = try eval.batches(epoch: 0)
         guard let warmUp = try stream.next() else { return 0 }
         _ = withoutGradients { model.forward(warmUp.images).logits }
         var images = 0, seconds = 0.0
-        while images < 256, let batch = try stream.next() {
+        while images < config.speedImages, let batch = try stream.next() {
             let start = Date()   // the model's time only, not the loader's
             _ = withoutGradients { model.forward(batch.images).logits }
             seconds += Date().timeIntervalSince(start)

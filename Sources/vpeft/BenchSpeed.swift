@@ -6,12 +6,13 @@ import NN
 import PEFT
 import Tensor
 
-/// `vpeft bench-speed`: images/s of a ViT forward (and training steps) — the Swift half of
+/// `vpeft bench-speed`: images/s of a backbone's forward (and training steps) — the Swift half of
 /// scripts/bench/compare_speed.py, which runs timm with the same settings and prints ratios.
+/// Any `--model` the loader takes (ViT, Swin, EfficientNet-Lite), random-init weights.
 struct BenchSpeed: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-speed",
-        abstract: "Measure ViT inference / training-step speed; prints one JSON line per configuration.")
+        abstract: "Measure a backbone's inference / training-step speed; prints one JSON line per configuration.")
 
     enum Mode: String, ExpressibleByArgument, CaseIterable {
         case inference
@@ -19,7 +20,7 @@ struct BenchSpeed: ParsableCommand {
         case trainLinear = "train_linear"
     }
 
-    @Option(help: "Model preset.") var model = "vit_base_patch16_224"
+    @Option(help: "Model preset (ViT, Swin or EfficientNet-Lite).") var model = "vit_base_patch16_224"
     @Option(parsing: .upToNextOption, help: "Batch sizes.") var batch: [Int] = [32, 8]
     @Option(parsing: .upToNextOption, help: "Modes: \(Mode.allCases.map(\.rawValue).joined(separator: ", ")) (default: inference, unless --methods is given).")
     var mode: [Mode] = []
@@ -30,7 +31,7 @@ struct BenchSpeed: ParsableCommand {
     @OptionGroup var arithmetic: PrecisionOptions
     @Option(parsing: .upToNextOption, help: "PEFT methods to time a training step of (mode train:<method>; default options, intended init).")
     var methods: [String] = []
-    @Flag(help: "Recompute every MLP's fc1 → activation in the backward (activation checkpointing).") var recomputeMLP = false
+    @Flag(help: "Recompute every MLP's fc1 → activation in the backward (activation checkpointing; ViT only).") var recomputeMLP = false
 
     func validate() throws {
         guard batch.allSatisfy({ $0 > 0 }) else { throw ValidationError("--batch values must be positive: \(batch)") }
@@ -43,22 +44,19 @@ struct BenchSpeed: ParsableCommand {
         arithmetic.apply()
         var rng = SeededRandom(seed: 1)
         for m in mode.isEmpty && methods.isEmpty ? [.inference] : mode {
-            let vit = try VisionTransformer.load(model: model, numClasses: numClasses)
-            vit.recomputesMLP = recomputeMLP
-            vit.setTrainable(m == .trainFull)
-            if m == .trainLinear { vit.head?.setTrainable(true) }
-            let step = m == .inference ? nil : TrainingStep(parameters: vit.parameters.filter(\.requiresGrad), classes: numClasses) { vit.forward($0, options: ForwardOptions(training: true)).logits! }
+            let net = try backbone()
+            net.setTrainable(m == .trainFull)
+            if m == .trainLinear { net.head?.setTrainable(true) }
+            let step = m == .inference ? nil : TrainingStep(parameters: net.parameters.filter(\.requiresGrad), classes: numClasses) { net.forward($0, options: ForwardOptions(training: true)).logits! }
             for b in batch {
-                let images = Tensor.normal([b, 3, vit.config.imgSize, vit.config.imgSize], using: &rng)
+                let images = Tensor.normal([b, 3, net.inputSize, net.inputSize], using: &rng)
                 try measure(mode: m.rawValue, batch: b, trainable: step?.parameterCount ?? 0) {
-                    if let step { step(images) } else { _ = withoutGradients { vit(images) } }
+                    if let step { step(images) } else { _ = withoutGradients { net.forward(images) } }
                 }
             }
         }
         for name in methods {
-            let vit = try VisionTransformer.load(model: model, numClasses: numClasses)
-            vit.recomputesMLP = recomputeMLP
-            let peft = try PEFTModel(backbone: vit, method: try MethodRegistry.method(named: name), classes: numClasses)
+            let peft = try PEFTModel(backbone: try backbone(), method: try MethodRegistry.method(named: name), classes: numClasses)
             let step = TrainingStep(parameters: peft.trainableTensors.map(\.tensor), classes: numClasses) {
                 peft.forward($0, options: ForwardOptions(training: true)).logits!
             }
@@ -68,6 +66,16 @@ struct BenchSpeed: ParsableCommand {
                 try measure(mode: "train:\(name)", batch: b, trainable: peft.trainableParameterCount()) { step(images) }
             }
         }
+    }
+
+    /// A fresh random-init `--model` with a `--num-classes` head (a ViT recomputing its MLPs when asked).
+    private func backbone() throws -> any Backbone {
+        let net = try BackboneLoader.load(model: model, weights: nil, numClasses: numClasses)
+        if recomputeMLP {
+            guard let vit = net as? VisionTransformer else { throw ValidationError("--recompute-mlp is a ViT option; \(model) is \(net.architecture)") }
+            vit.recomputesMLP = true
+        }
+        return net
     }
 
     /// Times `body` (warm-up, then the mean of `iters` runs) and prints the configuration's JSON line.

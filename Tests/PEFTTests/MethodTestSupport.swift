@@ -40,7 +40,7 @@ func assertAdapterRoundTripIsBitExact(methods: [String], options: [String: [Stri
 func referenceModel(_ file: SafeTensors.File, _ name: String, backbone: any Backbone, file path: StaticString = #filePath, line: UInt = #line) throws -> PEFTModel {
     let options = try JSONSerialization.jsonObject(with: Data(file.metadata["options"]!.utf8)) as! [String: Any]
     let method = try MethodRegistry.method(named: file.metadata["method"]!, options: options)
-    let model = try PEFTModel(backbone: backbone, method: method, classes: 5)
+    let model = try PEFTModel(backbone: backbone, method: method, classes: file.tensors["logits"]!.shape[1])
     let fixtureNames = Set(file.names.filter { name in
         !["grad.", "frozen.", "state.", "calibration."].contains { name.hasPrefix($0) } && !["input", "labels", "logits", "loss"].contains(name)
     })

@@ -56,6 +56,8 @@ final class SwinParameterCountTests: XCTestCase {
             // down C → 64, up 64 → 2C, per block.
             ("patt", perBlock(widths) { $0 * 64 + 64 + 2 * $0 * 64 + 2 * $0 }),
             ("bapat", perBlock(widths) { ($0 * 64 + 64 + 2 * $0 * 64 + 2 * $0) + (2 * $0 + 2 * $0 * 8 + 8 + $0) }),
+            // two adapters per block, C → C/2 → C, each weight Σ of 2 products P [in, 8] K [8, 8] Q [8, out] + bias; its own final norm.
+            ("e3va", perBlock(widths) { c in 2 * (2 * (8 * c + 64 + 8 * c / 2) + c / 2 + 2 * (8 * c / 2 + 64 + 8 * c) + c) } + 2 * last),
         ]
         let refused: Set<String> = ["vpt_shallow", "vpt_deep", "fact_tt", "fact_tk", "dtl", "noah", "lst", "last", "hst"]
         XCTAssertEqual(Set(expected.map(\.0)).union(refused), Set(MethodRegistry.names), "every method is counted or refused")

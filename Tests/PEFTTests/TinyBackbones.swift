@@ -39,6 +39,7 @@ struct TinyBackbone {
         "hydra": ["rank": 4, "scale": 0.6], "snf": ["flows": 2], "lorand": ["branches": 2, "kernel": 3], "u_tuning": ["length": 3, "dim": 4],
         "mona": ["dim": 6], "kadaptation": ["kron": 4, "scale": 2], "sct": ["channels": 6], "rep_adapter": ["dim": 4, "scale": 0.8],
         "convpass": ["dim": 4, "scale": 0.5], "prefix": ["length": 3], "patt": ["dim": 6, "scale": 0.4], "bapat": ["dim": 6, "adapter_dim": 4],
+        "e3va": ["branches": 2, "kernel": 3],
     ])
 
     static let efficientNet = TinyBackbone(name: "efficientnet", make: tinyEfficientNet, imageSize: 40, options: CNNMethodTests.cnnOptions)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch/timm ViT speed on CPU, the baseline for the Swift `vpeft` benchmarks.
+"""PyTorch/timm ViT and Swin speed on CPU, the baseline for the Swift `vpeft` benchmarks.
 
 For each batch size (and mode) it builds `timm.create_model(MODEL, pretrained=False,
 num_classes=C)` (random init: weights do not change speed), fp32, on CPU with
@@ -19,6 +19,9 @@ Modes:
                 model by its reference implementation in scripts/reference/make_peft_fixtures.py
                 (the one the Swift parity tests compare against; default options, intended init),
                 and its tensors, the backbone tensors it unfreezes and the head train
+                On a Swin (`swin_*` models; the reference implementations are written for the
+                ViT) only the backbone-agnostic methods vpeft runs on Swin: `bitfit` trains every
+                backbone bias (`*.bias`, not the head's), as vpeft's BitFit does there
   train:peft_lora (--methods peft_lora) the baseline a PyTorch user picks for LoRA: Hugging Face
                 `peft.get_peft_model(model, LoraConfig(r=8, lora_alpha=8, target_modules=["qkv"],
                 modules_to_save=["head"]))`. timm fuses q, k and v into one `qkv` Linear, so PEFT's
@@ -59,13 +62,21 @@ def reference_methods():
     return module
 
 
+def swin_trains(method, model):
+    """The backbone tensors a method trains on a timm Swin, by name (vpeft's Swin-capable methods)."""
+    if method == "bitfit":
+        return [n for n, _ in model.named_parameters() if n.endswith(".bias") and not n.startswith("head.")]
+    raise SystemExit(f"{method}: no PyTorch baseline on Swin (only bitfit, and the train_full / train_linear modes)")
+
+
 def run_one(args, batch, mode):
     import timm
     import torch
     import torch.nn.functional as F
 
     method = mode.split(":", 1)[1] if mode.startswith("train:") else None
-    reference = reference_methods() if method not in (None, "peft_lora") else None
+    swin = args.model.startswith("swin")
+    reference = reference_methods() if method not in (None, "peft_lora") and not swin else None
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -93,14 +104,21 @@ def run_one(args, batch, mode):
             model = peft.get_peft_model(model, peft.LoraConfig(r=8, lora_alpha=8, target_modules=["qkv"],
                                                                 modules_to_save=["head"]))
         params = [p for p in model.parameters() if p.requires_grad]
-        if reference is not None:
+        heads = [n for n, _ in model.named_parameters() if n.startswith("head.")]  # ViT head.*, Swin head.fc.*
+        if method is not None and swin:
+            named = dict(model.named_parameters())
+            unfrozen = swin_trains(method, model) + heads
+            for n, p in named.items():
+                p.requires_grad_(n in unfrozen)
+            params = [named[n] for n in unfrozen]
+        elif reference is not None:
             attached = reference.METHODS[method]({})
             named = dict(model.named_parameters())
             for p in named.values():
                 p.requires_grad_(False)
             new = reference.Tensors("intended", torch.Generator().manual_seed(0), torch.float32)
             attached.attach(model, new)
-            unfrozen = list(dict.fromkeys(attached.trains(model) + ["head.weight", "head.bias"]))
+            unfrozen = list(dict.fromkeys(attached.trains(model) + heads))
             for n in unfrozen:
                 named[n].requires_grad_(True)
             params = [named[n] for n in unfrozen] + list(new.tensors.values())
@@ -148,7 +166,7 @@ def run_one(args, batch, mode):
 
 
 def main():
-    ap = argparse.ArgumentParser(description="timm ViT CPU speed (one JSON line per configuration)")
+    ap = argparse.ArgumentParser(description="timm ViT / Swin CPU speed (one JSON line per configuration)")
     ap.add_argument("--model", default="vit_base_patch16_224")
     ap.add_argument("--batch", type=int, nargs="+", default=[32, 8])
     ap.add_argument("--threads", type=int, default=os.cpu_count())
