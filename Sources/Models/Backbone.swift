@@ -22,6 +22,41 @@ public protocol Backbone: Module {
     /// Removes every PEFT hook: the plain backbone again.
     func removeAllHooks()
     func forward(_ images: Tensor, options: ForwardOptions, rng: SeededRandom) -> BackboneOutput
+
+    /// The PEFT site map of a transformer backbone: every transformer block in forward order
+    /// (empty for a CNN). Methods defined on blocks act on each at its own width and name their
+    /// tensors by its path.
+    var transformerBlocks: [any TransformerBlockSite] { get }
+    /// The hookable layers outside the blocks, with their timm names, in forward order: the
+    /// patch embedding, patch merging, the final norm (empty for a CNN; the head is not one).
+    var tokenLayers: [(name: String, layer: TokenLayer)] { get }
+    /// The LayerNorm on the last block's output, with its timm name (nil for a CNN).
+    var outputNorm: (name: String, layer: LayerNorm)? { get }
+}
+
+extension Backbone {
+    public var transformerBlocks: [any TransformerBlockSite] { [] }
+    public var tokenLayers: [(name: String, layer: TokenLayer)] { [] }
+    public var outputNorm: (name: String, layer: LayerNorm)? { nil }
+
+    /// The patch embedding: the first convolution among `tokenLayers`, with its timm name.
+    public var patchEmbedding: (name: String, conv: Conv2d)? {
+        tokenLayers.lazy.compactMap { entry in if case .conv(let conv) = entry.layer { (entry.name, conv) } else { nil } }.first
+    }
+
+    /// Removes the hooks of every block and of every layer outside the blocks, and the head's:
+    /// the walk over the site map that `removeAllHooks` starts with.
+    public func removeSiteHooks() {
+        for block in transformerBlocks { block.removeHooks() }
+        for (_, layer) in tokenLayers {
+            switch layer {
+            case .linear(let linear): linear.hooks = []
+            case .norm(let norm): norm.hooks = []
+            case .conv(let conv): conv.hooks = []
+            }
+        }
+        head?.hooks = []
+    }
 }
 
 extension Backbone {

@@ -1,9 +1,10 @@
 import NN
 import Tensor
 
-/// PEFT *sites* of the ViT beyond single layers (linear and norm layers take a `LayerHook`
-/// directly). The backbone calls these hooks at fixed places in its forward; it never names a
-/// method, and with no hooks installed the forward is exactly timm's.
+/// PEFT *sites* of transformer blocks beyond single layers (linear and norm layers take a
+/// `LayerHook` directly). Every `TransformerBlockSite` (ViT, Swin) calls these hooks at the same
+/// fixed places in its forward; it never names a method, and with no hooks installed the forward
+/// is exactly timm's.
 ///
 ///     tokens ─▶ [block l: input hooks ─▶ x + DP(branch(attn(norm1 x))) + bypass ─▶ afterResidual
 ///                         ─▶ x + DP(branch(mlp(norm2 x))) + bypass ─▶ afterResidual ─▶ output hooks]
@@ -66,6 +67,18 @@ public struct BlockHooks {
     public var isEmpty: Bool { input.isEmpty && attention.isEmpty && attnBranch.isEmpty && mlpBranch.isEmpty && output.isEmpty }
 }
 
+/// x + DropPath(branch) with the branch hooks of one sub-layer: transform the branch, add bypass
+/// terms, then transform the sum. One routine for every block type, so a hook means the same
+/// thing in a ViT and a Swin block.
+func residual(_ x: Tensor, _ output: Tensor, normed: Tensor, hooks: [BranchHook], dropPath: Float, context: inout ForwardContext) -> Tensor {
+    var branch = output
+    for hook in hooks { branch = hook.branch(branch, normed: normed, stream: x, context: &context) }
+    var y = x + branch.dropPath(dropPath, training: context.options.training, using: &context.rng)
+    for hook in hooks { if let extra = hook.bypass(stream: x, normed: normed, context: &context) { y = y + extra } }
+    for hook in hooks { y = hook.afterResidual(y, context: &context) }
+    return y
+}
+
 extension Array where Element == TokenHook {
     func apply(_ x: Tensor, _ context: inout ForwardContext) -> Tensor {
         var x = x
@@ -80,16 +93,7 @@ extension VisionTransformer {
         tokenHooks = []
         finalHooks = []
         featureHooks = []
-        patchEmbed.proj.hooks = []
-        for block in blocks {
-            block.hooks = BlockHooks()
-            for (_, layer) in block.linears { layer.hooks = [] }
-            block.norm1.hooks = []
-            block.norm2.hooks = []
-        }
-        norm?.hooks = []
-        fcNorm?.hooks = []
-        head?.hooks = []
+        removeSiteHooks()
     }
 
     /// The final LayerNorm and its timm name (`norm`, or `fc_norm` for avg-pool models).

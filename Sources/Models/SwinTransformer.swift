@@ -18,7 +18,8 @@ import Tensor
 /// block's borders, with a mask keeping tokens from attending across the seams of the roll.
 ///
 /// PEFT sites: every `Linear`, `LayerNorm` and the patch `Conv2d` take `LayerHook`s (timm names
-/// in `namedParameters`); Swin has no ViT block/branch/token sites.
+/// in `namedParameters`); every block is a `TransformerBlockSite` running the hooks of
+/// `BlockHooks` over its tokens [B, H·W, C] (no class token), attention hooks per window.
 
 /// Image → channels-last patch map: a patch-size convolution then LayerNorm (timm's `PatchEmbed`
 /// with `norm_layer` and `output_fmt='NHWC'`).
@@ -83,9 +84,38 @@ public final class WindowAttention: Module {
         return relativePositionBiasTable.indexSelect(relativePositionIndex, dim: 0).reshaped([n, n, numHeads]).permuted([2, 0, 1])
     }
 
-    /// `x` [windows, N, C] → [windows, N, C]; `mask` [nW, N, N] for shifted windows.
-    func callAsFunction(_ x: Tensor, mask: Tensor?) -> Tensor {
-        proj(windowAttention(qkv(x), heads: numHeads, scale: scale, bias: relativePositionBias(), mask: mask))
+    /// `x` [windows, N, C] → [windows, N, C]; `mask` [nW, N, N] for shifted windows. Attention
+    /// hooks see each window as one sequence: q, k, v [windows, heads, N, Dh], `normed` = `x`.
+    func callAsFunction(_ x: Tensor, mask: Tensor?, hooks: [AttentionHook], context: inout ForwardContext) -> Tensor {
+        guard !hooks.isEmpty else {
+            return proj(windowAttention(qkv(x), heads: numHeads, scale: scale, bias: relativePositionBias(), mask: mask))
+        }
+        let (b, n, d) = (x.shape[0], x.shape[1], x.shape[2])
+        let heads = qkv(x).reshaped([b, n, 3, numHeads, d / numHeads]).permuted([2, 0, 3, 1, 4])
+        func part(_ i: Int) -> Tensor { heads.narrowed(0, start: i, length: 1).reshaped([b, numHeads, n, d / numHeads]) }
+        var inputs = AttentionInputs(q: part(0), k: part(1), v: part(2))
+        for hook in hooks { hook.modify(&inputs, normed: x, context: &context) }
+        return proj(windowAttentionWithExtras(inputs, mask: mask).transposed(1, 2).reshaped([b, n, d]))
+    }
+
+    /// softmax([scale·Q·Kᵀ + bias + mask, scale·Q·Kₓᵀ])·[V; Vₓ] composed from differentiable ops:
+    /// the window's own keys get the relative position bias and the shift mask, the extra keys
+    /// (shared by every window) neither. [windows, heads, N, Dh].
+    private func windowAttentionWithExtras(_ inputs: AttentionInputs, mask: Tensor?) -> Tensor {
+        let (b, h, n) = (inputs.q.shape[0], inputs.q.shape[1], inputs.q.shape[2])
+        let q = inputs.q * scale
+        var logits = matmul(q, inputs.k, transposeB: true) + relativePositionBias()                 // [B', H, N, N]
+        if let mask {
+            let nW = mask.shape[0]
+            logits = (logits.reshaped([b / nW, nW, h, n, n]) + mask.reshaped([1, nW, 1, n, n])).reshaped([b, h, n, n])
+        }
+        var values = inputs.v
+        if let extraKeys = inputs.extraKeys, let extraValues = inputs.extraValues {
+            let shared = [b] + extraKeys.shape
+            logits = concat([logits, matmul(q, extraKeys.expanded(to: shared), transposeB: true)], dim: 3)
+            values = concat([values, extraValues.expanded(to: shared)], dim: 2)
+        }
+        return matmul(logits.softmax(dim: -1), values)
     }
 
     public var namedParameters: [(name: String, tensor: Tensor)] {
@@ -97,6 +127,12 @@ public final class WindowAttention: Module {
 ///     x = x + DropPath(attn(norm1 x));  x = x + DropPath(mlp(norm2 x))
 /// attn: roll by −shift → zero-pad to a multiple of the window (timm pads after the roll) →
 /// windows → attention (+ mask when shifted) → merge → crop → roll by +shift.
+/// As a PEFT site the block runs its hooks over the map's tokens [B, H·W, C] in row-major order
+/// (LayerNorm, the MLP and the residual adds are token-wise, so this is the same forward):
+/// input hooks, the attention residual with its branch hooks, the MLP residual with its branch
+/// hooks, output hooks. Attention hooks act per window, as in V-PETL's Video Swin code: each
+/// (shifted, padded) window is one sequence of w² tokens; extra keys/values (prefixes) are shared
+/// by every window and take neither the position bias nor the shift mask.
 public final class SwinTransformerBlock: Module {
     public let norm1: LayerNorm
     public let attn: WindowAttention
@@ -106,12 +142,16 @@ public final class SwinTransformerBlock: Module {
     public let shift: Int
     /// Stochastic-depth rate of this block (training only).
     public var dropPath: Float = 0
+    public var hooks = BlockHooks()
+    /// The timm path (`layers.2.blocks.5`).
+    public let path: String
     /// [nW, N, N]: 0 between tokens of the same region of the rolled map, −100 across regions;
     /// nil for unshifted blocks.
     let attnMask: Tensor?
 
-    init(dim: Int, heads: Int, resolution: Int, window: Int, shift: Int, mlpHidden: Int, qkvBias: Bool, eps: Float,
+    init(path: String, dim: Int, heads: Int, resolution: Int, window: Int, shift: Int, mlpHidden: Int, qkvBias: Bool, eps: Float,
          using rng: inout WeightInit) {
+        self.path = path
         norm1 = LayerNorm(dim, eps: eps)
         attn = WindowAttention(dim: dim, heads: heads, window: window, qkvBias: qkvBias, using: &rng)
         norm2 = LayerNorm(dim, eps: eps)
@@ -142,32 +182,45 @@ public final class SwinTransformerBlock: Module {
         return mask
     }
 
-    func callAsFunction(_ x: Tensor, training: Bool, rng: inout SeededRandom) -> Tensor {
+    func callAsFunction(_ x: Tensor, context: inout ForwardContext) -> Tensor {
         let (b, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-        let y = x + windowedAttention(norm1(x)).dropPath(dropPath, training: training, using: &rng)
-        let tokens = y.reshaped([b, h * w, c])
-        return (tokens + mlp(norm2(tokens)).dropPath(dropPath, training: training, using: &rng)).reshaped([b, h, w, c])
+        var tokens = hooks.input.apply(x.reshaped([b, h * w, c]), &context)
+        // norm1 reads the map and norm2 the tokens, as timm's do: their layer hooks see timm's shapes.
+        let h1 = norm1(tokens.reshaped([b, h, w, c]))
+        let a = windowedAttention(h1, context: &context).reshaped([b, h * w, c])
+        tokens = residual(tokens, a, normed: h1.reshaped([b, h * w, c]), hooks: hooks.attnBranch, dropPath: dropPath, context: &context)
+        let h2 = norm2(tokens)
+        tokens = residual(tokens, mlp(h2), normed: h2, hooks: hooks.mlpBranch, dropPath: dropPath, context: &context)
+        return hooks.output.apply(tokens, &context).reshaped([b, h, w, c])
     }
 
     /// timm's `SwinTransformerBlock._attn` on the normalised map [B, H, W, C].
-    private func windowedAttention(_ x: Tensor) -> Tensor {
+    private func windowedAttention(_ x: Tensor, context: inout ForwardContext) -> Tensor {
         let side = resolution, padded = paddedResolution
         let rolled = shift > 0 ? x.rolled([-shift, -shift], dims: [1, 2]) : x
         let filled = rolled.padded(dim: 1, after: padded - side).padded(dim: 2, after: padded - side)
-        let mixed = attn(windowPartition(filled, window: window), mask: attnMask)
+        let mixed = attn(windowPartition(filled, window: window), mask: attnMask, hooks: hooks.attention, context: &context)
         let merged = windowReverse(mixed, window: window, height: padded, width: padded)
             .narrowed(1, start: 0, length: side).narrowed(2, start: 0, length: side)
         return shift > 0 ? merged.rolled([shift, shift], dims: [1, 2]) : merged
     }
 
-    /// The block's linear layers with their timm names (within the block).
-    public var linears: [(name: String, layer: Linear)] {
-        [("attn.qkv", attn.qkv), ("attn.proj", attn.proj), ("mlp.fc1", mlp.fc1), ("mlp.fc2", mlp.fc2)]
-    }
-
     public var namedParameters: [(name: String, tensor: Tensor)] {
         prefixed("norm1", norm1) + prefixed("attn", attn) + prefixed("norm2", norm2) + prefixed("mlp", mlp)
     }
+}
+
+/// The Swin block as a PEFT site: its map's tokens form a resolution × resolution grid with no
+/// prefix token; attention hooks run per (shifted) window.
+extension SwinTransformerBlock: TransformerBlockSite {
+    public var width: Int { norm1.weight.count }
+    public var heads: Int { attn.numHeads }
+    public var qkv: Linear { attn.qkv }
+    public var proj: Linear { attn.proj }
+    public var fc1: Linear { mlp.fc1 }
+    public var fc2: Linear { mlp.fc2 }
+    public var branchScales: (attn: LayerScale?, mlp: LayerScale?) { (nil, nil) }
+    public var tokenGrid: TokenGrid { TokenGrid(prefixTokens: 0, side: resolution) }
 }
 
 /// Halves the map and doubles the channels: each 2×2 neighbourhood (odd sides zero-padded) is
@@ -199,7 +252,7 @@ public final class SwinTransformerStage: Module {
         let dim = c.stageDim(stage)
         downsample = stage > 0 ? PatchMerging(dim: c.stageDim(stage - 1), eps: c.normEps, using: &rng) : nil
         blocks = (0..<c.depths[stage]).map { i in
-            SwinTransformerBlock(dim: dim, heads: c.numHeads[stage], resolution: c.stageResolution(stage), window: c.effectiveWindow(stage),
+            SwinTransformerBlock(path: "layers.\(stage).blocks.\(i)", dim: dim, heads: c.numHeads[stage], resolution: c.stageResolution(stage), window: c.effectiveWindow(stage),
                                  shift: c.shift(stage: stage, block: i), mlpHidden: c.mlpHidden(stage), qkvBias: c.qkvBias,
                                  eps: c.normEps, using: &rng)
         }
@@ -268,16 +321,17 @@ public final class SwinTransformer: Backbone {
     }
 
     /// The patch map and every stage's output [B, H, W, C] (block outputs when asked).
-    private func stages(_ images: Tensor, options: ForwardOptions, rng: inout SeededRandom) -> (tokens: Tensor, stages: [Tensor], blocks: [Tensor]) {
+    private func stages(_ images: Tensor, options: ForwardOptions, rng: SeededRandom) -> (tokens: Tensor, stages: [Tensor], blocks: [Tensor]) {
         precondition(images.rank == 4 && images.shape[1] == config.inChans && images.shape[2] == config.imgSize && images.shape[3] == config.imgSize,
                      "SwinTransformer: input \(images.shape) does not match [B, \(config.inChans), \(config.imgSize), \(config.imgSize)]")
         let tokens = patchEmbed(images)
+        var context = ForwardContext(options: options, rng: rng)
         var x = tokens
         var stageOutputs: [Tensor] = [], blockOutputs: [Tensor] = []
         for stage in layers {
             if let downsample = stage.downsample { x = downsample(x) }
             for block in stage.blocks {
-                x = block(x, training: options.training, rng: &rng)
+                x = block(x, context: &context)
                 if options.keepBlockOutputs { blockOutputs.append(x) }
             }
             stageOutputs.append(x)
@@ -289,8 +343,7 @@ public final class SwinTransformer: Backbone {
     /// `forward_features`), both [B, H, W, C]; `blockOutputs` every block's output in order.
     /// Attention maps are a ViT feature: `options.attentionBlocks` does not apply.
     public func forward(_ images: Tensor, options: ForwardOptions, rng: SeededRandom) -> BackboneOutput {
-        var rng = rng
-        let run = stages(images, options: options, rng: &rng)
+        let run = stages(images, options: options, rng: rng)
         let final = norm(run.stages[run.stages.count - 1])
         let features = final.mean(dims: [1, 2])
         return BackboneOutput(logits: head.map { $0(features) }, features: features, tokens: run.tokens,
@@ -300,8 +353,7 @@ public final class SwinTransformer: Backbone {
     /// Every stage's output as NCHW [B, C, H/stride, W/stride] (no final norm), for dense heads:
     /// timm's `forward_intermediates(norm=False)`. `featureInfo` describes them.
     public func stageFeatures(_ images: Tensor, options: ForwardOptions = ForwardOptions(), rng: SeededRandom = SeededRandom(seed: 0)) -> [Tensor] {
-        var rng = rng
-        return stages(images, options: options, rng: &rng).stages.map { $0.permuted([0, 3, 1, 2]) }
+        stages(images, options: options, rng: rng).stages.map { $0.permuted([0, 3, 1, 2]) }
     }
 
     /// Logits when the model has a head, else the pooled features.
@@ -343,19 +395,19 @@ extension SwinTransformer {
     }
 
     /// Removes every PEFT hook from every layer: the plain backbone again.
-    public func removeAllHooks() {
-        patchEmbed.proj.hooks = []
-        patchEmbed.norm.hooks = []
-        for stage in layers {
-            stage.downsample?.norm.hooks = []
-            stage.downsample?.reduction.hooks = []
-            for block in stage.blocks {
-                for (_, layer) in block.linears { layer.hooks = [] }
-                block.norm1.hooks = []
-                block.norm2.hooks = []
-            }
+    public func removeAllHooks() { removeSiteHooks() }
+
+    public var transformerBlocks: [any TransformerBlockSite] { blocks }
+
+    /// patch_embed.proj, patch_embed.norm, each stage's patch merging, the final norm.
+    public var tokenLayers: [(name: String, layer: TokenLayer)] {
+        var list: [(name: String, layer: TokenLayer)] = [("patch_embed.proj", .conv(patchEmbed.proj)), ("patch_embed.norm", .norm(patchEmbed.norm))]
+        for (i, stage) in layers.enumerated() {
+            guard let merge = stage.downsample else { continue }
+            list += [("layers.\(i).downsample.norm", .norm(merge.norm)), ("layers.\(i).downsample.reduction", .linear(merge.reduction))]
         }
-        norm.hooks = []
-        head?.hooks = []
+        return list + [("norm", .norm(norm))]
     }
+
+    public var outputNorm: (name: String, layer: LayerNorm)? { ("norm", norm) }
 }

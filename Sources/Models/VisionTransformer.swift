@@ -113,8 +113,13 @@ public final class Block: Module {
     /// Stochastic-depth rate of this block (training only).
     public var dropPath: Float
     public var hooks = BlockHooks()
+    /// The timm path (`blocks.5`); a standalone block (a side network's) has its owner's.
+    public let path: String
+    public let tokenGrid: TokenGrid
 
-    init(_ c: VisionTransformerConfig, dropPath: Float, using rng: inout WeightInit) {
+    init(_ c: VisionTransformerConfig, path: String, dropPath: Float, using rng: inout WeightInit) {
+        self.path = path
+        tokenGrid = TokenGrid(prefixTokens: c.prefixTokens, side: c.gridSize)
         norm1 = LayerNorm(c.embedDim, eps: c.normEps)
         attn = Attention(c, using: &rng)
         ls1 = c.initValues.map { LayerScale(c.embedDim, initValue: $0) }
@@ -134,34 +139,18 @@ public final class Block: Module {
         let h1 = norm1(x)
         let (a, probabilities) = attn(h1, hooks: hooks.attention, keepProbabilities: context.options.attentionBlocks.contains(index), context: &context)
         if let probabilities { context.attention[index] = probabilities }
-        x = residual(x, ls1.map { $0(a) } ?? a, normed: h1, hooks: hooks.attnBranch, context: &context)
+        x = residual(x, ls1.map { $0(a) } ?? a, normed: h1, hooks: hooks.attnBranch, dropPath: dropPath, context: &context)
         if mlp.recompute && !hooks.mlpBranch.contains(where: \.readsNormed) {
             // Nothing but the MLP reads norm2's output, so norm2 → fc1 → activation is recomputed
             // in the backward from the stream x: one [B, N, D] tensor kept instead of norm2's
             // normalised input and the [B, N, 4D] activation input. (No branch hook reads
             // `normed`, so the stream stands in for it.)
             let m = mlp.fc2(checkpointed(x) { [norm2, mlp] in mlp.act(mlp.fc1(norm2($0))) })
-            return residual(x, ls2.map { $0(m) } ?? m, normed: x, hooks: hooks.mlpBranch, context: &context)
+            return residual(x, ls2.map { $0(m) } ?? m, normed: x, hooks: hooks.mlpBranch, dropPath: dropPath, context: &context)
         }
         let h2 = norm2(x)
         let m = mlp(h2)
-        return residual(x, ls2.map { $0(m) } ?? m, normed: h2, hooks: hooks.mlpBranch, context: &context)
-    }
-
-    /// x + DropPath(branch) with the branch hooks: transform the branch, add bypass terms, then
-    /// transform the sum.
-    private func residual(_ x: Tensor, _ output: Tensor, normed: Tensor, hooks: [BranchHook], context: inout ForwardContext) -> Tensor {
-        var branch = output
-        for hook in hooks { branch = hook.branch(branch, normed: normed, stream: x, context: &context) }
-        var y = x + branch.dropPath(dropPath, training: context.options.training, using: &context.rng)
-        for hook in hooks { if let extra = hook.bypass(stream: x, normed: normed, context: &context) { y = y + extra } }
-        for hook in hooks { y = hook.afterResidual(y, context: &context) }
-        return y
-    }
-
-    /// The block's four linear layers with their timm names (within the block).
-    public var linears: [(name: String, layer: Linear)] {
-        [("attn.qkv", attn.qkv), ("attn.proj", attn.proj), ("mlp.fc1", mlp.fc1), ("mlp.fc2", mlp.fc2)]
+        return residual(x, ls2.map { $0(m) } ?? m, normed: h2, hooks: hooks.mlpBranch, dropPath: dropPath, context: &context)
     }
 
     public var namedParameters: [(name: String, tensor: Tensor)] {
@@ -173,9 +162,9 @@ public final class Block: Module {
 extension Block {
     /// A block of `config`'s width with timm's init, outside any ViT: side networks (LST) build
     /// their own transformer from it.
-    public convenience init(standalone config: VisionTransformerConfig, using rng: inout SeededRandom) {
+    public convenience init(standalone config: VisionTransformerConfig, path: String, using rng: inout SeededRandom) {
         var weights = WeightInit(random: true, rng: rng)
-        self.init(config, dropPath: 0, using: &weights)
+        self.init(config, path: path, dropPath: 0, using: &weights)
         rng = weights.rng
     }
 
@@ -183,6 +172,17 @@ extension Block {
     public func callAsFunction(_ x: Tensor, context: inout ForwardContext) -> Tensor {
         self(x, context: &context, index: -1)
     }
+}
+
+/// The ViT block as a PEFT site: one token sequence, class token first, then the patch grid.
+extension Block: TransformerBlockSite {
+    public var width: Int { norm1.weight.count }
+    public var heads: Int { attn.numHeads }
+    public var qkv: Linear { attn.qkv }
+    public var proj: Linear { attn.proj }
+    public var fc1: Linear { mlp.fc1 }
+    public var fc2: Linear { mlp.fc2 }
+    public var branchScales: (attn: LayerScale?, mlp: LayerScale?) { (ls1, ls2) }
 }
 
 /// What a forward pass should record besides the output.
@@ -261,7 +261,7 @@ public final class VisionTransformer: Backbone {
         clsToken = config.classToken ? rng.truncatedNormal([1, 1, config.embedDim], std: 1e-6) : nil
         posEmbed = rng.truncatedNormal([1, config.tokenCount, config.embedDim], std: 0.02)
         normPre = config.preNorm ? LayerNorm(config.embedDim, eps: config.normEps) : nil
-        blocks = (0..<config.depth).map { _ in Block(config, dropPath: 0, using: &rng) }
+        blocks = (0..<config.depth).map { Block(config, path: "blocks.\($0)", dropPath: 0, using: &rng) }
         norm = config.usesFcNorm ? nil : LayerNorm(config.embedDim, eps: config.normEps)
         fcNorm = config.usesFcNorm ? LayerNorm(config.embedDim, eps: config.normEps) : nil
         head = config.numClasses > 0 ? Linear(config.embedDim, config.numClasses, using: &rng.rng) : nil
@@ -280,6 +280,10 @@ public final class VisionTransformer: Backbone {
         c.dropPathRate = 0
         return canonicalIdentity(c)
     }
+
+    public var transformerBlocks: [any TransformerBlockSite] { blocks }
+    public var tokenLayers: [(name: String, layer: TokenLayer)] { [("patch_embed.proj", .conv(patchEmbed.proj)), (finalNorm.name, .norm(finalNorm.layer))] }
+    public var outputNorm: (name: String, layer: LayerNorm)? { finalNorm }
 
     /// Whether every block's MLP recomputes fc1 → activation in the backward (`Mlp.recompute`).
     public var recomputesMLP: Bool {

@@ -3,7 +3,10 @@ import NN
 import Tensor
 
 /// The backbone families PEFT methods attach to, for methods defined on more than one. A method
-/// switches over this and names its sites per family; ViT-only methods use `PEFTModel.vit(for:)`.
+/// switches over this and names its sites per family: transformer blocks (any backbone whose
+/// `transformerBlocks` are not empty: ViT, Swin) or EfficientNet-Lite's conv sites. Methods
+/// defined on blocks only use `PEFTModel.blockSites(for:)`; methods that need one global token
+/// sequence (prompt tokens, side networks) use `PEFTModel.vit(for:)`.
 ///
 /// EfficientNet-Lite sites (names as the checkpoint's, `_blocks.3._project_conv`):
 ///
@@ -16,16 +19,29 @@ import Tensor
 /// | features | the pooled features before dropout and the classifier | ssf |
 /// | head | `_fc`, always trainable | all |
 enum BackboneFamily {
-    case vit(VisionTransformer)
+    case transformer([any TransformerBlockSite])
     case efficientNet(EfficientNetLite)
 }
 
 extension PEFTModel {
-    /// The backbone as one of the families `method` is defined for (ViT and EfficientNet-Lite).
+    /// The backbone as one of the families `method` is defined for (transformer blocks and
+    /// EfficientNet-Lite).
     func family(for method: String) throws -> BackboneFamily {
-        if let vit = backbone as? VisionTransformer { return .vit(vit) }
         if let net = backbone as? EfficientNetLite { return .efficientNet(net) }
-        throw MethodOptionError("\(method) is defined for ViT and EfficientNet-Lite backbones; this backbone is \(backbone.architecture)")
+        let blocks = backbone.transformerBlocks
+        guard !blocks.isEmpty else {
+            throw MethodOptionError("\(method) is defined for transformer blocks (ViT, Swin) and EfficientNet-Lite; this backbone is \(backbone.architecture)")
+        }
+        return .transformer(blocks)
+    }
+
+    /// The backbone's transformer blocks, for methods defined on block sites only.
+    func blockSites(for method: String) throws -> [any TransformerBlockSite] {
+        let blocks = backbone.transformerBlocks
+        guard !blocks.isEmpty else {
+            throw MethodOptionError("\(method) is defined on transformer blocks (ViT, Swin); this backbone is \(backbone.architecture), which has none")
+        }
+        return blocks
     }
 
     /// The backbone as an EfficientNet-Lite whose BatchNorms are still there (the norm sites).

@@ -126,10 +126,11 @@ public final class PEFTModel {
 
     public func callAsFunction(_ images: Tensor) -> Tensor { forward(images).logits! }
 
-    /// The backbone as a ViT, for methods defined on ViT sites only.
-    public func vit(for method: String) throws -> VisionTransformer {
+    /// The backbone as a ViT, for methods whose definition needs a ViT's one global token
+    /// sequence (prompt tokens, side networks of one width); `reason` says why, for the error.
+    public func vit(for method: String, because reason: String = "its definition needs a ViT's single token sequence") throws -> VisionTransformer {
         guard let vit = backbone as? VisionTransformer else {
-            throw MethodOptionError("\(method) is defined for ViT backbones; this backbone is \(backbone.architecture)")
+            throw MethodOptionError("\(method) is defined for ViT backbones (\(reason)); this backbone is \(backbone.architecture)")
         }
         return vit
     }
@@ -147,22 +148,17 @@ public final class PEFTModel {
 }
 
 extension PEFTModel {
-    /// Sets stochastic depth for training: timm's linspace up to `rate`, except in frozen ViT
-    /// and Swin blocks when the method runs them in evaluation mode.
+    /// Sets stochastic depth for training: timm's linspace up to `rate`, except in frozen
+    /// transformer blocks (ViT, Swin) when the method runs them in evaluation mode.
     public func setDropPathRate(_ rate: Float) {
         backbone.setDropPathRate(rate)
         guard type(of: method).frozenBlocksInEvalMode else { return }
-        if let vit = backbone as? VisionTransformer {
-            for block in vit.blocks where !block.parameters.contains(where: \.requiresGrad) { block.dropPath = 0 }
-        }
-        if let swin = backbone as? SwinTransformer {
-            for block in swin.blocks where !block.parameters.contains(where: \.requiresGrad) { block.dropPath = 0 }
-        }
+        for block in backbone.transformerBlocks where !block.parameters.contains(where: \.requiresGrad) { block.dropPath = 0 }
     }
 
     /// Folds the hooks of every block's linear layers into their weights (`Linear.foldHooks`).
     func foldLinearHooks() throws {
-        for block in try vit(for: type(of: method).name).blocks {
+        for block in try blockSites(for: type(of: method).name) {
             for (_, layer) in block.linears { try layer.foldHooks() }
         }
     }

@@ -38,7 +38,7 @@ struct Methods: ParsableCommand {
                 row["trainable_params"] = peft.trainableParameterCount()
                 row["trainable_params_with_head"] = peft.trainableParameterCount(includingHead: true)
             } catch let error as MethodOptionError {
-                row["unsupported"] = error.description   // a ViT-only method on a CNN, say
+                row["unsupported"] = error.description   // a method whose sites this backbone lacks, and why
             }
             rows.append(row)
         }
@@ -54,6 +54,11 @@ struct Methods: ParsableCommand {
              (r["mergeable"] as! Bool) ? "yes" : "no", (r["cacheable"] as! Bool) ? "yes" : "no", r["sites"] as! String]
         }
         printTable(header, table)
+        let refusals = rows.compactMap { r in (r["unsupported"] as? String).map { "  \(r["method"] as! String): \($0)" } }
+        if !refusals.isEmpty {
+            print("\nNot defined on \(model):")
+            refusals.forEach { print($0) }
+        }
     }
 }
 

@@ -33,3 +33,61 @@ func assertAdapterRoundTripIsBitExact(methods: [String], options: [String: [Stri
                        file: file, line: line)
     }
 }
+
+/// The method of a PyTorch reference fixture (scripts/reference/make_*peft_fixtures.py) attached
+/// to `backbone`, with the fixture's trainable, frozen and state tensors loaded; its trainable
+/// tensor names must be exactly the fixture's.
+func referenceModel(_ file: SafeTensors.File, _ name: String, backbone: any Backbone, file path: StaticString = #filePath, line: UInt = #line) throws -> PEFTModel {
+    let options = try JSONSerialization.jsonObject(with: Data(file.metadata["options"]!.utf8)) as! [String: Any]
+    let method = try MethodRegistry.method(named: file.metadata["method"]!, options: options)
+    let model = try PEFTModel(backbone: backbone, method: method, classes: file.tensors["logits"]!.shape[1])
+    let fixtureNames = Set(file.names.filter { name in
+        !["grad.", "frozen.", "state.", "calibration."].contains { name.hasPrefix($0) } && !["input", "labels", "logits", "loss"].contains(name)
+    })
+    XCTAssertEqual(Set(model.trainableTensors.map(\.name)), fixtureNames, "\(name): trainable tensor names", file: path, line: line)
+    for (tensorName, tensor) in model.trainableTensors {
+        let value = try XCTUnwrap(file.tensors[tensorName], "\(name): \(tensorName)", file: path, line: line)
+        XCTAssertEqual(value.shape, tensor.shape, "\(name): \(tensorName) shape", file: path, line: line)
+        tensor.data.update(from: value.data, count: tensor.count)
+    }
+    // Frozen random parts (VeRA) are drawn by each side's own generator: use PyTorch's.
+    XCTAssertEqual(Set(model.frozenMethodTensors.map { "frozen.\($0.name)" }), Set(file.names.filter { $0.hasPrefix("frozen.") }), "\(name): frozen tensors",
+                   file: path, line: line)
+    for (tensorName, tensor) in model.frozenMethodTensors {
+        let value = try XCTUnwrap(file.tensors["frozen.\(tensorName)"], "\(name): frozen.\(tensorName)", file: path, line: line)
+        XCTAssertEqual(value.shape, tensor.shape, "\(name): \(tensorName) shape", file: path, line: line)
+        tensor.data.update(from: value.data, count: tensor.count)
+    }
+    // Calibrated state (SCT's channels): PyTorch's, checked separately against our calibration.
+    XCTAssertEqual(Set(model.stateTensors.map { "state.\($0.name)" }), Set(file.names.filter { $0.hasPrefix("state.") }), "\(name): state tensors",
+                   file: path, line: line)
+    for (tensorName, tensor) in model.stateTensors {
+        let value = try XCTUnwrap(file.tensors["state.\(tensorName)"], "\(name): state.\(tensorName)", file: path, line: line)
+        tensor.data.update(from: value.data, count: tensor.count)
+    }
+    return model
+}
+
+/// Every fixture in `files` against the method on a fresh `backbone`: logits, loss and the
+/// gradient of every trainable tensor. Returns the methods covered.
+@discardableResult
+func assertMatchReferences(_ files: [URL], backbone: () throws -> any Backbone, file path: StaticString = #filePath, line: UInt = #line) throws -> Set<String> {
+    var covered = Set<String>()
+    for url in files {
+        let name = url.deletingPathExtension().lastPathComponent
+        let file = try SafeTensors.read(url)
+        let model = try referenceModel(file, name, backbone: try backbone(), file: path, line: line)
+        covered.insert(file.metadata["method"]!)
+        let logits = model.forward(file.tensors["input"]!).logits!
+        assertClose(logits, file.tensors["logits"]!, atol: 2e-5, relative: 2e-5, "\(name) logits", file: path, line: line)
+        let loss = crossEntropy(logits, targets: file.tensors["labels"]!.scalars.map { Int($0) })
+        XCTAssertEqual(loss.item, file.tensors["loss"]!.item, accuracy: 2e-5, "\(name) loss", file: path, line: line)
+        loss.backward()
+        for (tensorName, tensor) in model.trainableTensors {
+            let expected = try XCTUnwrap(file.tensors["grad.\(tensorName)"], "\(name): no reference gradient for \(tensorName)", file: path, line: line)
+            let grad = try XCTUnwrap(tensor.grad, "\(name): no gradient for \(tensorName)", file: path, line: line)
+            assertClose(grad, expected, atol: 1e-5, relative: 1e-4, "\(name) gradient of \(tensorName)", file: path, line: line)
+        }
+    }
+    return covered
+}

@@ -19,35 +19,9 @@ final class PyTorchReferenceTests: XCTestCase {
             .sorted { $0.lastPathComponent < $1.lastPathComponent }
     }
 
-    /// The method of a fixture, attached to the tiny backbone with the fixture's values loaded.
+    /// The method of a fixture, attached to the tiny ViT with the fixture's values loaded.
     private func model(for file: SafeTensors.File, _ name: String) throws -> PEFTModel {
-        let options = try JSONSerialization.jsonObject(with: Data(file.metadata["options"]!.utf8)) as! [String: Any]
-        let method = try MethodRegistry.method(named: file.metadata["method"]!, options: options)
-        let backbone = try VisionTransformer.load(model: MethodSuiteTests.tinyFolder.path)
-        let model = try PEFTModel(backbone: backbone, method: method, classes: 5)
-        let fixtureNames = Set(file.names.filter { name in
-            !["grad.", "frozen.", "state.", "calibration."].contains { name.hasPrefix($0) } && !["input", "labels", "logits", "loss"].contains(name)
-        })
-        XCTAssertEqual(Set(model.trainableTensors.map(\.name)), fixtureNames, "\(name): trainable tensor names")
-        for (tensorName, tensor) in model.trainableTensors {
-            let value = try XCTUnwrap(file.tensors[tensorName], "\(name): \(tensorName)")
-            XCTAssertEqual(value.shape, tensor.shape, "\(name): \(tensorName) shape")
-            tensor.data.update(from: value.data, count: tensor.count)
-        }
-        // Frozen random parts (VeRA) are drawn by each side's own generator: use PyTorch's.
-        XCTAssertEqual(Set(model.frozenMethodTensors.map { "frozen.\($0.name)" }), Set(file.names.filter { $0.hasPrefix("frozen.") }), "\(name): frozen tensors")
-        for (tensorName, tensor) in model.frozenMethodTensors {
-            let value = try XCTUnwrap(file.tensors["frozen.\(tensorName)"], "\(name): frozen.\(tensorName)")
-            XCTAssertEqual(value.shape, tensor.shape, "\(name): \(tensorName) shape")
-            tensor.data.update(from: value.data, count: tensor.count)
-        }
-        // Calibrated state (SCT's channels): PyTorch's, checked separately against our calibration.
-        XCTAssertEqual(Set(model.stateTensors.map { "state.\($0.name)" }), Set(file.names.filter { $0.hasPrefix("state.") }), "\(name): state tensors")
-        for (tensorName, tensor) in model.stateTensors {
-            let value = try XCTUnwrap(file.tensors["state.\(tensorName)"], "\(name): state.\(tensorName)")
-            tensor.data.update(from: value.data, count: tensor.count)
-        }
-        return model
+        try referenceModel(file, name, backbone: try VisionTransformer.load(model: MethodSuiteTests.tinyFolder.path))
     }
 
     /// Calibrating methods choose from the fixture's calibration batch what PyTorch chose.
@@ -73,24 +47,8 @@ final class PyTorchReferenceTests: XCTestCase {
     func testEveryMethodMatchesItsPyTorchReference() throws {
         let files = try cases()
         XCTAssertGreaterThanOrEqual(files.count, 19)
-        var covered = Set<String>()
-        for url in files {
-            let name = url.deletingPathExtension().lastPathComponent
-            let file = try SafeTensors.read(url)
-            let model = try model(for: file, name)
-            covered.insert(file.metadata["method"]!)
-            let logits = model.forward(file.tensors["input"]!).logits!
-            assertClose(logits, file.tensors["logits"]!, atol: 2e-5, relative: 2e-5, "\(name) logits")
-            let loss = crossEntropy(logits, targets: file.tensors["labels"]!.scalars.map { Int($0) })
-            XCTAssertEqual(loss.item, file.tensors["loss"]!.item, accuracy: 2e-5, "\(name) loss")
-            loss.backward()
-            for (tensorName, tensor) in model.trainableTensors {
-                let expected = try XCTUnwrap(file.tensors["grad.\(tensorName)"], "\(name): no reference gradient for \(tensorName)")
-                let grad = try XCTUnwrap(tensor.grad, "\(name): no gradient for \(tensorName)")
-                assertClose(grad, expected, atol: 1e-5, relative: 1e-4, "\(name) gradient of \(tensorName)")
-            }
-        }
-        XCTAssertEqual(covered, Set(MethodSuiteTests.vitMethods), "every ViT method has a PyTorch reference (Swin-only ones: E3VATests)")
+        let covered = try assertMatchReferences(files) { try VisionTransformer.load(model: MethodSuiteTests.tinyFolder.path) }
+        XCTAssertEqual(covered, Set(MethodSuiteTests.vitMethods), "every ViT method has a PyTorch reference (Swin-only ones: SwinPyTorchReferenceTests)")
     }
 
     /// Merging gives the plain-ViT weights PyTorch's merge gives (so timm loads the same model).

@@ -42,7 +42,7 @@ final class SwinMethodTests: XCTestCase {
     }
 
     func testMethodsDefinedOnOtherSitesRefuseSwin() throws {
-        for method in ["lora", "adapter", "vpt_shallow", "ssf"] {
+        for method in ["vpt_shallow", "vpt_deep", "noah", "lst", "last", "hst", "dtl", "fact_tt", "fact_tk"] {
             XCTAssertThrowsError(try model(method), method) { error in
                 XCTAssertTrue("\(error)".contains("swin"), "\(method): \(error)")
             }

@@ -44,6 +44,25 @@ final class TrainerTests: XCTestCase {
         }
     }
 
+    /// The tiny Swin (widths 8/16/32, shifted padded windows) learns the same data through
+    /// methods that find their sites on its blocks: LoRA, PATT (per window), Mona (over each
+    /// stage's token grid), with drop-path on.
+    func testSwinLearnsThroughBlockSiteMethods() throws {
+        let swinFolder = URL(fileURLWithPath: Self.tiny).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("swin/shifted_padded").path
+        let train = SyntheticImages(size: 36), test = SyntheticImages(perClass: 6, size: 36, shuffle: false, seed: 2)
+        for (method, options, lr) in [("lora", ["rank": 4, "alpha": 8], 1e-2), ("patt", ["dim": 8], 1e-2), ("mona", ["dim": 8], 5e-3)]
+            as [(String, [String: Any], Double)] {
+            let model = try PEFTModel(backbone: try SwinTransformer.load(model: swinFolder), method: try MethodRegistry.method(named: method, options: options),
+                                      classes: 5, seed: 3)
+            var c = config(epochs: 15, lr: lr, method: method)
+            (c.warmupEpochs, c.evalEvery) = (0, 15)
+            let (outcome, state) = try Trainer(model: model, config: c, train: train, eval: test, folder: nil, progress: ProgressReporter(quiet: true)).run()
+            XCTAssertEqual(outcome, .finished)
+            XCTAssertLessThan(state.history.last!.trainLoss, state.history.first!.trainLoss * 0.7, "\(method): loss falls")
+            XCTAssertGreaterThan(state.history.last!.evalTop1!, 60, "\(method): accuracy")
+        }
+    }
+
     /// Interrupting at a batch and resuming ends bit-identical to an uninterrupted run.
     func testResumeAfterInterruptIsBitIdentical() throws {
         let train = SyntheticImages(), test = SyntheticImages(perClass: 4, shuffle: false, seed: 2)

@@ -24,6 +24,9 @@ extension HuggingFacePEFT {
         default:
             throw AdapterError("PEFT export: method \(type(of: model.method).name) has no Hugging Face PEFT form with the same definition; exportable: \(methods.joined(separator: ", ")) (docs/peft-interop.md)")
         }
+        if targets.contains(.qkv) {
+            throw AdapterError("PEFT export: target attn.qkv (one low-rank update of the whole fused projection) is not exported yet; the export writes the q, k, v slice targets")
+        }
         let factors = Dictionary(uniqueKeysWithValues: model.methodTensors.map { ($0.name, $0.tensor) })
         let modules = PEFTModule.allCases.filter { !$0.targets.filter(targets.contains).isEmpty }
         var tensors: [String: Tensor] = [:]
@@ -32,7 +35,7 @@ extension HuggingFacePEFT {
                 let owned = module.targets.filter(targets.contains), layer = module.layer(in: block)
                 let a = Tensor.zeros([owned.count * rank, layer.inFeatures]), b = Tensor.zeros([layer.outFeatures, owned.count * rank])
                 for (i, target) in owned.enumerated() {
-                    let at = factors[target.tensorName(l, "lora_A")]!, bt = factors[target.tensorName(l, "lora_B")]!
+                    let at = factors[target.tensorName(in: block, "lora_A")]!, bt = factors[target.tensorName(in: block, "lora_B")]!
                     (a.data + i * rank * layer.inFeatures).update(from: at.data, count: at.count)
                     for (row, layerRow) in target.rows(in: block).enumerated() {
                         (b.data + layerRow * b.shape[1] + i * rank).update(from: bt.data + row * rank, count: rank)
@@ -44,7 +47,7 @@ extension HuggingFacePEFT {
                     let m = Tensor.zeros([layer.outFeatures])
                     for target in module.targets {
                         let rows = target.rows(in: block)
-                        let part = owned.contains(target) ? factors[target.tensorName(l, "dora_m")]! : unchangedMagnitude(layer, rows: rows)
+                        let part = owned.contains(target) ? factors[target.tensorName(in: block, "dora_m")]! : unchangedMagnitude(layer, rows: rows)
                         (m.data + rows.lowerBound).update(from: part.data, count: rows.count)
                     }
                     tensors[key(l, module, "lora_magnitude_vector")] = m

@@ -65,7 +65,7 @@ extension HuggingFacePEFT {
             }
         }
 
-        let targets = LinearTarget.vitTargets.filter { t in pieces.keys.contains { $0.target == t } }
+        let targets = LinearTarget.blockTargets.filter { t in pieces.keys.contains { $0.target == t } }
         let rank = pieces.values.map(\.rank).max()!
         // The adapter's own scale (r, lora_alpha) unless padding moved the rank: then α' with α'/rank = that scale.
         let (baseRank, baseScale) = (config.rank, config.useRSLoRA ? config.alpha / Double(config.rank).squareRoot() : config.alpha / Double(config.rank))
@@ -102,7 +102,7 @@ extension HuggingFacePEFT {
         let vpeftScale = Double(Float(alpha) / Float(rank))
         for (l, block) in vit.blocks.enumerated() {
             for target in targets {
-                let a = named[target.tensorName(l, "lora_A")]!, b = named[target.tensorName(l, "lora_B")]!
+                let a = named[target.tensorName(in: block, "lora_A")]!, b = named[target.tensorName(in: block, "lora_B")]!
                 a.data.update(repeating: 0, count: a.count)
                 b.data.update(repeating: 0, count: b.count)
                 let piece = pieces[PieceKey(block: l, target: target)]
@@ -110,7 +110,7 @@ extension HuggingFacePEFT {
                     piece.write(a: a, b: b, rank: rank, ratio: piece.scale == baseScale ? 1 : Float(piece.scale / vpeftScale))
                 }
                 if config.useDoRA {
-                    let m = named[target.tensorName(l, "dora_m")]!
+                    let m = named[target.tensorName(in: block, "dora_m")]!
                     let value = piece?.magnitude ?? unchangedMagnitude(target.layer(in: block), rows: target.rows(in: block))
                     m.data.update(from: value.data, count: m.count)
                 }

@@ -5,9 +5,9 @@ import Tensor
 /// AdaptFormer — Chen et al., NeurIPS 2022. A bottleneck parallel to the MLP on the
 /// un-normalised stream, outside DropPath:
 ///     x ← x + DropPath(mlp(norm2 x)) + s·up(Dropout(ReLU(down(LN(x)))))
-/// Backbones: ViT only (a CNN is refused by name: "adaptformer is defined for ViT backbones; this backbone is …").
-/// Sites: branch(l, .mlp) bypass. Init: down kaiming-uniform(a=√5), zero bias; up zero;
-/// own LayerNorm (eps 1e-5) 1/0. Params: L·(2d + 2·d·dim + dim + d); ViT-B/16, dim 8: 175,200,
+/// Backbones: transformer blocks (ViT, Swin); a CNN is refused by name.
+/// Sites: branch(l, .mlp) bypass, at each block's width d. Init: down kaiming-uniform(a=√5), zero bias; up zero;
+/// own LayerNorm (eps 1e-5) 1/0. Params: Σ_blocks (2d + 2·d·dim + dim + d); ViT-B/16, dim 8: 175,200,
 /// or L·(2·d·dim + dim + d) = 156,768 with `layernorm: false`.
 /// Two legitimate definitions, both offered:
 ///   - the defaults (`layernorm: true`, s = 1.0) follow the V-PETL benchmark code as benchmarked
@@ -33,10 +33,8 @@ public struct AdaptFormer: PEFTMethod {
     }
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
-        let vit = try model.vit(for: Self.name)
-        let d = vit.config.embedDim
-        for (l, block) in vit.blocks.enumerated() {
-            let prefix = "blocks.\(l).adaptformer"
+        for block in try model.blockSites(for: Self.name) {
+            let d = block.width, prefix = block.name("adaptformer")
             let norm = layernorm ? model.registerLayerNorm("\(prefix).norm", d, eps: 1e-5) : nil
             let bottleneck = Bottleneck(model, prefix: prefix, dim: d, hidden: dim, activation: .relu, dropout: dropout,
                                         down: (Initialiser.kaimingUniform([dim, d], fanIn: d, using: &rng), Tensor.zeros([dim])),

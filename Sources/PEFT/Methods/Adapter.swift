@@ -5,9 +5,10 @@ import Tensor
 /// Adapter — Houlsby et al., ICML 2019, as V-PETL benchmarks it: a bottleneck applied
 /// sequentially to the MLP output inside the residual,
 ///     z = mlp(norm2 x);  z ← z + up(GELU(down(z)));  x ← x + DropPath(z).
-/// Backbones: ViT, EfficientNet-Lite (other backbones are refused by name).
-/// ViT sites: branch(l, .mlp) (and branch(l, .attn) with `houlsby`). Init: down PyTorch default,
-/// up zero (identity at start). Params: L·(2·d·dim + dim + d); ViT-B/16, dim 8: 156,768.
+/// Backbones: transformer blocks (ViT, Swin), EfficientNet-Lite (others are refused by name).
+/// Block sites: branch(l, .mlp) (and branch(l, .attn) with `houlsby`), at each block's width C.
+/// Init: down PyTorch default, up zero (identity at start). Params: Σ_blocks (2·C·dim + dim + C);
+/// ViT-B/16, dim 8: 156,768.
 /// EfficientNet-Lite: a parallel bottleneck conv adapter on every MBConv block (block site),
 ///     y = block(x) + up(ReLU6(down(s))),  down: 1×1 conv C_s → dim, up: 1×1 conv dim → C_out,
 /// added to the block output (residual included) outside stochastic depth; s = the block
@@ -37,11 +38,11 @@ public struct Adapter: PEFTMethod {
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
         switch try model.family(for: Self.name) {
-        case .vit(let vit):
-            let d = vit.config.embedDim
-            for (l, block) in vit.blocks.enumerated() {
+        case .transformer(let blocks):
+            for block in blocks {
+                let d = block.width
                 func adapter(_ site: String) -> SequentialAdapter {
-                    SequentialAdapter(Bottleneck(model, prefix: "blocks.\(l).adapter_\(site)", dim: d, hidden: dim, activation: .gelu, dropout: 0,
+                    SequentialAdapter(Bottleneck(model, prefix: block.name("adapter_\(site)"), dim: d, hidden: dim, activation: .gelu, dropout: 0,
                                                  down: Initialiser.pytorchLinear(d, dim, using: &rng),
                                                  up: (Tensor.zeros([d, dim]), Tensor.zeros([d]))))
                 }

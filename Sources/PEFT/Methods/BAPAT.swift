@@ -4,7 +4,7 @@ import Tensor
 
 /// BAPAT — V-PETL's combination of PATT (keys/values shifted by a tanh adapter, PATT.swift) and
 /// AdaptFormer (a parallel bottleneck beside the MLP, AdaptFormer.swift) in every block.
-/// Sites: attention(l), branch(l, mlp) bypass. Backbones: ViT. Params: PATT's + AdaptFormer's
+/// Sites: attention(l), branch(l, mlp) bypass. Backbones: transformer blocks (ViT, Swin), as PATT. Params: PATT's + AdaptFormer's
 /// (ViT-B/16, m 64 and dim 8: 1,788,672 + 175,200 = 1,963,872). Not mergeable.
 public struct BAPAT: PEFTMethod {
     public static let name = "bapat"
@@ -29,7 +29,7 @@ public struct BAPAT: PEFTMethod {
     }
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
-        _ = try model.vit(for: Self.name)   // refuse other backbones under this method's name
+        _ = try model.blockSites(for: Self.name)   // refuse other backbones under this method's name
         try adaptFormer.attach(to: model, using: &rng)
         try attachParallelAttention(model, dim: dim, scale: scale, using: &rng)
     }

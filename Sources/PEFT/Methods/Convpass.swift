@@ -3,7 +3,8 @@ import NN
 import Tensor
 
 /// Convpass — Jie & Deng, 2022. A convolutional bypass beside attention and MLP:
-/// Backbones: ViT only (a CNN is refused by name: "convpass is defined for ViT backbones; this backbone is …").
+/// Backbones: transformer blocks (ViT; Swin, whose block tokens are the stage's H×W grid with no
+/// class token, at each block's width); a CNN is refused by name.
 ///     x ← x + DropPath(attn(norm1 x)) + s·DropPath(C₁(norm1 x))   (an independent draw)
 ///     x ← x + DropPath(mlp(norm2 x)) + s·DropPath(C₂(norm2 x))
 ///     C(z) = up(Dropout(QuickGELU(conv3×3(QuickGELU(down z)))))
@@ -29,11 +30,10 @@ public struct Convpass: PEFTMethod {
     }
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
-        let vit = try model.vit(for: Self.name)
-        let c = vit.config, d = c.embedDim
-        for (l, block) in vit.blocks.enumerated() {
+        for block in try model.blockSites(for: Self.name) {
+            let d = block.width
             for site in ["attn", "mlp"] {
-                let prefix = "blocks.\(l).convpass_\(site)"
+                let prefix = block.name("convpass_\(site)")
                 let convWeight: Tensor
                 if xavierConv {
                     convWeight = Initialiser.xavierUniform([dim, dim, 3, 3], fanIn: dim * 9, fanOut: dim * 9, using: &rng)
@@ -48,7 +48,7 @@ public struct Convpass: PEFTMethod {
                                  bias: model.register("\(prefix).conv.bias", Tensor.zeros([dim])), padding: .symmetric(1, 1)),
                     up: Linear(weight: model.register("\(prefix).up.weight", Tensor.zeros([d, dim]), role: .linearWeight),
                                bias: model.register("\(prefix).up.bias", Tensor.zeros([d]), role: .linearBias)),
-                    prefixTokens: c.prefixTokens, grid: c.gridSize, scale: scale, block: block,
+                    prefixTokens: block.tokenGrid.prefixTokens, grid: block.tokenGrid.side, scale: scale, block: block,
                     dropout: model.dropout, rate: dropout)
                 if site == "attn" { block.hooks.attnBranch.append(bypass) } else { block.hooks.mlpBranch.append(bypass) }
             }
@@ -61,10 +61,10 @@ final class ConvBypass: BranchHook {
     let down: Linear, conv: Conv2d, up: Linear
     let prefixTokens: Int, grid: Int, scale: Float
     /// The block it sits in, for its current drop-path rate (unowned: the block owns the hook).
-    unowned let block: Block
+    unowned let block: any TransformerBlockSite
     let dropout: DropoutSource, rate: Float
 
-    init(down: Linear, conv: Conv2d, up: Linear, prefixTokens: Int, grid: Int, scale: Float, block: Block, dropout: DropoutSource, rate: Float) {
+    init(down: Linear, conv: Conv2d, up: Linear, prefixTokens: Int, grid: Int, scale: Float, block: any TransformerBlockSite, dropout: DropoutSource, rate: Float) {
         (self.down, self.conv, self.up) = (down, conv, up)
         (self.prefixTokens, self.grid, self.scale, self.block) = (prefixTokens, grid, scale, block)
         (self.dropout, self.rate) = (dropout, rate)

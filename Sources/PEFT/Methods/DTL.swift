@@ -8,7 +8,8 @@ import Tensor
 /// l ≥ `start` as swish_β(R_l) = R_l·σ(β R_l), β = 100. The classifier reads the mean of the
 /// patch tokens through the frozen final LayerNorm (DTL's head), not the class token, so the
 /// model is not the plain backbone at init even though B = 0.
-/// Sites: input(l), output(l ≥ start), features. Backbones: ViT. Params 2·d·r·L;
+/// Sites: input(l), output(l ≥ start), features. Backbones: ViT (its side path has one width; Swin is
+/// refused by name). Params 2·d·r·L;
 /// ViT-B/16, r 2: 36,864. Training: DTL's released scripts (train_scripts/vit/vtab/*/train_dtl.sh)
 /// use AdamW with weight decay 0.05, not 0 (docs/fidelity.md; no configs/methods/dtl.yaml yet).
 public struct DTL: PEFTMethod {
@@ -29,7 +30,7 @@ public struct DTL: PEFTMethod {
     }
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
-        let vit = try model.vit(for: Self.name)
+        let vit = try model.vit(for: Self.name, because: "its side path carries one width from block to block")
         let d = vit.config.embedDim
         let path = SidePath()
         for (l, block) in vit.blocks.enumerated() {

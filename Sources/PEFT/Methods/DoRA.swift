@@ -5,8 +5,8 @@ import Tensor
 /// DoRA — Liu et al., ICML 2024 (as in Hugging Face PEFT). Weight-decomposed LoRA: a trained
 /// magnitude per output unit times the direction of the LoRA-updated weight,
 ///     W' = W₀ + (α/r)·B A,  n = ‖W'‖ per row (detached),  y_t = (m / n) ⊙ (x W'ᵀ) + b_t.
-/// Backbones: ViT only (a CNN is refused by name: "dora is defined for ViT backbones; …").
-/// Sites: linear(l, qkv) on q and v by default. Init: A kaiming, B zero, m = ‖W₀‖ rows (so the
+/// Backbones: transformer blocks (ViT, Swin); a CNN is refused by name.
+/// Sites: linear(l, qkv) on q and v by default, at each block's width. Init: A kaiming, B zero, m = ‖W₀‖ rows (so the
 /// model starts unchanged). Params: LoRA's + out_t per target; ViT-B/16 q,v r 8: 313,344.
 /// Mergeable: W_t ← diag(m/n)·W'.
 public struct DoRA: PEFTMethod {
@@ -21,16 +21,15 @@ public struct DoRA: PEFTMethod {
 
     public func validate(for backbone: any Backbone) throws {
         try validateLowRank(Self.name, rank: rank, targets: targets, dropout: 0)
-        if backbone is VisionTransformer { try LinearTarget.validate(Self.name, targets, for: backbone) }
+        if !backbone.transformerBlocks.isEmpty { try LinearTarget.validate(Self.name, targets, for: backbone) }
     }
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
-        let vit = try model.vit(for: Self.name)
-        for (l, block) in vit.blocks.enumerated() {
+        for block in try model.blockSites(for: Self.name) {
             for target in targets {
                 let layer = target.layer(in: block), rows = target.rows(in: block)
-                let delta = LowRankDelta(model, block: block, index: l, target: target, rank: rank, using: &rng)
-                let magnitude = model.register(target.tensorName(l, "dora_m"), rowNorms(layer.weight.narrowed(0, start: rows.lowerBound, length: rows.count)))
+                let delta = LowRankDelta(model, block: block, target: target, rank: rank, using: &rng)
+                let magnitude = model.register(target.tensorName(in: block, "dora_m"), rowNorms(layer.weight.narrowed(0, start: rows.lowerBound, length: rows.count)))
                 layer.hooks.append(DecomposedHook(layer: layer, rows: rows, delta: delta, magnitude: magnitude, scale: alpha / Float(rank)))
             }
         }

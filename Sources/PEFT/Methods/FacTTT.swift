@@ -10,7 +10,8 @@ import Tensor
 ///
 /// FacT-TT (this file): the cores are per-block matrices (q, k, v, proj r×r; fc1 4r×r; fc2 r×4r),
 /// kaiming-uniform. Params: 2·d·r + L·(4r² + 8r²); ViT-B/16, r 8: 21,504. FacT-TK: FacTTK.swift.
-/// Backbones: ViT only (a CNN is refused by name: "fact_tt is defined for ViT backbones; this backbone is …").
+/// Backbones: transformer blocks of one width (ViT); a CNN, and Swin (block widths differ, and U, V
+/// are shared by all), are refused by name.
 /// Sites: linear(l, qkv / proj / fc1 / fc2). Mergeable: ΔW = s·V·C·U per layer.
 /// s per dataset (cifar 1.0).
 public struct FacTTT: PEFTMethod {
@@ -24,16 +25,15 @@ public struct FacTTT: PEFTMethod {
     public init() {}
 
     public func validate(for backbone: any Backbone) throws {
-        guard let config = (backbone as? VisionTransformer)?.config else { return }
-        try validateFacT(Self.name, rank: rank, dropout: dropout, config: config)
+        try validateFacT(Self.name, rank: rank, dropout: dropout, for: backbone)
     }
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
-        let vit = try model.vit(for: Self.name)
-        let shared = SharedFactors(model, width: vit.config.embedDim, rank: rank, using: &rng)
-        for (l, block) in vit.blocks.enumerated() {
+        let blocks = try factBlocks(model, for: Self.name)
+        let shared = SharedFactors(model, width: blocks[0].width, rank: rank, using: &rng)
+        for block in blocks {
             func core(_ name: String, _ out: Int, _ input: Int) -> Tensor {
-                model.register("blocks.\(l).fact.\(name)", Initialiser.kaimingUniform([out, input], fanIn: input, using: &rng), role: .linearWeight)
+                model.register(block.name("fact.\(name)"), Initialiser.kaimingUniform([out, input], fanIn: input, using: &rng), role: .linearWeight)
             }
             let (q, k, v, proj) = (core("q", rank, rank), core("k", rank, rank), core("v", rank, rank), core("proj", rank, rank))
             let (fc1, fc2) = (core("fc1", 4 * rank, rank), core("fc2", rank, 4 * rank))

@@ -15,7 +15,8 @@ import Tensor
 /// matrix. Init: δ zero. The chosen columns are the method's calibrated state
 /// (`<layer>.gps_columns` [out, k], saved in adapter files; before calibration 0..<k).
 /// The pre-pass runs the model in evaluation mode (no drop-path), once, before training.
-/// Sites: linear(l, qkv/proj/fc1/fc2), patch_embed. Backbones: ViT.
+/// Sites: linear(l, qkv/proj/fc1/fc2), patch_embed. Backbones: transformer blocks (ViT, Swin: each
+/// block's linears at its width, the patch conv; the pooled features are the backbone's).
 /// Mergeable: W[o, c(o, j)] += δ_{o,j}.
 /// Params: (k + 1)·(rows) = 83,712·(1 + k) on ViT-B/16; k 1: 167,424 (patch_camelyon uses 2).
 public struct GPS: PEFTMethod {
@@ -30,53 +31,50 @@ public struct GPS: PEFTMethod {
 
     public func validate(for backbone: any Backbone) throws {
         try MethodOptionError.require(temperature > 0, Self.name, "temperature", temperature, "must be positive")
-        guard let vit = backbone as? VisionTransformer else { return }
-        let narrowest = vit.config.inChans * vit.config.patchSize * vit.config.patchSize
-        try MethodOptionError.require((1...min(narrowest, vit.config.embedDim)).contains(k), Self.name, "k", k, "must be in 1...\(min(narrowest, vit.config.embedDim)) (the narrowest row)")
+        let rows = Self.targets(backbone).map { $0.weight.count / $0.weight.shape[0] }
+        guard let narrowest = rows.min() else { return }
+        try MethodOptionError.require((1...narrowest).contains(k), Self.name, "k", k, "must be in 1...\(narrowest) (the narrowest row)")
     }
 
     /// The weight matrices GPS selects in, with their timm names.
-    static func targets(_ vit: VisionTransformer) -> [(name: String, weight: Tensor, attach: (LayerHook) -> Void)] {
+    static func targets(_ backbone: any Backbone) -> [(name: String, weight: Tensor, attach: (LayerHook) -> Void)] {
         var list: [(name: String, weight: Tensor, attach: (LayerHook) -> Void)] = []
-        let patch = vit.patchEmbed.proj
-        list.append(("patch_embed.proj", patch.weight, { patch.hooks.append($0) }))
-        for (l, block) in vit.blocks.enumerated() {
+        if let (name, patch) = backbone.patchEmbedding { list.append((name, patch.weight, { patch.hooks.append($0) })) }
+        for block in backbone.transformerBlocks {
             for (name, layer) in block.linears {
-                list.append(("blocks.\(l).\(name)", layer.weight, { layer.hooks.append($0) }))
+                list.append((block.name(name), layer.weight, { layer.hooks.append($0) }))
             }
         }
         return list
     }
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
-        let vit = try model.vit(for: Self.name)
-        let patchSize = vit.config.patchSize
-        for (name, weight, attach) in Self.targets(vit) {
+        let blocks = try model.blockSites(for: Self.name)
+        let patch = model.backbone.patchEmbedding
+        for (name, weight, attach) in Self.targets(model.backbone) {
             let rows = weight.shape[0]
             let columns = model.registerState("\(name).gps_columns", Tensor(shape: [rows, k], (0..<rows).flatMap { _ in (0..<k).map(Float.init) }))
             let delta = model.register("\(name).gps_delta", Tensor.zeros([rows, k]))
             let update = SparseUpdate(columns: columns, delta: delta)
-            attach(weight.rank == 4 ? SparsePatchEmbedDelta(update, patchSize: patchSize) : SparseLinearDelta(update))
+            attach(weight.rank == 4 ? SparsePatchEmbedDelta(update, patchSize: weight.shape[2]) : SparseLinearDelta(update))
         }
-        model.unfreeze { name in
-            name == "patch_embed.proj.bias" || ["attn.qkv.bias", "attn.proj.bias", "mlp.fc1.bias", "mlp.fc2.bias"].contains { name.hasPrefix("blocks.") && name.hasSuffix($0) }
-        }
+        patch?.conv.bias?.requiresGrad = true
+        for block in blocks { for (_, layer) in block.linears { layer.bias?.requiresGrad = true } }
     }
 
     public func validateState(of model: PEFTModel) throws {
-        for (name, weight, _) in Self.targets(try model.vit(for: Self.name)) {
+        for (name, weight, _) in Self.targets(model.backbone) {
             try model.requireAscendingIndices("\(name).gps_columns", below: weight.count / weight.shape[0], rowLength: k)
         }
     }
 
     public func calibrate(_ model: PEFTModel, on data: any CalibrationData) throws {
-        let vit = try model.vit(for: Self.name)
-        let targets = Self.targets(vit)
+        let targets = Self.targets(model.backbone)
         let trainable = model.trainableTensors.map(\.tensor)   // before the weights join them
         for (_, weight, _) in targets { (weight.requiresGrad, weight.grad) = (true, nil) }
         defer { for (_, weight, _) in targets { (weight.requiresGrad, weight.grad) = (false, nil) } }
         // The selection is made on the backbone alone: the sparse updates sit out the pre-pass.
-        let updates = SparseUpdate.all(in: vit)
+        let updates = SparseUpdate.all(in: model.backbone)
         for update in updates { update.active = false }
         defer { for update in updates { update.active = true } }
         var pairs = 0
@@ -104,10 +102,9 @@ public struct GPS: PEFTMethod {
     }
 
     public func merge(into model: PEFTModel) throws {
-        let vit = try model.vit(for: Self.name)
         let state = Dictionary(uniqueKeysWithValues: model.stateTensors.map { ($0.name, $0.tensor) })
         let deltas = Dictionary(uniqueKeysWithValues: model.methodTensors.map { ($0.name, $0.tensor) })
-        for (name, weight, _) in Self.targets(vit) {
+        for (name, weight, _) in Self.targets(model.backbone) {
             let columns = state["\(name).gps_columns"]!.scalars, delta = deltas["\(name).gps_delta"]!.scalars
             let width = weight.count / weight.shape[0]
             for (i, c) in columns.enumerated() { weight.data[(i / k) * width + Int(c)] += delta[i] }
@@ -130,8 +127,9 @@ final class SparseUpdate {
         return (picked.reshaped(Array(x.shape.dropLast()) + [rows, k]) * delta).sum(dims: [-1])
     }
 
-    static func all(in vit: VisionTransformer) -> [SparseUpdate] {
-        let layers: [[LayerHook]] = [vit.patchEmbed.proj.hooks] + vit.blocks.flatMap { $0.linears.map(\.layer.hooks) }
+    static func all(in backbone: any Backbone) -> [SparseUpdate] {
+        let patch = backbone.patchEmbedding.map { [$0.conv.hooks] } ?? []
+        let layers: [[LayerHook]] = patch + backbone.transformerBlocks.flatMap { $0.linears.map(\.layer.hooks) }
         return layers.flatMap { $0 }.compactMap { ($0 as? SparseLinearDelta)?.update ?? ($0 as? SparsePatchEmbedDelta)?.update }
     }
 }

@@ -28,7 +28,8 @@ import Tensor
 /// paper is looser (one bridge per stage, not per layer; per-layer meta LayerNorms; stage
 /// embeddings and norms), which is what gives the count below: docs/methods.md, "HST".
 /// Not cacheable (meta tokens and LayerNorms change every backbone activation).
-/// Sites: patch_embed (reads the image), blockInput(l), output(l), features, head. Backbones: ViT.
+/// Sites: patch_embed (reads the image), blockInput(l), output(l), features, head. Backbones: ViT (meta
+/// tokens in the global sequence, a side network at one width; Swin is refused by name).
 /// Params (ViT-B/16, widths 32/48/64/72, 3 blocks per stage, backbone LNs included): 764,840.
 public struct HST: PEFTMethod {
     public static let name = "hst"
@@ -61,7 +62,7 @@ public struct HST: PEFTMethod {
     }
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
-        let vit = try model.vit(for: Self.name)
+        let vit = try model.vit(for: Self.name, because: "its meta tokens join the global token sequence and its side network reads every block at one width")
         let d = vit.config.embedDim
         model.unfreeze { name in name.hasPrefix("blocks.") && (name.contains(".norm1.") || name.contains(".norm2.")) }
         func truncated(_ shape: [Int]) -> Tensor { Tensor.truncatedNormal(shape, std: 0.02, a: -2, b: 2, using: &rng) }

@@ -8,7 +8,7 @@ import Tensor
 /// P and S are each a linear down-projection (xavier, zero bias) followed by an up-projection
 /// (zero), with biases and no non-linearity, and dropout on the rank-r bottleneck between them
 /// (up(dropout(down(·))), as Hydra's hydra.py applies it). Both branches are linear, so the
-/// method merges into W and b. Sites: linear(l, proj/fc2). Backbones: ViT.
+/// method merges into W and b. Sites: linear(l, proj/fc2). Backbones: transformer blocks (ViT, Swin).
 /// Params: 12·(8452·r + 3072) on ViT-B/16: r 8 (the default here) 848,256; r 2 (every task in
 /// Hydra's train_hydra.sh, and the `rank` configs/methods/hydra.yaml sets) 239,712. s and
 /// dropout are per dataset (configs/methods/hydra.yaml; the defaults are Hydra's cifar values).
@@ -27,11 +27,10 @@ public struct Hydra: PEFTMethod {
     }
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
-        let vit = try model.vit(for: Self.name)
-        for (l, block) in vit.blocks.enumerated() {
-            for (name, layer) in [("attn.proj", block.attn.proj), ("mlp.fc2", block.mlp.fc2)] {
+        for block in try model.blockSites(for: Self.name) {
+            for (name, layer) in [("attn.proj", block.proj), ("mlp.fc2", block.fc2)] {
                 func branch(_ kind: String, _ inFeatures: Int) -> (Tensor) -> Tensor {
-                    let prefix = "blocks.\(l).\(name).hydra_\(kind)"
+                    let prefix = block.name("\(name).hydra_\(kind)")
                     let down = Linear(weight: model.register("\(prefix).down.weight", Initialiser.xavierUniform([rank, inFeatures], fanIn: inFeatures, fanOut: rank, using: &rng), role: .linearWeight),
                                       bias: model.register("\(prefix).down.bias", Tensor.zeros([rank]), role: .linearBias))
                     let up = Linear(weight: model.register("\(prefix).up.weight", Tensor.zeros([layer.outFeatures, rank]), role: .linearWeight),

@@ -15,8 +15,9 @@ import Tensor
 /// the update starts at zero and learns. Rules U(±0.01), bias zero, as released. (The released
 /// code has separate q and v factors; its dropout 0.5 on H and its adding q's update after the
 /// 1/√d_h query scaling are not reproduced: the update is added to the q projection itself.)
-/// Sites: linear(l, qkv[q,v]). Backbones: ViT. Mergeable into qkv's weight and bias.
-/// Params: 4n² + L·(4·n·m + d); ViT-B/16, n 32: 4,096 + 12·(3,072 + 768) = 50,176.
+/// Sites: linear(l, qkv[q,v]). Backbones: transformer blocks (ViT, Swin: the n×n rules are shared
+/// across widths, each block's factors are m = C/n wide). Mergeable into qkv's weight and bias.
+/// Params: 4n² + Σ_blocks (4·n·m + C) = 4n² + 5·Σ C; ViT-B/16, n 32: 4,096 + 12·(3,072 + 768) = 50,176.
 public struct KAdaptation: PEFTMethod {
     public static let name = "kadaptation"
     public static let summary = "KAdaptation (He et al. 2023): Kronecker-product updates of q and v with shared rules"
@@ -29,29 +30,30 @@ public struct KAdaptation: PEFTMethod {
 
     public func validate(for backbone: any Backbone) throws {
         try MethodOptionError.require(kron > 0, Self.name, "kron", kron, "must be positive")
-        guard let vit = backbone as? VisionTransformer else { return }
-        let d = vit.config.embedDim
-        try MethodOptionError.require(d % kron == 0, Self.name, "kron", kron, "must divide the embedding dimension \(d)")
+        let widths = Set(backbone.transformerBlocks.map(\.width)).sorted()
+        try MethodOptionError.require(widths.allSatisfy { $0 % kron == 0 }, Self.name, "kron", kron,
+                                      "must divide the embedding dimension \(widths.map(String.init).joined(separator: ", "))")
     }
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
-        let vit = try model.vit(for: Self.name)
-        let (n, d) = (kron, vit.config.embedDim), m = d / n
+        let blocks = try model.blockSites(for: Self.name)
+        let n = kron
         var rules: [LinearTarget: (left: Tensor, right: Tensor)] = [:]
         for t in [LinearTarget.q, .v] {
             rules[t] = (model.register("kadaptation.rule_\(t.rawValue).left", Tensor.uniform([n, n], low: -0.01, high: 0.01, using: &rng)),
                         model.register("kadaptation.rule_\(t.rawValue).right", Tensor.uniform([n, n], low: -0.01, high: 0.01, using: &rng)))
         }
-        let glorot: Float = (2 * 6 / Float(m + 1)).squareRoot()  // xavier-uniform, gain √2
-        for (l, block) in vit.blocks.enumerated() {
+        for block in blocks {
+            let (d, m) = (block.width, block.width / n)
+            let glorot: Float = (2 * 6 / Float(m + 1)).squareRoot()  // xavier-uniform, gain √2
             var factors: [KroneckerUpdate] = []
             for t in [LinearTarget.q, .v] {
-                let u = model.register(t.tensorName(l, "kadaptation_u"), Tensor.uniform([n, m], low: -glorot, high: glorot, using: &rng))
-                let v = model.register(t.tensorName(l, "kadaptation_v"), Tensor.zeros([n, m]))
+                let u = model.register(t.tensorName(in: block, "kadaptation_u"), Tensor.uniform([n, m], low: -glorot, high: glorot, using: &rng))
+                let v = model.register(t.tensorName(in: block, "kadaptation_v"), Tensor.zeros([n, m]))
                 factors.append(KroneckerUpdate(rule: rules[t]!, u: u, v: v, rows: t.rows(in: block)))
             }
-            let bias = model.register("blocks.\(l).attn.qkv.kadaptation_bias", Tensor.zeros([d]), role: .linearBias)
-            block.attn.qkv.hooks.append(KroneckerHook(updates: factors, bias: bias, scale: scale))
+            let bias = model.register(block.name("attn.qkv.kadaptation_bias"), Tensor.zeros([d]), role: .linearBias)
+            block.qkv.hooks.append(KroneckerHook(updates: factors, bias: bias, scale: scale))
         }
     }
 

@@ -14,7 +14,8 @@ import Tensor
 /// representation), keeps every backbone block untouched (no gradient and no saved activation
 /// inside it; block outputs cacheable), and its count matches the paper's ≈0.61M at r 16.
 /// Init: W_q, W_k, W_v kaiming-uniform (PyTorch Linear default), W_o zero, LN ones/zeros.
-/// Sites: output(l). Backbones: ViT.
+/// Sites: output(l). Backbones: ViT (its side network reads every block at one width; Swin is refused
+/// by name).
 /// Params: L·(2d + 4·d·r); ViT-B/16, r 16: 608,256.
 public struct LAST: PEFTMethod {
     public static let name = "last"
@@ -35,7 +36,7 @@ public struct LAST: PEFTMethod {
     }
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
-        let vit = try model.vit(for: Self.name)
+        let vit = try model.vit(for: Self.name, because: "its side network has one width and reads every block at the backbone's single width")
         let d = vit.config.embedDim, last = vit.blocks.count - 1
         let stream = SideStream()
         for (l, block) in vit.blocks.enumerated() {

@@ -14,7 +14,8 @@ import Tensor
 /// "LST"), Down/Up PyTorch's Linear default, gates zero.
 /// The backbone is read, never written: it runs without gradients and keeps no activations for
 /// backward, and its block outputs are cacheable per un-augmented image.
-/// Sites: tokens, output(l), features. Backbones: ViT.
+/// Sites: tokens, output(l), features. Backbones: ViT (its side network reads every block at one width;
+/// Swin is refused by name).
 /// Params: (L+1)(d·w + w) + L·(12w² + 13w + 1) + 2w + w·d + d; ViT-B/16, w 96, 12 heads:
 /// 2,376,492.
 public struct LST: PEFTMethod {
@@ -38,7 +39,7 @@ public struct LST: PEFTMethod {
     }
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
-        let vit = try model.vit(for: Self.name)
+        let vit = try model.vit(for: Self.name, because: "its ladder side network has one width and reads every block at the backbone's single width")
         let d = vit.config.embedDim, depth = vit.blocks.count
         func linear(_ name: String, _ inFeatures: Int, _ outFeatures: Int) -> Linear {
             let (weight, bias) = Initialiser.pytorchLinear(inFeatures, outFeatures, using: &rng)
@@ -51,8 +52,8 @@ public struct LST: PEFTMethod {
         side.downs = (0...depth).map { linear("lst.down.\($0)", d, width) }
         side.gates = (0..<depth).map { model.register("lst.gate.\($0)", Tensor.zeros([1])) }
         side.blocks = (0..<depth).map { l in
-            let block = Block(standalone: sideConfig, using: &rng)
-            for (name, tensor) in block.namedParameters { model.register("lst.blocks.\(l).\(name)", tensor, role: name.contains("norm") ? .other : name.hasSuffix("bias") ? .linearBias : .linearWeight) }
+            let block = Block(standalone: sideConfig, path: "lst.blocks.\(l)", using: &rng)
+            for (name, tensor) in block.namedParameters { model.register(block.name(name), tensor, role: name.contains("norm") ? .other : name.hasSuffix("bias") ? .linearBias : .linearWeight) }
             return block
         }
         side.norm = model.registerLayerNorm("lst.norm", width, eps: 1e-6)

@@ -4,9 +4,10 @@ import Tensor
 
 /// LoRA — Hu et al., ICLR 2022. A low-rank update beside chosen linear maps:
 ///     y_t ← y_t + (α/r)·B_t A_t x
-/// Backbones: ViT, EfficientNet-Lite (other backbones are refused by name).
-/// ViT sites: linear(l, qkv) on the q and v slices by default (any of q, k, v, proj, fc1, fc2).
-/// Params: r·(in + out) per target; ViT-B/16, r 8, q+v: 294,912.
+/// Backbones: transformer blocks (ViT, Swin), EfficientNet-Lite (others are refused by name).
+/// Block sites: linear(l, qkv) on the q and v slices by default (any of q, k, v, the whole fused
+/// attn.qkv, proj, fc1, fc2, also by their timm paths attn.proj, mlp.fc1, …), at each block's width. Params: r·(in + out) per target; ViT-B/16, r 8, q+v: 294,912;
+/// Swin-B (widths 128/256/512/1024, depths 2/2/18/2): Σ_blocks 2·r·(C + C) = 32·Σ C = 385,024.
 /// EfficientNet-Lite sites: pointwise (1×1) convolutions, a linear map over channels, so
 /// ΔW = (α/r)·B·A reshaped to [O, I, 1, 1] (computed as two thin 1×1 convs). Default: every
 /// block's `project` conv (the ViT default [q, v] stands for it on a CNN); `targets` may list
@@ -20,7 +21,7 @@ import Tensor
 public struct LoRA: PEFTMethod {
     public static let name = "lora"
     public static let summary = "LoRA (Hu et al. 2022): low-rank weight update on chosen linears"
-    public static let sites = "linear(l, qkv[q,v]) by default; any of q,k,v,proj,fc1,fc2 · CNN: 1x1 project convs by default; expand, conv_head"
+    public static let sites = "linear(l, qkv[q,v]) by default; any of q,k,v,attn.qkv,proj,fc1,fc2 · CNN: 1x1 project convs by default; expand, conv_head"
     public static let mergeable = true
     public var rank = 8
     public var alpha: Float = 8
@@ -44,10 +45,10 @@ public struct LoRA: PEFTMethod {
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
         switch try model.family(for: Self.name) {
-        case .vit(let vit):
-            for (l, block) in vit.blocks.enumerated() {
+        case .transformer(let blocks):
+            for block in blocks {
                 for target in targets {
-                    let delta = LowRankDelta(model, block: block, index: l, target: target, rank: rank, using: &rng)
+                    let delta = LowRankDelta(model, block: block, target: target, rank: rank, using: &rng)
                     target.layer(in: block).hooks.append(LowRankHook(delta: delta, rows: target.rows(in: block), scale: alpha / Float(rank),
                                                                      dropout: model.dropout, dropoutRate: dropout))
                 }
@@ -67,7 +68,7 @@ public struct LoRA: PEFTMethod {
 
     public func merge(into model: PEFTModel) throws {
         switch try model.family(for: Self.name) {
-        case .vit: try model.foldLinearHooks()
+        case .transformer: try model.foldLinearHooks()
         case .efficientNet(let net):
             for (_, conv) in net.convolutions where !conv.hooks.isEmpty { try conv.foldPointwiseHooks() }
         }
@@ -90,8 +91,10 @@ final class PointwiseLowRankHook: LayerHook {
 
 func validateLowRank(_ method: String, rank: Int, targets: [LinearTarget], dropout: Float) throws {
     try MethodOptionError.require(rank > 0, method, "rank", rank, "must be positive")
-    try MethodOptionError.require(!targets.isEmpty, method, "targets", targets, "must name at least one of q, k, v, proj, fc1, fc2")
+    try MethodOptionError.require(!targets.isEmpty, method, "targets", targets, "must name at least one of q, k, v, attn.qkv, proj, fc1, fc2")
     try MethodOptionError.require(Set(targets).count == targets.count, method, "targets", targets.map(\.rawValue), "lists a target twice")
+    try MethodOptionError.require(!targets.contains(.qkv) || Set(targets).isDisjoint(with: [.q, .k, .v]), method, "targets", targets.map(\.rawValue),
+                                  "names attn.qkv (the whole fused projection) and one of its q, k, v slices")
     try MethodOptionError.require((0..<1).contains(dropout), method, "dropout", dropout, "must be in [0, 1)")
 }
 
@@ -100,11 +103,11 @@ struct LowRankDelta {
     let a: Tensor
     let b: Tensor
 
-    init(_ model: PEFTModel, block: Block, index l: Int, target: LinearTarget, rank: Int, using rng: inout SeededRandom) {
+    init(_ model: PEFTModel, block: any TransformerBlockSite, target: LinearTarget, rank: Int, using rng: inout SeededRandom) {
         let layer = target.layer(in: block), rows = target.rows(in: block)
-        a = model.register(target.tensorName(l, "lora_A"), Initialiser.kaimingUniform([rank, layer.inFeatures], fanIn: layer.inFeatures, using: &rng),
+        a = model.register(target.tensorName(in: block, "lora_A"), Initialiser.kaimingUniform([rank, layer.inFeatures], fanIn: layer.inFeatures, using: &rng),
                            role: .linearWeight)
-        b = model.register(target.tensorName(l, "lora_B"), Tensor.zeros([rows.count, rank]), role: .linearWeight)
+        b = model.register(target.tensorName(in: block, "lora_B"), Tensor.zeros([rows.count, rank]), role: .linearWeight)
     }
 
     init(a: Tensor, b: Tensor) { (self.a, self.b) = (a, b) }

@@ -9,7 +9,7 @@ import Tensor
 /// (P [in, k], K [k, k], Q [k, out], kaiming-uniform as PyTorch's default), plus a zero bias.
 /// Placement choice: like Adapter, on each sub-layer's output before DropPath (the paper targets
 /// Swin; this is the ViT wiring). Not the identity at init (U starts random), not mergeable.
-/// Sites: branch(l, attn/mlp). Backbones: ViT. Params per adapter α·(k(in + out) + k²)·2 + d/2 + d;
+/// Sites: branch(l, attn/mlp). Backbones: transformer blocks (ViT, Swin; d = each block's width). Params per adapter α·(k(in + out) + k²)·2 + d/2 + d;
 /// ViT-B/16, α 4, k 8: 24 × 75,392 = 1,809,408.
 public struct LoRand: PEFTMethod {
     public static let name = "lorand"
@@ -28,9 +28,8 @@ public struct LoRand: PEFTMethod {
     }
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
-        let vit = try model.vit(for: Self.name)
-        let d = vit.config.embedDim
-        for (l, block) in vit.blocks.enumerated() {
+        for block in try model.blockSites(for: Self.name) {
+            let d = block.width
             func lowRank(_ prefix: String, _ n: Int, _ m: Int) -> FactorisedLinear {
                 func factor(_ name: String, _ shape: [Int]) -> Tensor {
                     model.register(name, Initialiser.kaimingUniform(shape, fanIn: shape[1], using: &rng))
@@ -41,7 +40,7 @@ public struct LoRand: PEFTMethod {
                 return FactorisedLinear(parts: parts, bias: model.register("\(prefix).bias", Tensor.zeros([m])))
             }
             for site in ["attn", "mlp"] {
-                let prefix = "blocks.\(l).lorand_\(site)"
+                let prefix = block.name("lorand_\(site)")
                 let adapter = MultiBranchAdapter(down: lowRank("\(prefix).down", d, d / 2), up: lowRank("\(prefix).up", d / 2, d))
                 if site == "attn" { block.hooks.attnBranch.append(adapter) } else { block.hooks.mlpBranch.append(adapter) }
             }

@@ -9,7 +9,8 @@ import Tensor
 /// The paper targets Swin; on a ViT the class token runs through the convolutions as a 1×1 image
 /// (only the kernels' centre taps act), as Convpass does. Init: LN 1/0 (eps 1e-5), γ = 1e-6,
 /// γₓ = 1, convolutions and linears PyTorch's defaults (so not the identity at start).
-/// Sites: branch(l, attn/mlp) after the residual. Backbones: ViT. Params per module
+/// Sites: branch(l, attn/mlp) after the residual. Backbones: transformer blocks (ViT; Swin — Mona's own
+/// setting — where the convs run over each stage's H×W token grid; d = each block's width). Params per module
 /// 4d + (d·m + m) + (9+25+49)·m + 3m + m² + m + (m·d + d); ViT-B/16, m 64: 24 × 111,872 = 2,684,928.
 public struct Mona: PEFTMethod {
     public static let name = "mona"
@@ -26,11 +27,10 @@ public struct Mona: PEFTMethod {
     }
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
-        let vit = try model.vit(for: Self.name)
-        let (d, m) = (vit.config.embedDim, dim)
-        for (l, block) in vit.blocks.enumerated() {
+        for block in try model.blockSites(for: Self.name) {
+            let (d, m) = (block.width, dim)
             func module(_ site: String) -> MultiScaleAdapter {
-                let prefix = "blocks.\(l).mona_\(site)"
+                let prefix = block.name("mona_\(site)")
                 let norm = model.registerLayerNorm("\(prefix).norm", d, eps: 1e-5)
                 func linear(_ name: String, _ n: Int, _ out: Int) -> Linear {
                     let (w, b) = Initialiser.pytorchLinear(n, out, using: &rng)
@@ -46,7 +46,7 @@ public struct Mona: PEFTMethod {
                     down: linear("down", d, m),
                     depthwise: [3, 5, 7].map { k in conv("conv\(k)", [m, 1, k, k], fanIn: k * k, groups: m) },
                     projector: conv("projector", [m, m, 1, 1], fanIn: m, groups: 1),
-                    up: linear("up", m, d), prefixTokens: vit.config.prefixTokens, grid: vit.config.gridSize,
+                    up: linear("up", m, d), prefixTokens: block.tokenGrid.prefixTokens, grid: block.tokenGrid.side,
                     dropout: model.dropout, rate: dropout)
             }
             block.hooks.attnBranch.append(module("attn"))

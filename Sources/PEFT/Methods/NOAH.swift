@@ -21,7 +21,8 @@ import Tensor
 /// re-initialisation (the `official` recipe of configs/methods/noah.yaml sets it). Prompt
 /// dropout (`prompt_dropout`, 0 here; 0.1 in NOAH's training scripts) acts on the prompts as in
 /// VPT-deep.
-/// Sites: tokens, blockInput(l), linear(l, qkv), branch(l, mlp). Backbones: ViT.
+/// Sites: tokens, blockInput(l), linear(l, qkv), branch(l, mlp). Backbones: ViT (its prompts join one
+/// global token sequence; Swin is refused by name).
 /// Params per layer: d·p + 4d·r + [a > 0](2d·a + a + d); ViT-B/16 cifar100 subnet: 320,330
 /// (19-task mean 360,134; NOAH's own counter reports more).
 public struct NOAH: PEFTMethod {
@@ -82,7 +83,7 @@ public struct NOAH: PEFTMethod {
     }
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
-        let vit = try model.vit(for: Self.name)
+        let vit = try model.vit(for: Self.name, because: "its VPT prompts join one global token sequence; a windowed backbone (Swin) has no such sequence")
         let d = vit.config.embedDim, prefix = vit.config.prefixTokens
         let layers = try layers(depth: vit.blocks.count)
         for (l, (block, layer)) in zip(vit.blocks, layers).enumerated() {

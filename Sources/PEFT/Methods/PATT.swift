@@ -6,7 +6,8 @@ import Tensor
 /// and values are shifted by a small MLP of the attention's input x (the normed stream),
 ///     Δ = up(tanh(down(x))) ∈ R^{2d},   K ← K + s·Δ_k,   V ← V + s·Δ_v   (split into heads).
 /// Sites: attention(l). Init: down PyTorch default, up zero (the model starts unchanged).
-/// Backbones: ViT. Params per block d·m + m + 2d·m + 2d; ViT-B/16, m 64: 1,788,672.
+/// Backbones: transformer blocks (ViT; Swin, per window as V-PETL's Video Swin code: Δ of each
+/// window token shifts its key and value; d = each block's width). Params per block d·m + m + 2d·m + 2d; ViT-B/16, m 64: 1,788,672.
 /// V-PETL uses m 64–128 and s 0.2–0.8 (video); defaults here m 64, s 0.5. Not mergeable
 /// (tanh).
 public struct PATT: PEFTMethod {
@@ -29,16 +30,14 @@ public struct PATT: PEFTMethod {
 
 /// PATT's modules on every block of `model`'s ViT.
 func attachParallelAttention(_ model: PEFTModel, dim: Int, scale: Float, using rng: inout SeededRandom) throws {
-    let vit = try model.vit(for: PATT.name)
-    let d = vit.config.embedDim
-    for (l, block) in vit.blocks.enumerated() {
-        let prefix = "blocks.\(l).attn.patt"
+    for block in try model.blockSites(for: PATT.name) {
+        let d = block.width, prefix = block.name("attn.patt")
         let (w, b) = Initialiser.pytorchLinear(d, dim, using: &rng)
         let down = Linear(weight: model.register("\(prefix).down.weight", w, role: .linearWeight),
                           bias: model.register("\(prefix).down.bias", b, role: .linearBias))
         let up = Linear(weight: model.register("\(prefix).up.weight", Tensor.zeros([2 * d, dim]), role: .linearWeight),
                         bias: model.register("\(prefix).up.bias", Tensor.zeros([2 * d]), role: .linearBias))
-        block.hooks.attention.append(KeyValueModulation(down: down, up: up, scale: scale, heads: vit.config.numHeads))
+        block.hooks.attention.append(KeyValueModulation(down: down, up: up, scale: scale, heads: block.heads))
     }
 }
 

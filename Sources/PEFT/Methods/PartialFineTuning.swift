@@ -1,14 +1,19 @@
 import Models
 import Tensor
 
-/// Partial-k (VPT's baseline) — the last k blocks and the final LayerNorm train.
-/// Backbones: ViT only (a CNN is refused by name: "partial is defined for ViT backbones; this backbone is …").
-/// Sites: blocks L−k…L−1, final norm. Params: k·(block) + 2d; ViT-B/16, k = 1: 7,089,408.
+/// Partial-k (VPT's baseline) — the last k transformer blocks train, and on a ViT the final
+/// LayerNorm too.
+/// Backbones: transformer blocks (ViT, Swin); a CNN is refused by name ("partial is defined on
+/// transformer blocks …").
+/// Sites: blocks L−k…L−1 (in forward order over all stages), plus the final norm on a backbone
+/// whose blocks share one width (a ViT, VPT's definition); on a hierarchical backbone (Swin)
+/// V-PETL's Partial-1 trains the last block only (`layers.3.blocks.1`).
+/// Params: k·(block) + [2d]; ViT-B/16, k = 1: 7,089,408; Swin-B, k = 1: 12,601,632.
 /// The first L−k blocks' outputs are cacheable.
 public struct PartialFineTuning: PEFTMethod {
     public static let name = "partial"
-    public static let summary = "Partial-k: the last k blocks and the final norm train"
-    public static let sites = "blocks L-k…L-1, final norm"
+    public static let summary = "Partial-k: the last k blocks (and a ViT's final norm) train"
+    public static let sites = "blocks L-k…L-1, final norm (ViT)"
     public static let mergeable = true
     public static let cacheable = true
     /// VPT trains partial-k with the frozen blocks in evaluation mode.
@@ -17,19 +22,15 @@ public struct PartialFineTuning: PEFTMethod {
     public init() {}
 
     public func validate(for backbone: any Backbone) throws {
-        guard let config = (backbone as? VisionTransformer)?.config else { return }
-        try MethodOptionError.require((1...config.depth).contains(k), Self.name, "k", k, "must be in 1…\(config.depth) (the model's depth)")
+        let depth = backbone.transformerBlocks.count
+        guard depth > 0 else { return }
+        try MethodOptionError.require((1...depth).contains(k), Self.name, "k", k, "must be in 1…\(depth) (the model's depth)")
     }
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
-        let vit = try model.vit(for: Self.name)
-        let depth = vit.blocks.count
-        let finalNorm = vit.finalNorm.name + "."
-        model.unfreeze { name in
-            if name.hasPrefix(finalNorm) { return true }
-            guard name.hasPrefix("blocks."), let l = Int(name.split(separator: ".")[1]) else { return false }
-            return l >= depth - k
-        }
+        let blocks = try model.blockSites(for: Self.name)
+        for block in blocks.suffix(k) { block.setTrainable(true) }
+        if Set(blocks.map(\.width)).count == 1, let norm = model.backbone.outputNorm { norm.layer.setTrainable(true) }
     }
 
     public func merge(into model: PEFTModel) throws {}

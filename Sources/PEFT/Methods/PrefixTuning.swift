@@ -4,7 +4,8 @@ import Tensor
 
 /// Prefix tuning — Li & Liang, ACL 2021, in ViT form: per block, l learned key and value
 /// vectors appended to the attention's keys and values, softmax(Q[K; P_k]ᵀ/√d_h)[V; P_v].
-/// Backbones: ViT only (a CNN is refused by name: "prefix is defined for ViT backbones; this backbone is …").
+/// Backbones: transformer blocks (ViT; Swin, where every window attends to the block's prefixes
+/// too — they take neither the relative position bias nor the shift mask); a CNN is refused by name.
 /// Sites: attention(l). Init: N(0, 0.02). Params: 2·l·d per block = 18,432·l on ViT-B/16
 /// (l = 20 → 368,640 ≈ the table's 0.36M). The optional training-time MLP
 /// re-parameterisation of the prefixes is not offered: it changes training dynamics only and
@@ -22,12 +23,10 @@ public struct PrefixTuning: PEFTMethod {
     }
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
-        let vit = try model.vit(for: Self.name)
-        let c = vit.config
-        for (l, block) in vit.blocks.enumerated() {
-            let keys = model.register("blocks.\(l).attn.prefix_key", Tensor.normal([length, c.embedDim], std: 0.02, using: &rng))
-            let values = model.register("blocks.\(l).attn.prefix_value", Tensor.normal([length, c.embedDim], std: 0.02, using: &rng))
-            block.hooks.attention.append(PrefixKeysValues(keys: keys, values: values, heads: c.numHeads))
+        for block in try model.blockSites(for: Self.name) {
+            let keys = model.register(block.name("attn.prefix_key"), Tensor.normal([length, block.width], std: 0.02, using: &rng))
+            let values = model.register(block.name("attn.prefix_value"), Tensor.normal([length, block.width], std: 0.02, using: &rng))
+            block.hooks.attention.append(PrefixKeysValues(keys: keys, values: values, heads: block.heads))
         }
     }
 }

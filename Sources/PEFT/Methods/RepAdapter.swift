@@ -5,7 +5,7 @@ import Tensor
 /// RepAdapter — Luo et al., 2023. A linear (re-parameterisable) adapter on the input of qkv
 /// and fc1:  x' = x + s·B(Dropout(A x)),  A: d → dim (xavier, zero bias), B: dim → d grouped
 /// (G groups: output block g reads input block g; zero init).
-/// Backbones: ViT only (a CNN is refused by name: "rep_adapter is defined for ViT backbones; this backbone is …").
+/// Backbones: transformer blocks (ViT, Swin; d = each block's width); a CNN is refused by name.
 /// Sites: linear(l, qkv) and linear(l, fc1), input side. Params per adapter:
 /// d·dim + dim + d·dim/G + d; ViT-B/16, dim 8, G 2: 239,808.
 /// Mergeable: W' = W(I + sBA), b' = b + W·s·(B b_A + b_B).
@@ -21,18 +21,18 @@ public struct RepAdapter: PEFTMethod {
     public init() {}
 
     public func validate(for backbone: any Backbone) throws {
-        guard let config = (backbone as? VisionTransformer)?.config else { return }
+        let widths = Set(backbone.transformerBlocks.map(\.width)).sorted()
+        guard !widths.isEmpty else { return }
         try MethodOptionError.require(dim > 0, Self.name, "dim", dim, "must be positive")
-        try MethodOptionError.require(groups > 0 && dim % groups == 0 && config.embedDim % groups == 0, Self.name, "groups", groups,
-                                      "must divide dim \(dim) and the model width \(config.embedDim)")
+        try MethodOptionError.require(groups > 0 && dim % groups == 0 && widths.allSatisfy { $0 % groups == 0 }, Self.name, "groups", groups,
+                                      "must divide dim \(dim) and the model width \(widths.map(String.init).joined(separator: ", "))")
         try MethodOptionError.require((0..<1).contains(dropout), Self.name, "dropout", dropout, "must be in [0, 1)")
     }
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
-        let vit = try model.vit(for: Self.name)
-        let d = vit.config.embedDim
-        for (l, block) in vit.blocks.enumerated() {
-            for (layer, name) in [(block.attn.qkv, "blocks.\(l).attn.qkv"), (block.mlp.fc1, "blocks.\(l).mlp.fc1")] {
+        for block in try model.blockSites(for: Self.name) {
+            let d = block.width
+            for (layer, name) in [(block.qkv, block.name("attn.qkv")), (block.fc1, block.name("mlp.fc1"))] {
                 let prefix = "\(name).rep_adapter"
                 let down = Linear(weight: model.register("\(prefix).down.weight", Initialiser.xavierUniform([dim, d], fanIn: d, fanOut: dim, using: &rng), role: .linearWeight),
                                   bias: model.register("\(prefix).down.bias", Tensor.zeros([dim]), role: .linearBias))

@@ -16,8 +16,9 @@ import Tensor
 /// files and checkpoints, not trained); before calibration they are 0..<K.
 /// Not mergeable: the module maps the residual stream itself between the two residual adds,
 /// where a plain ViT has no weight to fold it into.
-/// Sites: branch(l, attn) after the residual. Backbones: ViT.
-/// Params: L·(K² + K); ViT-B/16, K 96: 111,744.
+/// Sites: branch(l, attn) after the residual. Backbones: transformer blocks (ViT, Swin: K of each
+/// block's own channels; K must not exceed the narrowest block). Params: L·(K² + K); ViT-B/16,
+/// K 96: 111,744.
 public struct SCT: PEFTMethod {
     public static let name = "sct"
     public static let summary = "SCT (Zhao et al. 2024): K×K linear on the top-K salient channels after attention"
@@ -30,34 +31,30 @@ public struct SCT: PEFTMethod {
 
     public func validate(for backbone: any Backbone) throws {
         try MethodOptionError.require(["zero", "trunc_normal"].contains(weightInit), Self.name, "weight_init", weightInit, "must be zero or trunc_normal")
-        guard let vit = backbone as? VisionTransformer else { return }
-        let d = vit.config.embedDim
+        guard let d = backbone.transformerBlocks.map(\.width).min() else { return }
         try MethodOptionError.require((1...d).contains(channels), Self.name, "channels", channels, "must be in 1...\(d) (the embedding dimension)")
     }
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
-        let vit = try model.vit(for: Self.name)
-        for (l, block) in vit.blocks.enumerated() {
+        for block in try model.blockSites(for: Self.name) {
             block.hooks.attnBranch.append(SalientChannelHook(
-                channels: model.registerState("blocks.\(l).sct.channels", Tensor.arange(channels)),
-                weight: model.register("blocks.\(l).sct.weight", weightInit == "zero" ? Tensor.zeros([channels, channels])
+                channels: model.registerState(block.name("sct.channels"), Tensor.arange(channels)),
+                weight: model.register(block.name("sct.weight"), weightInit == "zero" ? Tensor.zeros([channels, channels])
                                            : Tensor.truncatedNormal([channels, channels], std: 0.02, a: -2, b: 2, using: &rng), role: .linearWeight),
-                bias: model.register("blocks.\(l).sct.bias", Tensor.zeros([channels]), role: .linearBias)))
+                bias: model.register(block.name("sct.bias"), Tensor.zeros([channels]), role: .linearBias)))
         }
     }
 
     public func validateState(of model: PEFTModel) throws {
-        let vit = try model.vit(for: Self.name)
-        for l in vit.blocks.indices {
-            try model.requireAscendingIndices("blocks.\(l).sct.channels", below: vit.config.embedDim, rowLength: channels)
+        for block in try model.blockSites(for: Self.name) {
+            try model.requireAscendingIndices(block.name("sct.channels"), below: block.width, rowLength: channels)
         }
     }
 
     public func calibrate(_ model: PEFTModel, on data: any CalibrationData) throws {
-        let vit = try model.vit(for: Self.name)
-        let hooks = vit.blocks.map { $0.hooks.attnBranch.compactMap { $0 as? SalientChannelHook }.first! }
-        let d = vit.config.embedDim, classes = model.classes, prefix = vit.config.prefixTokens
-        let recorders = hooks.map { _ in ChannelEnergy(classes: classes, channels: d, prefixTokens: prefix) }
+        let blocks = try model.blockSites(for: Self.name)
+        let hooks = blocks.map { $0.hooks.attnBranch.compactMap { $0 as? SalientChannelHook }.first! }
+        let recorders = blocks.map { ChannelEnergy(classes: model.classes, channels: $0.width, prefixTokens: $0.tokenGrid.prefixTokens) }
         for (hook, recorder) in zip(hooks, recorders) { hook.recorder = recorder }
         defer { for hook in hooks { hook.recorder = nil } }
         try data.forEachBatch { images, labels in

@@ -6,7 +6,8 @@ import Tensor
 /// become a learned invertible map of the stream:
 ///     F(z) = PF_L ∘ … ∘ PF_1(μ + e^{log σ} ⊙ z),   PF(z) = z + s ⊙ tanh(w·z + b)  (per token)
 ///     x₁ = F_attn(x) + DropPath(attn(norm1 x)),   x₂ = F_mlp(x₁) + DropPath(mlp(norm2 x₁)).
-/// Sites: branch(l, attn/mlp) bypass (F(x) − x beside the branch). Backbones: ViT.
+/// Sites: branch(l, attn/mlp) bypass (F(x) − x beside the branch). Backbones: transformer blocks
+/// (ViT, Swin; d = each block's width).
 /// Init: μ = 0, log σ = 0, w, s, b ~ U(±0.01) (nearly the identity). Params per shortcut
 /// 2d + L·(2d + 1): 24·(1,536 + 1,537·L) on ViT-B/16; L = 16 (the code's default) → 627,072
 /// (the paper's 0.25M matches no L exactly). Not mergeable (tanh).
@@ -24,11 +25,10 @@ public struct SNF: PEFTMethod {
     }
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
-        let vit = try model.vit(for: Self.name)
-        let d = vit.config.embedDim
-        for (l, block) in vit.blocks.enumerated() {
+        for block in try model.blockSites(for: Self.name) {
+            let d = block.width
             func flow(_ site: String) -> ShortcutFlow {
-                let prefix = "blocks.\(l).snf_\(site)"
+                let prefix = block.name("snf_\(site)")
                 let mu = model.register("\(prefix).mu", Tensor.zeros([d]))
                 let logSigma = model.register("\(prefix).log_sigma", Tensor.zeros([d]))
                 let layers = (0..<flows).map { k in

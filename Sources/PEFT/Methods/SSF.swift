@@ -3,9 +3,11 @@ import NN
 import Tensor
 
 /// SSF — Lian et al., NeurIPS 2022. Scale and shift after every operation: y ← γ ⊙ y + β.
-/// Backbones: ViT, EfficientNet-Lite (other backbones are refused by name).
-/// ViT sites: the patch embedding, per block norm1, qkv, proj, norm2, fc1, fc2, and the final
-/// norm. Params: ViT-B/16 12·16,896 + 2·1,536 = 205,824.
+/// Backbones: transformer blocks (ViT, Swin), EfficientNet-Lite (others are refused by name).
+/// Block backbones: the patch embedding conv, the norms outside the blocks (Swin: patch_embed.norm
+/// and each patch merging's norm — where SSF's Swin release puts them, so they fold into the norm),
+/// per block norm1, qkv, proj, norm2, fc1, fc2 at the block's width, and the final norm.
+/// Params: ViT-B/16 12·16,896 + 2·1,536 = 205,824; per block 2·(C + 3C + C + C + 4C + C) = 22C.
 /// EfficientNet-Lite sites: after every BatchNorm (every conv's BN: `_bn0`, each block's
 /// `_bn0/_bn1/_bn2`, `_bn1`; channel axis 1), named `<bn>.ssf_scale/ssf_shift`, and on the
 /// pooled features before dropout and the classifier (`features.ssf_scale/ssf_shift`).
@@ -27,19 +29,25 @@ public struct SSF: PEFTMethod {
                        channelAxis: channelAxis)
         }
         switch try model.family(for: Self.name) {
-        case .vit(let vit):
-            let d = vit.config.embedDim
-            vit.patchEmbed.proj.hooks.append(install("patch_embed.proj", d, channelAxis: 1))
-            for (l, block) in vit.blocks.enumerated() {
-                block.norm1.hooks.append(install("blocks.\(l).norm1", d))
-                block.attn.qkv.hooks.append(install("blocks.\(l).attn.qkv", block.attn.qkv.outFeatures))
-                block.attn.proj.hooks.append(install("blocks.\(l).attn.proj", d))
-                block.norm2.hooks.append(install("blocks.\(l).norm2", d))
-                block.mlp.fc1.hooks.append(install("blocks.\(l).mlp.fc1", block.mlp.fc1.outFeatures))
-                block.mlp.fc2.hooks.append(install("blocks.\(l).mlp.fc2", d))
+        case .transformer(let blocks):
+            func scaleShift(_ name: String, on layer: TokenLayer) {
+                switch layer {
+                case .conv(let conv): conv.hooks.append(install(name, conv.weight.shape[0], channelAxis: 1))
+                case .norm(let norm): norm.hooks.append(install(name, norm.weight.count))
+                case .linear(let linear): linear.hooks.append(install(name, linear.outFeatures))
+                }
             }
-            let final = vit.finalNorm
-            final.layer.hooks.append(install(final.name, d))
+            // The layers outside the blocks, then the blocks, then the output norm: a ViT's forward
+            // order (and the order its init draws were always made in).
+            let outside = Self.layersOutsideBlocks(of: model.backbone), output = model.backbone.outputNorm?.name
+            for (name, layer) in outside where name != output { scaleShift(name, on: layer) }
+            for block in blocks {
+                for (name, layer) in [("norm1", TokenLayer.norm(block.norm1)), ("attn.qkv", .linear(block.qkv)), ("attn.proj", .linear(block.proj)),
+                                      ("norm2", .norm(block.norm2)), ("mlp.fc1", .linear(block.fc1)), ("mlp.fc2", .linear(block.fc2))] {
+                    scaleShift(block.name(name), on: layer)
+                }
+            }
+            for (name, layer) in outside where name == output { scaleShift(name, on: layer) }
         case .efficientNet(let net):
             for (name, norm) in try model.batchNorms(of: net, for: Self.name) {
                 norm.hooks.append(install(name, norm.channels, channelAxis: 1))
@@ -50,17 +58,24 @@ public struct SSF: PEFTMethod {
 
     public func merge(into model: PEFTModel) throws {
         switch try model.family(for: Self.name) {
-        case .vit(let vit):
-            for norm in vit.blocks.flatMap({ [$0.norm1, $0.norm2] }) + [vit.finalNorm.layer] {
+        case .transformer(let blocks):
+            var norms = blocks.flatMap { [$0.norm1, $0.norm2] }
+            for (name, layer) in Self.layersOutsideBlocks(of: model.backbone) {
+                switch layer {
+                case .norm(let norm): norms.append(norm)
+                case .conv(let conv):
+                    for case let hook as ScaleShift in conv.hooks {
+                        guard let bias = conv.bias else { throw MethodOptionError("ssf: cannot merge the shift of \(name): the convolution has no bias") }
+                        hook.fold(weight: conv.weight, bias: bias)
+                    }
+                    conv.hooks = []
+                case .linear: break
+                }
+            }
+            for norm in norms {
                 for case let hook as ScaleShift in norm.hooks { hook.fold(weight: norm.weight, bias: norm.bias) }
                 norm.hooks = []
             }
-            let conv = vit.patchEmbed.proj
-            for case let hook as ScaleShift in conv.hooks {
-                guard let bias = conv.bias else { throw MethodOptionError("ssf: cannot merge the patch-embedding shift: the convolution has no bias") }
-                hook.fold(weight: conv.weight, bias: bias)
-            }
-            conv.hooks = []
             try model.foldLinearHooks()
         case .efficientNet(let net):
             for (_, norm) in net.batchNorms {
@@ -73,6 +88,15 @@ public struct SSF: PEFTMethod {
             for case let hook as ScaleShift in net.featureHooks { hook.foldBefore(weight: head.weight, bias: bias) }
             net.featureHooks = []
         }
+    }
+}
+
+extension SSF {
+    /// The layers outside the blocks SSF scales: the patch conv and the norms. Patch merging's
+    /// bias-free reduction is left out (SSF's Swin release scales the merge's norm instead, which
+    /// keeps every pair foldable).
+    static func layersOutsideBlocks(of backbone: any Backbone) -> [(name: String, layer: TokenLayer)] {
+        backbone.tokenLayers.filter { if case .linear = $0.layer { return false } else { return true } }
     }
 }
 

@@ -10,7 +10,8 @@ import Tensor
 /// with Pₖ, P_v ∈ R^{l×d} split into heads (a prefix tuner that reuses the frozen query
 /// projection) and a bottleneck adapter of width m. Init: Pₖ ~ N(0, 0.02), P_v = 0, adapter down
 /// PyTorch default, up zero — the model starts unchanged. Sites: branch(l, attn/mlp) bypass.
-/// Backbones: ViT. Params per block 2·l·d + 2·d·m + m + d; ViT-B/16, l 10, m 10: 377,976 (the
+/// Backbones: transformer blocks (ViT, Swin: each token attends to the prefix only, so windows do
+/// not matter; d = each block's width). Params per block 2·l·d + 2·d·m + m + d; ViT-B/16, l 10, m 10: 377,976 (the
 /// paper reports 0.34–0.38M). Not mergeable (softmax).
 public struct UTuning: PEFTMethod {
     public static let name = "u_tuning"
@@ -29,13 +30,11 @@ public struct UTuning: PEFTMethod {
     }
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
-        let vit = try model.vit(for: Self.name)
-        let d = vit.config.embedDim
-        for (l, block) in vit.blocks.enumerated() {
-            let prefix = "blocks.\(l).u_tuning"
+        for block in try model.blockSites(for: Self.name) {
+            let d = block.width, prefix = block.name("u_tuning")
             let keys = model.register("\(prefix).prefix_key", Tensor.normal([length, d], std: 0.02, using: &rng))
             let values = model.register("\(prefix).prefix_value", Tensor.zeros([length, d]))
-            block.hooks.attnBranch.append(ParallelPrefixTuner(qkv: block.attn.qkv, keys: keys, values: values, heads: vit.config.numHeads))
+            block.hooks.attnBranch.append(ParallelPrefixTuner(qkv: block.qkv, keys: keys, values: values, heads: block.heads))
             let adapter = Bottleneck(model, prefix: "\(prefix).adapter", dim: d, hidden: dim, activation: .relu, dropout: 0,
                                      down: Initialiser.pytorchLinear(d, dim, using: &rng), up: (Tensor.zeros([d, dim]), Tensor.zeros([d])))
             block.hooks.mlpBranch.append(ParallelNormedAdapter(adapter))

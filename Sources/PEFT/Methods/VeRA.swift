@@ -8,7 +8,8 @@ import Tensor
 /// A_s [r, max in], B_s [max out, r]: kaiming-uniform from the seed, frozen, never saved (an
 /// adapter file rebuilds them from its seed). Init: λ_d = 0.1, λ_b = 0 (the model starts
 /// unchanged). Sites: linear(l, qkv) on q and v by default (any of q, k, v, proj, fc1, fc2).
-/// Backbones: ViT. Params: (r + out_t) per target; ViT-B/16, r 256, q+v: 24,576.
+/// Backbones: transformer blocks (ViT, Swin; the shared projections are as large as the widest
+/// block). Params: (r + out_t) per target; ViT-B/16, r 256, q+v: 24,576.
 /// Mergeable: W_t ← W_t + diag(λ_b) B_s diag(λ_d) A_s.
 public struct VeRA: PEFTMethod {
     public static let name = "vera"
@@ -24,17 +25,17 @@ public struct VeRA: PEFTMethod {
     }
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
-        let vit = try model.vit(for: Self.name)
-        let layers = vit.blocks.flatMap { block in targets.map { $0.layer(in: block) } }
+        let blocks = try model.blockSites(for: Self.name)
+        let layers = blocks.flatMap { block in targets.map { $0.layer(in: block) } }
         let maxIn = layers.map(\.inFeatures).max() ?? 0
-        let maxOut = vit.blocks.flatMap { block in targets.map { $0.rows(in: block).count } }.max() ?? 0
+        let maxOut = blocks.flatMap { block in targets.map { $0.rows(in: block).count } }.max() ?? 0
         let a = model.registerFrozen("vera.A", Initialiser.kaimingUniform([rank, maxIn], fanIn: maxIn, using: &rng))
         let b = model.registerFrozen("vera.B", Initialiser.kaimingUniform([maxOut, rank], fanIn: rank, using: &rng))
-        for (l, block) in vit.blocks.enumerated() {
+        for block in blocks {
             for target in targets {
                 let layer = target.layer(in: block), rows = target.rows(in: block)
-                let lambdaD = model.register(target.tensorName(l, "vera_lambda_d"), Tensor.full([rank], 0.1))
-                let lambdaB = model.register(target.tensorName(l, "vera_lambda_b"), Tensor.zeros([rows.count]))
+                let lambdaD = model.register(target.tensorName(in: block, "vera_lambda_d"), Tensor.full([rank], 0.1))
+                let lambdaB = model.register(target.tensorName(in: block, "vera_lambda_b"), Tensor.zeros([rows.count]))
                 layer.hooks.append(SharedProjectionHook(a: a, b: b, lambdaD: lambdaD, lambdaB: lambdaB, inFeatures: layer.inFeatures, rows: rows))
             }
         }

@@ -6,9 +6,10 @@ import Tensor
 /// Models" (the `PadPrompter`). A learned pixel-space frame of width p added to the border of
 /// the (normalised) input image before the backbone; the centre stays as it is:
 ///     x ← x + P,  P = [top; left | 0 | right; bottom]  (the four pads, zeros inside).
-/// Backbones: ViT and EfficientNet-Lite (it acts on the input image; other backbones are
-/// refused by name). Site: input — the image entering the first convolution (ViT
-/// `patch_embed.proj`, EfficientNet `_conv_stem`), as a hook on that conv's input.
+/// Backbones: transformer backbones (ViT, Swin) and EfficientNet-Lite (it acts on the input
+/// image; other backbones are refused by name). Site: input — the image entering the first
+/// convolution (the patch embedding `patch_embed.proj`, EfficientNet `_conv_stem`), as a hook on
+/// that conv's input.
 /// Tensors (as the official code, batch axis 1): `prompt.pad_top`, `prompt.pad_bottom`
 /// [1, C, p, S], `prompt.pad_left`, `prompt.pad_right` [1, C, S − 2p, p], with S the backbone's
 /// input size (inputs must be S×S) and C its input channels.
@@ -40,7 +41,11 @@ public struct VisualPrompt: PEFTMethod {
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
         let conv: Conv2d, channels: Int
         switch try model.family(for: Self.name) {
-        case .vit(let vit): (conv, channels) = (vit.patchEmbed.proj, vit.config.inChans)
+        case .transformer:
+            guard let patch = model.backbone.patchEmbedding?.conv else {
+                throw MethodOptionError("\(Self.name): \(model.backbone.architecture) has no patch-embedding convolution to put the frame before")
+            }
+            (conv, channels) = (patch, patch.weight.shape[1])
         case .efficientNet(let net): (conv, channels) = (net.convStem, net.config.inChans)
         }
         let size = model.backbone.inputSize, p = padWidth(for: model.backbone)
