@@ -46,7 +46,7 @@ test: setup setup-browser
 demo: build
 	$(VPEFT) doctor
 	bash scripts/demo/prepare_data.sh fewshot
-	time $(VPEFT) bench --suite configs/suites/demo.yaml --out runs/demo
+	time $(VPEFT) bench --suite configs/suites/demo.yaml --out runs/demo --jobs 2
 	bash scripts/demo/pictures.sh runs/demo
 
 ## Round 1's demo: seven methods on a real ImageNet EfficientNet-Lite0 over the 1,000-image mini-VTAB.

@@ -16,7 +16,7 @@ public enum PositionEmbeddingResampling: Sendable {
 
 /// Resamples a ViT position embedding [1, prefix + h·w, D] to another square grid, as timm's
 /// `resample_abs_pos_embed`: prefix (class) tokens kept, the grid resized bicubically
-/// (`mode` says which bicubic).
+/// (`mode` says which bicubic), bit-identically on every CPU (`resizeExactly`).
 public func resamplePositionEmbedding(_ posEmbed: Tensor, prefixTokens: Int, newGrid: Int,
                                       mode: PositionEmbeddingResampling = .timm) throws -> Tensor {
     let (n, d) = (posEmbed.shape[1], posEmbed.shape[2])
@@ -28,7 +28,9 @@ public func resamplePositionEmbedding(_ posEmbed: Tensor, prefixTokens: Int, new
     let prefix = posEmbed.narrowed(1, start: 0, length: prefixTokens)
     let grid = posEmbed.narrowed(1, start: prefixTokens, length: n - prefixTokens)
         .reshaped([1, oldGrid, oldGrid, d]).permuted([0, 3, 1, 2])
-    let resized = resize(grid, to: (newGrid, newGrid), filter: .bicubic, antialias: mode == .timm)
+    // Exactly, not through the matrix-product kernels: the table's bytes go into the backbone's
+    // fingerprint, which must not depend on the CPU that loaded it.
+    let resized = resizeExactly(grid, to: (newGrid, newGrid), filter: .bicubic, antialias: mode == .timm)
         .permuted([0, 2, 3, 1]).reshaped([1, newGrid * newGrid, d])
     return prefixTokens > 0 ? concat([prefix, resized], dim: 1) : resized
 }

