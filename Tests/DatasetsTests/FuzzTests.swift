@@ -114,7 +114,7 @@ extension FuzzTests {
         let originals = try names.map { try Data(contentsOf: DataFixtures.url("videos/\($0)")) }
         var rng = SeededRandom(seed: 20_261_206)
         var accepted = 0
-        let rounds = 600
+        let rounds = 3000
         for round in 0..<rounds {
             let k = round % originals.count
             let mutant = Self.mutate(originals[k], &rng)

@@ -70,7 +70,7 @@ final class VideoMAEParityTests: XCTestCase {
         let videoMAE = try model("hf")
         var values = [Float](repeating: 0, count: 4 * 3 * 16 * 16)
         for frame in 2..<4 { for c in 0..<3 { for y in 0..<8 { for x in 8..<16 { values[((frame * 3 + c) * 16 + y) * 16 + x] = 1 } } } }
-        let tokens = withoutGradients { videoMAE.patchEmbed(Tensor(shape: [1, 8, 192], Self.tubeletRows(values))) }
+        let tokens = withoutGradients { videoMAE.patchEmbed(Tensor(shape: [1, 8, 384], Self.tubeletRows(values))) }
         let embedded = withoutGradients { videoMAE.forward(Tensor(shape: [1, 4, 3, 16, 16], values)).tokens - videoMAE.positionTable(tokens: 8) }
         assertMatches(embedded, tokens, "tubelet embedding")
         let bias = try XCTUnwrap(videoMAE.patchEmbed.bias).scalars
