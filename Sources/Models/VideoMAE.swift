@@ -8,7 +8,11 @@ import Tensor
 ///     clip [B, T, C, H, W] → tubelets of tubelet_size frames × patch × patch → linear → + fixed
 ///     sinusoid table → ViT blocks (q/v biases, zero k bias) → mean over tokens → fc_norm → head
 ///
-/// Tokens are ordered t·(H/p)(W/p) + h·(W/p) + w, with no class token. The blocks are the ViT's
+/// Tokens are ordered t·(H/p)(W/p) + h·(W/p) + w, with no class token. VideoMAE's separate q and
+/// v biases (the key has none) live in the block's fused qkv bias with its key third at zero: a
+/// key bias adds the same amount to all of a query's logits, which softmax ignores, so that third
+/// never changes the output and its gradient is zero up to rounding — but it is a parameter, and
+/// BitFit counts it (768 per ViT-B block more than the released model has). The blocks are the ViT's
 /// own `Block`s (parameter names `blocks.i.*` as in the released code), so every PEFT method
 /// defined on transformer block sites attaches to VideoMAE unchanged.
 public final class VideoMAE: Backbone {

@@ -103,4 +103,21 @@ final class VideoMAEParityTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("attention.extra.weight") && "\(error)".contains(url.lastPathComponent), "\(error)")
         }
     }
+
+    /// VideoMAE ViT-B/16: 86,227,200 parameters without the head in the released model, plus the
+    /// 12 × 768 key-bias slots of the fused qkv bias that stay zero here (see VideoMAE.swift);
+    /// heads of 133,806 (SSv2, 174 classes) and 39,219 (HMDB51, 51).
+    func testViTBaseCounts() throws {
+        let base = try VideoMAE(.base, randomInit: false)
+        XCTAssertNil(base.head)
+        XCTAssertEqual(base.parameterCount, 86_227_200 + 12 * 768)
+        XCTAssertEqual(base.blocks[0].norm1.eps, 1e-6)
+        XCTAssertEqual(base.fcNorm?.eps, 1e-6)
+        for (classes, expected) in [(174, 133_806), (51, 39_219)] {
+            var rng = SeededRandom(seed: 0)
+            base.resetHead(classes: classes, using: &rng)
+            XCTAssertEqual(base.head?.parameterCount, expected)
+        }
+        XCTAssertEqual(try XCTUnwrap(try VideoMAE.config(forModel: VideoMAE.presetName)).config, .base)
+    }
 }
