@@ -10,7 +10,8 @@ import Foundation
 /// keyframe before each wanted frame when that skips decoding, and maps decoded frames to their
 /// index by timestamp, so B-frame reordering cannot shift a clip. Frame i is the i-th frame in
 /// presentation order, as decord (VideoMAE's reader) and PyAV number them. Streams whose
-/// timestamps are missing or repeated are decoded from the start and counted instead.
+/// timestamps are missing or repeated, or whose decoded frames carry timestamps no packet has
+/// (some packed-bitstream AVIs), are decoded from the start and counted instead.
 ///
 /// Every failure — a file that is not a video, a damaged or truncated stream, a frame that never
 /// decodes, an absurd size — is a `DatasetError` naming the file; nothing traps.
@@ -31,6 +32,8 @@ public final class VideoDecoder {
     private var stream: FFmpegStream
     /// Presentation timestamps in presentation order (nil: the stream is decoded by counting).
     private let timestamps: [Int64]?
+    /// Set once the decoded frames' timestamps disagree with the packets': count from then on.
+    private var countsFrames: Bool
     private let indexOfTimestamp: [Int64: Int]
     /// Presentation indices of keyframes, ascending.
     private let keyframes: [Int]
@@ -53,7 +56,9 @@ public final class VideoDecoder {
             timestamps = sorted
             indexOfTimestamp = index
             keyframes = packets.filter(\.isKeyframe).compactMap { index[$0.timestamp] }.sorted()
+            countsFrames = false
         } else {
+            countsFrames = true
             timestamps = nil
             indexOfTimestamp = [:]
             keyframes = []
@@ -72,11 +77,15 @@ public final class VideoDecoder {
             throw DatasetError(file: source, "frame \(index) requested; the video has \(frameCount) frames")
         }
         var decoded: [Int: RGB8Image] = [:]
-        if timestamps != nil {
-            try decodeBySeeking(Set(indices).sorted(), into: &decoded)
-        } else {
-            try decodeByCounting(Set(indices), into: &decoded)
+        if !countsFrames {
+            do {
+                try decodeBySeeking(Set(indices).sorted(), into: &decoded)
+            } catch is TimestampMismatch {
+                countsFrames = true
+                decoded = [:]
+            }
         }
+        if countsFrames { try decodeByCounting(Set(indices), into: &decoded) }
         return try indices.map { index in
             guard let image = decoded[index] else {
                 throw DatasetError(file: source, "frame \(index) of \(frameCount) could not be decoded (damaged or truncated stream)")
@@ -85,23 +94,27 @@ public final class VideoDecoder {
         }
     }
 
+    /// Decoded frames whose timestamps the packet index does not explain.
+    private struct TimestampMismatch: Error {}
+
     /// Decodes forward, seeking to the last keyframe at or before the next target whenever that
-    /// keyframe lies beyond the frames already decoded.
+    /// keyframe lies beyond the frames already decoded, or the target lies behind them (back to
+    /// the start when no keyframe is flagged before it).
     private func decodeBySeeking(_ targets: [Int], into decoded: inout [Int: RGB8Image]) throws {
         var last = stream.lastDecodedIndex
         for target in targets where decoded[target] == nil {
-            if let key = keyframes.last(where: { $0 <= target }), last.map({ key > $0 || target <= $0 }) ?? true {
+            let behind = last.map { target <= $0 } ?? false
+            if let key = keyframes.last(where: { $0 <= target }), behind || last.map({ key > $0 }) ?? true {
                 try stream.seek(to: timestamps![key])
+                last = nil
+            } else if behind {
+                stream = try FFmpegStream(input: input, source: source)
                 last = nil
             }
             while true {
                 guard let frame = try stream.nextFrame() else { return }
-                guard let index = indexOfTimestamp[frame.pointee.best_effort_timestamp] else {
-                    throw DatasetError(file: source, "decoded a frame at timestamp \(frame.pointee.best_effort_timestamp), which no packet has")
-                }
-                if let previous = last, index <= previous {
-                    throw DatasetError(file: source, "frames decoded out of order (frame \(index) after frame \(previous))")
-                }
+                guard let index = indexOfTimestamp[frame.pointee.best_effort_timestamp] else { throw TimestampMismatch() }
+                if let previous = last, index <= previous { throw TimestampMismatch() }
                 last = index
                 stream.lastDecodedIndex = index
                 if targets.contains(index) { decoded[index] = try stream.convert(frame, expectedWidth: width, expectedHeight: height) }
