@@ -2,7 +2,7 @@
 """Writes Hugging Face transformers reference fixtures for the Swift VideoMAE backbone.
 
 A tiny `VideoMAEForVideoClassification` (16x16 frames, 4 frames, tubelets 2x8x8 -> 8 tokens,
-width 32, 2 layers, 2 heads, MLP 64, 5 labels, mean pooling + fc_norm, HF's default LayerNorm eps
+width 32, 2 layers, 2 heads, MLP 128 (ViT-B's ratio 4), 5 labels, mean pooling + fc_norm, HF's default LayerNorm eps
 1e-12) with EVERY parameter perturbed by 0.1 * N(0, 1) (no LayerNorm is the identity, no bias is
 zero), eval mode, written to `Tests/ModelsTests/Fixtures/videomae/`:
 
@@ -74,7 +74,7 @@ def main():
     torch.manual_seed(20261206)
     torch.set_num_threads(1)
     config = VideoMAEConfig(image_size=16, patch_size=8, num_frames=4, tubelet_size=2, hidden_size=WIDTH,
-                            num_hidden_layers=DEPTH, num_attention_heads=2, intermediate_size=64, num_labels=5)
+                            num_hidden_layers=DEPTH, num_attention_heads=2, intermediate_size=128, num_labels=5)
     model = VideoMAEForVideoClassification(config).eval()
     with torch.no_grad():
         for p in model.parameters():
