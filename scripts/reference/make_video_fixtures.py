@@ -16,7 +16,7 @@ swscale with PyAV's default bilinear flags, and the metadata `<file>` = {"frames
 "width", "height"}. The Swift decoder runs Debian's FFmpeg, PyAV its own build: decoders are
 bit-exact by specification, the YUV->RGB conversion may differ by a level between versions.
 
-Run:  .venv/bin/python scripts/reference/make_video_fixtures.py  (needs `pip install av`)
+Run:  .venv/bin/python scripts/reference/make_video_fixtures.py  (PyAV from setup_venv.sh)
 """
 
 import json
