@@ -17,7 +17,8 @@ import Foundation
 /// decodes, an absurd size — is a `DatasetError` naming the file; nothing traps.
 public final class VideoDecoder {
     public let source: String
-    /// Frames in the video stream (its packets: one frame each for every codec read here).
+    /// Frames in the video stream: its non-empty packets, one frame each for the codecs read
+    /// here. (decord also counts empty packets, which some AVI writers leave for dropped frames.)
     public let frameCount: Int
     /// The stream's frame rate, when the container states one.
     public let framesPerSecond: Double?
