@@ -72,4 +72,30 @@ final class VideoBatchSourceTests: XCTestCase {
         XCTAssertTrue(losses.allSatisfy(\.isFinite), "\(losses)")
         XCTAssertLessThan(losses[2], losses[0], "three steps on one batch lower its loss: \(losses)")
     }
+
+    /// RandAugment is drawn once per clip: four identical frames stay identical after it, and
+    /// some clip differs from its unaugmented twin.
+    func testRandAugmentActsAlikeOnEveryFrame() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("vpeft-video-frames-\(UUID().uuidString)")
+        addTeardownBlock { try? FileManager.default.removeItem(at: root) }
+        let folder = root.appendingPathComponent("clip")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        var rng = SeededRandom(seed: 3)
+        let frame = RGB8Image(width: 24, height: 20, pixels: (0..<(24 * 20 * 3)).map { _ in UInt8(rng.nextInt(256)) })
+        for i in 1...4 { try PNGEncoder.encode(frame).write(to: folder.appendingPathComponent(String(format: "img_%05d.jpg", i))) }
+        let sample = LabeledSample(path: "clip", label: 0)
+        let splits = VideoDatasetSplits(root: root, classNames: ["a"], train: [sample], test: [sample],
+                                        sampling: .dense(frames: 4, stride: 1), testViews: .kineticsStyle)
+        let augmented = VideoClipReader(splits: splits, size: 16, flips: false, seed: 5, randAugment: VideoClipReader.videoMAERandAugment)
+        let plain = VideoClipReader(splits: splits, size: 16, flips: false, seed: 5)
+        var differs = false
+        for epoch in 0..<4 {
+            let clip = try augmented.trainingClip(0, epoch: epoch).scalars
+            let plane = 3 * 16 * 16
+            for t in 1..<4 { XCTAssertEqual(Array(clip[(t * plane)..<((t + 1) * plane)]), Array(clip[0..<plane]), "epoch \(epoch) frame \(t)") }
+            let plainClip = try plain.trainingClip(0, epoch: epoch).scalars
+            differs = differs || clip != plainClip
+        }
+        XCTAssertTrue(differs, "RandAugment changed some clip")
+    }
 }
