@@ -8,14 +8,16 @@ import Tensor
 /// every frame (VideoMAE: rand-m7-n4-mstd0.5-inc1, bicubic, ImageNet-mean fill); one
 /// RandomResizedCrop box (area 8–100 %, aspect 3/4–4/3, torchvision's draw) shared by every
 /// frame, resized to S × S (PIL bilinear); a horizontal flip with probability ½ unless `flips` is
-/// off (Something-Something-V2: its labels say left or right). VideoMAE resizes the crop with
-/// torch's bilinear interpolation instead, and adds random erasing, which is not done here.
+/// off (Something-Something-V2: its labels say left or right); then, after normalisation, random
+/// erasing of each frame on its own (`erasing`). VideoMAE resizes the crop with torch's bilinear
+/// interpolation instead.
 public struct VideoClipReader: Sendable {
     public let splits: VideoDatasetSplits
     public let size: Int
     public let flips: Bool
     public let seed: UInt64
     public let randAugment: RandAugment?
+    public let erasing: RandomErasing?
     public let normalization: PixelNormalization
 
     /// VideoMAE's fine-tuning RandAugment (`--aa rand-m7-n4-mstd0.5-inc1`, `--train_interpolation
@@ -23,9 +25,10 @@ public struct VideoClipReader: Sendable {
     public static let videoMAERandAugment = try! RandAugment(spec: "rand-m7-n4-mstd0.5-inc1", fill: (124, 116, 104), resampling: .bicubic)
 
     public init(splits: VideoDatasetSplits, size: Int, flips: Bool, seed: UInt64, randAugment: RandAugment? = nil,
-                normalization: PixelNormalization = .imagenet) {
+                erasing: RandomErasing? = nil, normalization: PixelNormalization = .imagenet) {
         precondition(size > 0, "clip size \(size) must be positive")
-        (self.splits, self.size, self.flips, self.seed, self.randAugment, self.normalization) = (splits, size, flips, seed, randAugment, normalization)
+        (self.splits, self.size, self.flips, self.seed) = (splits, size, flips, seed)
+        (self.randAugment, self.erasing, self.normalization) = (randAugment, erasing, normalization)
     }
 
     /// Sample `index` of the training split in `epoch`: [T, 3, size, size].
@@ -50,6 +53,9 @@ public struct VideoClipReader: Sendable {
             var crop = augmented.cropped(to: box).resized(width: size, height: size, interpolation: .bilinear)
             if flip { crop = crop.flippedHorizontally() }
             packer.write(crop, to: clip.data + t * plane)
+        }
+        if let erasing {
+            for t in 0..<frames.count { erasing.apply(to: clip.data + t * plane, channels: 3, height: size, width: size, using: &rng) }
         }
         return clip
     }

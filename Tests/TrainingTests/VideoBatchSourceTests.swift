@@ -74,7 +74,7 @@ final class VideoBatchSourceTests: XCTestCase {
     }
 
     /// RandAugment is drawn once per clip: four identical frames stay identical after it, and
-    /// some clip differs from its unaugmented twin.
+    /// some clip differs from its unaugmented twin; random erasing differs frame by frame.
     func testRandAugmentActsAlikeOnEveryFrame() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("vpeft-video-frames-\(UUID().uuidString)")
         addTeardownBlock { try? FileManager.default.removeItem(at: root) }
@@ -97,5 +97,10 @@ final class VideoBatchSourceTests: XCTestCase {
             differs = differs || clip != plainClip
         }
         XCTAssertTrue(differs, "RandAugment changed some clip")
+
+        // Erasing, by contrast, picks each frame's rectangle on its own.
+        let erased = try VideoClipReader(splits: splits, size: 16, flips: false, seed: 5, erasing: RandomErasing(probability: 1)).trainingClip(0, epoch: 0).scalars
+        let plane = 3 * 16 * 16
+        XCTAssertEqual(Set((0..<4).map { Array(erased[($0 * plane)..<(($0 + 1) * plane)]) }).count, 4, "four different erasures")
     }
 }
