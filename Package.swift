@@ -10,7 +10,7 @@ import PackageDescription
 //   vpeft (CLI) → Models → NN → Tensor → COpenBLAS (system OpenBLAS, cblas), CDNNL (system oneDNN matmul)
 //                 Models → Checkpoints (safetensors/npz/pth readers) → CZlib (system zlib)
 //   PEFT (methods attach at the model's sites) → Models
-//   Datasets (decoding via CTurboJPEG/CPNG, transforms, loaders) → Tensor
+//   Datasets (decoding via CTurboJPEG/CPNG/CFFmpeg, transforms, loaders) → Tensor
 //   Viz (PNG/SVG plots, t-SNE, attention overlays) → Tensor, CPNG
 //   Reports (paper-style tables and plots from run records) → Viz
 //   Training (trainer, protocols, configs, checkpoints, runs) → PEFT, Datasets
@@ -46,11 +46,16 @@ let package = Package(
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(
+            name: "CFFmpeg",
+            pkgConfig: "libavformat",
+            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]
+        ),
         .target(name: "NN", dependencies: ["Tensor"]),
         .target(name: "Checkpoints", dependencies: ["Tensor", "CZlib"]),
         .target(name: "Models", dependencies: ["Tensor", "NN", "Checkpoints"]),
         .target(name: "PEFT", dependencies: ["Tensor", "NN", "Models"]),
-        .target(name: "Datasets", dependencies: ["Tensor", "CTurboJPEG", "CPNG", "CZlib"]),
+        .target(name: "Datasets", dependencies: ["Tensor", "CTurboJPEG", "CPNG", "CZlib", "CFFmpeg"]),
         .target(name: "Viz", dependencies: ["Tensor", "CPNG", "CZlib"]),
         .target(name: "Reports", dependencies: ["Viz"]),
         .target(name: "Training", dependencies: ["Tensor", "NN", "Checkpoints", "Models", "PEFT", "Datasets", "Yams"]),

@@ -36,7 +36,8 @@ public protocol TransformerBlockSite: Module {
 }
 
 /// The token layout of a block's sequence: `prefixTokens` tokens (class, register) first, then a
-/// side × side grid of patch tokens in row-major order.
+/// side × side grid of patch tokens in row-major order — or, in a video backbone (VideoMAE),
+/// one such grid per time step, one after the other.
 public struct TokenGrid: Equatable, Sendable {
     public let prefixTokens: Int
     public let side: Int

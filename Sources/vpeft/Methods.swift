@@ -8,7 +8,7 @@ struct Methods: ParsableCommand {
         abstract: "List the PEFT methods with their sites, mergeability, cacheability and trainable parameters.",
         discussion: "Counts are for the method's default options on the given backbone; no weights are needed.")
 
-    @Option(help: "Backbone preset, hub folder or config.json.") var model = "vit_base_patch16_224"
+    @Option(help: "Backbone preset (ViT, Swin, EfficientNet-Lite, videomae_base_patch16_224), hub folder or config.json.") var model = "vit_base_patch16_224"
     @Option(help: "Classes of the new head (for the count with head).") var classes = 100
     @Flag(help: "Print JSON instead of a table.") var json = false
 
@@ -19,6 +19,7 @@ struct Methods: ParsableCommand {
     /// A backbone of the right shapes without real weights (zeros: counting needs no weights).
     private func shapesOnlyBackbone() throws -> any Backbone {
         if let cnn = try? EfficientNetLiteConfig.preset(model) { return try EfficientNetLite(cnn, randomInit: false) }
+        if let video = try VideoMAE.config(forModel: model, numClasses: 0) { return try VideoMAE(video.config, randomInit: false) }
         if var swin = try SwinSource.resolve(model)?.config {
             swin.numClasses = 0
             return try SwinTransformer(swin, randomInit: false)

@@ -10,7 +10,7 @@ final class FuzzTests: XCTestCase {
     private static let seed: UInt64 = 20_240_601
 
     /// Random damage: flipped bits, overwritten runs, truncation, inserted or deleted bytes.
-    private func mutate(_ data: Data, _ rng: inout SeededRandom) -> Data {
+    static func mutate(_ data: Data, _ rng: inout SeededRandom) -> Data {
         var bytes = [UInt8](data)
         for _ in 0...(rng.nextInt(4)) {
             guard !bytes.isEmpty else { break }
@@ -68,7 +68,7 @@ final class FuzzTests: XCTestCase {
         let rounds = 3000
         for round in 0..<rounds {
             let k = round % originals.count
-            var mutant = mutate(originals[k], &rng)
+            var mutant = Self.mutate(originals[k], &rng)
             if names[k].hasSuffix(".png"), round % 2 == 0 { mutant = fixPNGChecksums(mutant) }
             let ok = check("image round \(round) (\(names[k]), seed \(Self.seed))", { try ImageDecoder.decode(mutant, source: names[k]) }) {
                 $0.width > 0 && $0.height > 0 && $0.pixels.count == $0.width * $0.height * 3
@@ -89,19 +89,49 @@ final class FuzzTests: XCTestCase {
         let folder = dir.appendingPathComponent("fgvc")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         for round in 0..<2000 {
-            let listText = mutate(round % 2 == 0 ? list : csv, &rng)
+            let listText = Self.mutate(round % 2 == 0 ? list : csv, &rng)
             _ = check("list round \(round)", {
                 try SplitListParser.parse(contents: listText, source: "list.txt", classCount: 5, policy: round % 3 == 0 ? .skip : .fail)
             }) { $0.allSatisfy { (0..<5).contains($0.label) && !$0.path.isEmpty && !$0.path.hasPrefix("/") } }
-            let idxData = mutate(idx[round % idx.count], &rng)
+            let idxData = Self.mutate(idx[round % idx.count], &rng)
             _ = check("idx round \(round)", { try IDXFile(fileContents: idxData, source: "data.idx") }) {
                 $0.bytes.count == $0.dimensions.reduce(1, *)
             }
             if round % 20 == 0 {
-                try TinyDatasets.writeFile(mutate(json, &rng), to: folder.appendingPathComponent("train.json"))
+                try TinyDatasets.writeFile(Self.mutate(json, &rng), to: folder.appendingPathComponent("train.json"))
                 try TinyDatasets.writeFile(json, to: folder.appendingPathComponent("test.json"))
                 _ = check("json round \(round)", { try FGVCDataset(folder: folder, imageFolder: "").classCount }) { $0 > 0 }
             }
         }
+    }
+}
+
+extension FuzzTests {
+    /// Mutated MP4, WebM and AVI clips: opening and decoding every frame either works or throws
+    /// a `DatasetError`; FFmpeg's own robustness is what this checks from our side of the API.
+    func testMutatedVideosNeverTrap() throws {
+        let names = ["h264.mp4", "vp9.webm", "mpeg4.avi"]
+        let originals = try names.map { try Data(contentsOf: DataFixtures.url("videos/\($0)")) }
+        var rng = SeededRandom(seed: 20_261_206)
+        var accepted = 0
+        let rounds = 3000
+        for round in 0..<rounds {
+            let k = round % originals.count
+            let mutant = Self.mutate(originals[k], &rng)
+            let decoded: [RGB8Image]
+            do {
+                let video = try VideoDecoder(data: mutant, source: names[k])
+                decoded = try video.frames(at: Array(0..<video.frameCount))
+            } catch is DatasetError {
+                continue
+            } catch {
+                XCTFail("video round \(round) (\(names[k])): \(type(of: error)) is not a DatasetError: \(error)")
+                continue
+            }
+            XCTAssertTrue(decoded.allSatisfy { $0.pixels.count == $0.width * $0.height * 3 }, "video round \(round): malformed frame")
+            accepted += 1
+        }
+        XCTAssertLessThan(accepted, rounds, "some mutants must be rejected")
+        XCTAssertGreaterThan(accepted, 0, "some mutants must still decode")
     }
 }

@@ -5,7 +5,7 @@ import PEFT
 import Tensor
 import XCTest
 
-/// The suite every method runs through on every tiny backbone (ViT, Swin, EfficientNet-Lite;
+/// The suite every method runs through on every tiny backbone (ViT, Swin, VideoMAE, EfficientNet-Lite;
 /// TinyBackbones.swift), as Hugging Face PEFT's test matrix: a method attaches or refuses the
 /// backbone by name, gradients reach exactly its trainable tensors, frozen tensors stay
 /// bit-identical through training steps, identity at init where it claims it, merged logits equal

@@ -4,20 +4,23 @@ import NN
 import PEFT
 import Tensor
 
-/// The three tiny, reference-checked backbones every method is tested on: the ViT of
+/// The tiny, reference-checked backbones every method is tested on: the ViT of
 /// Tests/ModelsTests/Fixtures/vit/cls_token (d 32, 2 blocks, class token), the Swin of
-/// …/swin/shifted_padded (widths 8/16/32, padded shifted windows, patch merging of odd sides) and
-/// the reduced EfficientNet-Lite of …/efficientnet. Each has the options that make every method
-/// non-trivial on it.
+/// …/swin/shifted_padded (widths 8/16/32, padded shifted windows, patch merging of odd sides),
+/// the VideoMAE of …/videomae/hf (d 32, 2 blocks, clips of 4 frames: 2 time steps of 2×2 tokens)
+/// and the reduced EfficientNet-Lite of …/efficientnet. Each has the options that make every
+/// method non-trivial on it.
 struct TinyBackbone {
     let name: String
     let make: () throws -> any Backbone
     let imageSize: Int
     let options: [String: [String: Any]]
+    /// Frames per clip for a video backbone, whose input is [B, T, 3, H, W].
+    var frames: Int? = nil
 
     func images(_ seed: UInt64 = 5) -> Tensor {
         var rng = SeededRandom(seed: seed)
-        return Tensor.normal([2, 3, imageSize, imageSize], using: &rng)
+        return Tensor.normal([2] + (frames.map { [$0] } ?? []) + [3, imageSize, imageSize], using: &rng)
     }
 
     func model(_ method: String, initStyle: InitStyle = .intended, seed: UInt64 = 3) throws -> PEFTModel {
@@ -42,6 +45,9 @@ struct TinyBackbone {
         "e3va": ["branches": 2, "kernel": 3],
     ])
 
+    static let videoMAE = TinyBackbone(name: "videomae", make: { try VideoMAE.load(model: VideoMAEMethodTests.folder.path) }, imageSize: 16,
+                                       options: MethodSuiteTests.tinyOptions, frames: 4)
+
     static let efficientNet = TinyBackbone(name: "efficientnet", make: tinyEfficientNet, imageSize: 40, options: CNNMethodTests.cnnOptions)
 
     /// The reduced Lite0 (input 40, stem 8, 16 features) with the reference weights.
@@ -53,5 +59,5 @@ struct TinyBackbone {
         return model
     }
 
-    static let all = [vit, swin, efficientNet]
+    static let all = [vit, swin, videoMAE, efficientNet]
 }

@@ -17,15 +17,19 @@ PY="$VENV/bin/python"
 TORCH_VERSION="2.15.0"
 TIMM_VERSION="1.0.31"
 PEFT_VERSION="0.21.2"
+# The video fixtures: Hugging Face's VideoMAE (make_videomae_fixtures.py) and PyAV's FFmpeg
+# (make_video_fixtures.py).
+TRANSFORMERS_VERSION="5.25.0"
+AV_VERSION="18.1.0"
 
 check() {
   [ -x "$PY" ] && "$PY" - <<'PYEOF' >/dev/null 2>&1
-import torch, timm, safetensors, numpy, PIL, peft  # noqa: F401
+import torch, timm, safetensors, numpy, PIL, peft, transformers, av  # noqa: F401
 PYEOF
 }
 
 if check; then
-  echo "setup_venv: $VENV already provides torch/timm/peft/safetensors/numpy/pillow; nothing to do."
+  echo "setup_venv: $VENV already provides torch/timm/peft/transformers/av/safetensors/numpy/pillow; nothing to do."
   "$PY" -c 'import torch, timm; print("torch", torch.__version__, "timm", timm.__version__)'
   exit 0
 fi
@@ -36,10 +40,11 @@ fi
 
 "$PY" -m pip install --disable-pip-version-check -q --upgrade pip
 "$PY" -m pip install --disable-pip-version-check -q \
-  "torch==${TORCH_VERSION}" "timm==${TIMM_VERSION}" "peft==${PEFT_VERSION}" safetensors numpy pillow
+  "torch==${TORCH_VERSION}" "timm==${TIMM_VERSION}" "peft==${PEFT_VERSION}" "transformers==${TRANSFORMERS_VERSION}" \
+  "av==${AV_VERSION}" safetensors numpy pillow
 
 if ! check; then
-  echo "setup_venv: install finished but 'import torch, timm, safetensors, numpy, PIL, peft' fails" >&2
+  echo "setup_venv: install finished but 'import torch, timm, safetensors, numpy, PIL, peft, transformers, av' fails" >&2
   "$PY" -c 'import torch, timm, safetensors, numpy, PIL, peft' || true
   exit 1
 fi

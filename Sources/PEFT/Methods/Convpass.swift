@@ -73,10 +73,13 @@ final class ConvBypass: BranchHook {
     func bypass(stream: Tensor, normed: Tensor, context: inout ForwardContext) -> Tensor? {
         let h = down(normed).quickGelu()                                        // [B, N, dim]
         let (b, n, c) = (h.shape[0], h.shape[1], h.shape[2])
-        precondition(n == prefixTokens + grid * grid, "Convpass: \(n) tokens do not form \(prefixTokens) + \(grid)×\(grid)")
-        let patches = h.narrowed(1, start: prefixTokens, length: grid * grid)
-            .reshaped([b, grid, grid, c]).permuted([0, 3, 1, 2])
-        let mixedPatches = conv(patches).permuted([0, 2, 3, 1]).reshaped([b, grid * grid, c])
+        let grids = (n - prefixTokens) / (grid * grid)
+        precondition(grids >= 1 && n == prefixTokens + grids * grid * grid, "Convpass: \(n) tokens do not form \(prefixTokens) + k·\(grid)×\(grid)")
+        // A video backbone's patch tokens are several grids in a row (VideoMAE: one per tubelet
+        // time step); each is convolved as its own image.
+        let patches = h.narrowed(1, start: prefixTokens, length: grids * grid * grid)
+            .reshaped([b * grids, grid, grid, c]).permuted([0, 3, 1, 2])
+        let mixedPatches = conv(patches).permuted([0, 2, 3, 1]).reshaped([b, grids * grid * grid, c])
         var parts = [mixedPatches]
         if prefixTokens > 0 {
             // Each prefix token as a 1×1 image: the 3×3 kernel's centre tap alone acts.

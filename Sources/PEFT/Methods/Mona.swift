@@ -76,9 +76,11 @@ final class MultiScaleAdapter: BranchHook {
         let (b, n) = (x.shape[0], x.shape[1])
         let p = down(norm(x) * gamma + x * gammaX)                                  // [B, N, m]
         let m = p.shape[2]
-        precondition(n == prefixTokens + grid * grid, "Mona: \(n) tokens do not form \(prefixTokens) + \(grid)×\(grid)")
-        let patches = op(p.narrowed(1, start: prefixTokens, length: grid * grid).reshaped([b, grid, grid, m]).permuted([0, 3, 1, 2]))
-            .permuted([0, 2, 3, 1]).reshaped([b, grid * grid, m])
+        let grids = (n - prefixTokens) / (grid * grid)
+        precondition(grids >= 1 && n == prefixTokens + grids * grid * grid, "Mona: \(n) tokens do not form \(prefixTokens) + k·\(grid)×\(grid)")
+        // Several grids in a row (a video backbone's time steps) are convolved one by one.
+        let patches = op(p.narrowed(1, start: prefixTokens, length: grids * grid * grid).reshaped([b * grids, grid, grid, m]).permuted([0, 3, 1, 2]))
+            .permuted([0, 2, 3, 1]).reshaped([b, grids * grid * grid, m])
         var parts = [patches]
         if prefixTokens > 0 {
             let prefix = p.narrowed(1, start: 0, length: prefixTokens).reshaped([b * prefixTokens, m, 1, 1])

@@ -1,0 +1,142 @@
+import Foundation
+import NN
+import Tensor
+
+/// VideoMAE's video transformer (Tong et al., NeurIPS 2022; MCG-NJU `modeling_finetune.py`,
+/// Hugging Face `VideoMAEForVideoClassification`): a ViT over space-time tubelets.
+///
+///     clip [B, T, C, H, W] → tubelets of tubelet_size frames × patch × patch → linear → + fixed
+///     sinusoid table → ViT blocks (q/v biases, zero k bias) → mean over tokens → fc_norm → head
+///
+/// Tokens are ordered t·(H/p)(W/p) + h·(W/p) + w, with no class token. VideoMAE's separate q and
+/// v biases (the key has none) live in the block's fused qkv bias with its key third at zero: a
+/// key bias adds the same amount to all of a query's logits, which softmax ignores, so that third
+/// never changes the output and its gradient is zero up to rounding — but it is a parameter, and
+/// BitFit counts it (768 per ViT-B block more than the released model has). The blocks are the ViT's
+/// own `Block`s (parameter names `blocks.i.*` as in the released code), so every PEFT method
+/// defined on transformer block sites attaches to VideoMAE unchanged.
+public final class VideoMAE: Backbone {
+    public let config: VideoMAEConfig
+    /// The tubelet embedding (a Conv3d whose kernel equals its stride in the released code):
+    /// non-overlapping, so it is exactly one linear map on each flattened tubelet
+    /// (C, t, p, p order, the Conv3d weight [D, C, t, p, p] read as [D, C·t·p·p]).
+    public let patchEmbed: Linear
+    public let blocks: [Block]
+    /// The final LayerNorm of a model without mean pooling (pre-training layout).
+    public let norm: LayerNorm?
+    public let fcNorm: LayerNorm?
+    public var head: Linear?
+    public var tokenHooks: [TokenHook] = []
+    public var preprocessing: Preprocessing
+    /// The position table per token count, built on first use.
+    private var positionTables: [Int: Tensor] = [:]
+    private let positionLock = NSLock()
+
+    public init(_ config: VideoMAEConfig, seed: UInt64 = 0, randomInit: Bool = true) throws {
+        try config.validate()
+        self.config = config
+        var rng = WeightInit(random: randomInit, rng: SeededRandom(seed: seed).derived("videomae-init"))
+        patchEmbed = vitLinear(config.tubeletValues, config.hiddenSize, bias: true, using: &rng)
+        let blockConfig = config.blockConfig
+        blocks = (0..<config.numHiddenLayers).map { Block(blockConfig, path: "blocks.\($0)", dropPath: 0, using: &rng) }
+        norm = config.useMeanPooling ? nil : LayerNorm(config.hiddenSize, eps: config.layerNormEps)
+        fcNorm = config.useMeanPooling ? LayerNorm(config.hiddenSize, eps: config.fcNormEps) : nil
+        head = config.numLabels > 0 ? vitLinear(config.hiddenSize, config.numLabels, bias: true, using: &rng) : nil
+        // VideoMAE's evaluation: ImageNet statistics, the short side resized to the input size
+        // (bilinear, `--short_side_size 224`), then the centre crop.
+        preprocessing = Preprocessing(mean: Preprocessing.imagenetMean, std: Preprocessing.imagenetStd, interpolation: "bilinear",
+                                      cropFraction: 1, source: "VideoMAE fine-tuning (short side \(config.imageSize), centre crop)")
+        setDropPathRate(config.dropPathRate)
+    }
+
+    public var numFeatures: Int { config.hiddenSize }
+    public var inputSize: Int { config.imageSize }
+    public var architecture: String {
+        "videomae (img \(config.imageSize), \(config.numFrames) frames, tubelet \(config.tubeletSize)×\(config.patchSize)×\(config.patchSize), dim \(config.hiddenSize), depth \(config.numHiddenLayers), heads \(config.numAttentionHeads))"
+    }
+    public var architectureIdentity: String {
+        var c = config
+        c.numLabels = 0
+        c.dropPathRate = 0
+        return canonicalIdentity(c)
+    }
+
+    public var transformerBlocks: [any TransformerBlockSite] { blocks }
+    public var tokenLayers: [(name: String, layer: TokenLayer)] {
+        [("patch_embed.proj", .linear(patchEmbed))] + (finalNorm.map { [($0.name, .norm($0.layer))] } ?? [])
+    }
+    public var outputNorm: (name: String, layer: LayerNorm)? { finalNorm }
+    private var finalNorm: (name: String, layer: LayerNorm)? {
+        if let fcNorm { return ("fc_norm", fcNorm) }
+        return norm.map { ("norm", $0) }
+    }
+
+    public func setDropPathRate(_ rate: Float) {
+        for (i, block) in blocks.enumerated() { block.dropPath = blocks.count > 1 ? rate * Float(i) / Float(blocks.count - 1) : 0 }
+    }
+
+    public func resetHead(classes: Int, using rng: inout SeededRandom) {
+        head = classes > 0 ? Linear(config.hiddenSize, classes, using: &rng) : nil
+    }
+
+    public func removeAllHooks() {
+        removeSiteHooks()
+        tokenHooks = []
+    }
+
+    /// Tubelet tokens [B, T/t · (H/p)(W/p), D] with the sinusoid table added, from a clip laid
+    /// out as Hugging Face's processor gives it, [B, T, C, H, W].
+    func embed(_ clip: Tensor) -> Tensor {
+        let (p, t, c) = (config.patchSize, config.tubeletSize, config.numChannels)
+        precondition(clip.rank == 5 && clip.shape[2] == c && clip.shape[3] == config.imageSize && clip.shape[4] == config.imageSize
+                     && clip.shape[1] > 0 && clip.shape[1] % t == 0,
+                     "VideoMAE: input \(clip.shape) does not match [B, T, \(c), \(config.imageSize), \(config.imageSize)] with T a multiple of \(t)")
+        let (b, frames, g) = (clip.shape[0], clip.shape[1], config.gridSize)
+        // [B, T/t, t, C, g, p, g, p] → [B, T/t, g, g, C, t, p, p]: one row per tubelet, its values
+        // in the Conv3d weight's (C, t, p, p) order.
+        let tubelets = clip.reshaped([b, frames / t, t, c, g, p, g, p]).permuted([0, 1, 4, 6, 3, 2, 5, 7])
+            .reshaped([b, frames / t * g * g, config.tubeletValues])
+        let tokens = patchEmbed(tubelets)
+        return tokens + positionTable(tokens: tokens.shape[1])
+    }
+
+    /// VideoMAE's fixed 1-D sinusoid table over the flattened token index:
+    /// angle(p, j) = p / 10000^(2⌊j/2⌋/D), sin on even j, cos on odd j — computed in double
+    /// precision as numpy does, for any frame count.
+    public func positionTable(tokens n: Int) -> Tensor {
+        positionLock.lock(); defer { positionLock.unlock() }
+        if let table = positionTables[n] { return table }
+        let d = config.hiddenSize
+        var values = [Float](repeating: 0, count: n * d)
+        for position in 0..<n {
+            for j in 0..<d {
+                let angle = Double(position) / pow(10000, 2 * Double(j / 2) / Double(d))
+                values[position * d + j] = Float(j % 2 == 0 ? sin(angle) : cos(angle))
+            }
+        }
+        let table = Tensor(shape: [1, n, d], values)
+        positionTables[n] = table
+        return table
+    }
+
+    public func forward(_ clip: Tensor, options: ForwardOptions, rng: SeededRandom) -> BackboneOutput {
+        var context = ForwardContext(options: options, rng: rng)
+        let tokens = tokenHooks.apply(embed(clip), &context)
+        var x = tokens
+        for (i, block) in blocks.enumerated() {
+            x = block(x, context: &context, index: i)
+            if options.keepBlockOutputs { context.blockOutputs.append(x) }
+        }
+        let final = norm.map { $0(x) } ?? x
+        let pooled = config.useMeanPooling ? final.mean(dims: [1]) : final.narrowed(1, start: 0, length: 1).reshaped([x.shape[0], x.shape[2]])
+        let features = fcNorm.map { $0(pooled) } ?? pooled
+        return BackboneOutput(logits: head.map { $0(features) }, features: features, tokens: tokens,
+                              blockOutputs: context.blockOutputs, final: final, attention: context.attention)
+    }
+
+    public var namedParameters: [(name: String, tensor: Tensor)] {
+        var list = prefixed("patch_embed.proj", patchEmbed)
+        for (i, block) in blocks.enumerated() { list += prefixed("blocks.\(i)", block) }
+        return list + prefixed("norm", norm) + prefixed("fc_norm", fcNorm) + prefixed("head", head)
+    }
+}
