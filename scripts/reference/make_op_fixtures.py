@@ -457,6 +457,12 @@ def make_dense():
         F.batch_norm(x, rm, rv, w, b, training=True, momentum=0.1, eps=eps)
         fam.put(name + "_running", {"op": "batch_norm_running", "eps": eps, "momentum": 0.1},
                 {"in0": x, "in1": running_mean, "in2": running_var, "out": torch.stack([rm, rv])})
+    # per-pixel cross-entropy with an ignore index (mean over labelled pixels)
+    for name, shape, ignored in [("pixel_cross_entropy_a", (2, 4, 3, 5), 0.25), ("pixel_cross_entropy_b", (1, 3, 4, 4), 0.0)]:
+        targets = torch.randint(0, shape[1], (shape[0],) + shape[2:])
+        targets[torch.rand(targets.shape) < ignored] = 255
+        fam.add(name, {"op": "pixel_cross_entropy", "ignore_index": 255},
+                lambda x, t: F.cross_entropy(x, t, ignore_index=255), [randn(*shape), targets])
     return fam
 
 
