@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Creates .venv/ in the repo root with the PyTorch reference stack used ONLY to generate
 # the Swift test fixtures (see scripts/reference/FIXTURES.md). Idempotent: if .venv already
-# imports torch + timm + safetensors + numpy + PIL, it does nothing.
+# imports torch + timm + peft + transformers + safetensors + numpy + PIL, it does nothing.
 #
 # Usage: bash scripts/reference/setup_venv.sh
 #
@@ -17,15 +17,16 @@ PY="$VENV/bin/python"
 TORCH_VERSION="2.15.0"
 TIMM_VERSION="1.0.31"
 PEFT_VERSION="0.21.2"
+TRANSFORMERS_VERSION="5.25.0"  # the UPerNet fixtures (make_upernet_fixtures.py)
 
 check() {
   [ -x "$PY" ] && "$PY" - <<'PYEOF' >/dev/null 2>&1
-import torch, timm, safetensors, numpy, PIL, peft  # noqa: F401
+import torch, timm, safetensors, numpy, PIL, peft, transformers  # noqa: F401
 PYEOF
 }
 
 if check; then
-  echo "setup_venv: $VENV already provides torch/timm/peft/safetensors/numpy/pillow; nothing to do."
+  echo "setup_venv: $VENV already provides torch/timm/peft/transformers/safetensors/numpy/pillow; nothing to do."
   "$PY" -c 'import torch, timm; print("torch", torch.__version__, "timm", timm.__version__)'
   exit 0
 fi
@@ -36,11 +37,11 @@ fi
 
 "$PY" -m pip install --disable-pip-version-check -q --upgrade pip
 "$PY" -m pip install --disable-pip-version-check -q \
-  "torch==${TORCH_VERSION}" "timm==${TIMM_VERSION}" "peft==${PEFT_VERSION}" safetensors numpy pillow
+  "torch==${TORCH_VERSION}" "timm==${TIMM_VERSION}" "peft==${PEFT_VERSION}" "transformers==${TRANSFORMERS_VERSION}" safetensors numpy pillow
 
 if ! check; then
-  echo "setup_venv: install finished but 'import torch, timm, safetensors, numpy, PIL, peft' fails" >&2
-  "$PY" -c 'import torch, timm, safetensors, numpy, PIL, peft' || true
+  echo "setup_venv: install finished but 'import torch, timm, safetensors, numpy, PIL, peft, transformers' fails" >&2
+  "$PY" -c 'import torch, timm, safetensors, numpy, PIL, peft, transformers' || true
   exit 1
 fi
 "$PY" -c 'import torch, timm; print("setup_venv: ok: torch", torch.__version__, "timm", timm.__version__)'
