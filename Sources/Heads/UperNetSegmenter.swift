@@ -51,6 +51,15 @@ public final class UperNetSegmenter: Module {
         return (logits, auxiliaryHead.map { resize($0(maps), to: size, filter: .bilinear) })
     }
 
+    /// The training loss of Hugging Face's model and mmseg's recipe: per-pixel cross-entropy of
+    /// the logits plus `auxiliaryLossWeight` (0.4) times that of the auxiliary logits, pixels
+    /// labelled `lossIgnoreIndex` (255) left out. `labels` is [B, H, W] flattened.
+    public func loss(_ output: (logits: Tensor, auxiliaryLogits: Tensor?), labels: [Int]) -> Tensor {
+        let main = pixelCrossEntropy(output.logits, targets: labels, ignoreIndex: config.lossIgnoreIndex)
+        guard let auxiliary = output.auxiliaryLogits else { return main }
+        return main + pixelCrossEntropy(auxiliary, targets: labels, ignoreIndex: config.lossIgnoreIndex) * config.auxiliaryLossWeight
+    }
+
     /// Training mode for the heads' BatchNorms (the Swin has none; its stochastic depth is
     /// `backbone.setDropPathRate`).
     public func setTraining(_ training: Bool) {

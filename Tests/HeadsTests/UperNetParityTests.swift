@@ -47,9 +47,7 @@ final class UperNetParityTests: XCTestCase {
             model.setTrainable(true)
             model.setTraining(true)
             let out = model.forward(input, options: ForwardOptions(training: true))
-            let loss = pixelCrossEntropy(out.logits, targets: labels, ignoreIndex: model.config.lossIgnoreIndex)
-                + pixelCrossEntropy(try XCTUnwrap(out.auxiliaryLogits), targets: labels, ignoreIndex: model.config.lossIgnoreIndex)
-                * model.config.auxiliaryLossWeight
+            let loss = model.loss(out, labels: labels)
             XCTAssertEqual(loss.item, try XCTUnwrap(reference["loss"]).item, accuracy: 1e-5, "\(name) loss")
             loss.backward()
             let parameters = model.stateDict
