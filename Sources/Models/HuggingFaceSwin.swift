@@ -21,18 +21,12 @@ import Tensor
 /// | `swin.layernorm` or `layernorm` (unused by the backbone's outputs) | `norm` |
 /// | `hidden_states_norms.stageK` | not a Swin tensor: the per-stage output norms, returned apart |
 public enum HuggingFaceSwin {
-    /// The `SwinConfig` keys this reader understands; any other key with a non-default value is
-    /// an error, never silently ignored.
-    static let ignoredKeys: Set<String> = [
-        "_name_or_path", "architectures", "attention_probs_dropout_prob", "chunk_size_feed_forward", "dtype", "encoder_stride",
-        "hidden_dropout_prob", "hidden_size", "id2label", "label2id", "initializer_range", "is_encoder_decoder", "model_type",
-        "num_layers", "output_attentions", "output_hidden_states", "problem_type", "return_dict", "stage_names", "out_indices",
-        "transformers_version", "torch_dtype", "path_norm",
-    ]
-
     /// A `SwinTransformerConfig` for an HF `SwinConfig` (the `backbone_config` of a dense model)
     /// on square `imgSize` inputs (HF pads any size; this backbone is built for one). Every stage
-    /// must be an output (`out_features` stage1…stageN), as UPerNet uses them.
+    /// must be an output (`out_features` stage1…stageN), as UPerNet uses them. Every `SwinConfig`
+    /// field is read or checked; the other keys are `PretrainedConfig`'s generic ones (labels,
+    /// dtype, and the generation defaults older transformers versions wrote), which do not shape
+    /// the backbone.
     public static func config(_ json: [String: Any], imgSize: Int, file: String) throws -> SwinTransformerConfig {
         let values = HubConfigValues(file: file)
         var c = SwinTransformerConfig()
@@ -59,6 +53,8 @@ public enum HuggingFaceSwin {
                 if act != "gelu" { throw values.error("backbone_config.hidden_act = '\(act)': only 'gelu' (Swin's) is supported") }
             case "use_absolute_embeddings":
                 if try values.bool(key, value) { throw values.error("backbone_config.use_absolute_embeddings = true is not supported (Swin V1 has none)") }
+            case "hidden_dropout_prob", "attention_probs_dropout_prob":
+                if try values.float(key, value) != 0 { throw values.error("backbone_config.\(key) = \(value): only 0 is supported (this Swin has no dropout)") }
             case "out_features":
                 guard let names = value as? [String] else { throw values.error("backbone_config.out_features = \(value) is not a list of stage names") }
                 let expected = (1...c.depths.count).map { "stage\($0)" }  // "depths" sorts before "out_features"
@@ -66,7 +62,7 @@ public enum HuggingFaceSwin {
                     throw values.error("backbone_config.out_features = \(names): UPerNet on this backbone needs every stage, \(expected)")
                 }
             default:
-                if !ignoredKeys.contains(key) { throw values.error("backbone_config.\(key) = \(value) is not supported for a Swin backbone") }
+                break  // initializer_range, encoder_stride (masked-image modelling), derived values, PretrainedConfig's generic keys
             }
         }
         c.windowSize = Array(repeating: window ?? 7, count: c.depths.count)

@@ -80,6 +80,7 @@ final class UperNetParityTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("hidden_act"), "\(error)")
         }
         backbone["hidden_act"] = "gelu"
+        backbone["add_cross_attention"] = false  // a generic key older transformers versions write: ignored
         json["backbone_config"] = backbone
         try JSONSerialization.data(withJSONObject: json).write(to: dir.appendingPathComponent("config.json"))
         XCTAssertThrowsError(try UperNetSegmenter.loadHuggingFace(dir.path, imgSize: 32)) { error in
