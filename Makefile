@@ -5,7 +5,7 @@
 #               cluster as root, runs every test)
 SHELL := /bin/bash
 SWIFT ?= swift
-APT_PACKAGES := libopenblas-dev libdnnl-dev zlib1g-dev libturbojpeg0-dev libpng-dev pkg-config
+APT_PACKAGES := libopenblas-dev libdnnl-dev zlib1g-dev libturbojpeg0-dev libpng-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev pkg-config
 VPEFT := .build/release/vpeft
 # The package builds for the x86-64 baseline (so other packages can depend on it); the commands
 # here build for the CPU they run on — AVX2/AVX-512 elementwise kernels — and say so to
@@ -63,6 +63,12 @@ fixtures:
 	.venv/bin/python scripts/reference/make_onnx_fixtures.py
 	.venv/bin/python scripts/reference/make_vit_fixtures.py
 	.venv/bin/python scripts/reference/make_swin_fixtures.py
+	.venv/bin/python scripts/reference/make_swin_peft_fixtures.py
+	.venv/bin/python scripts/reference/make_e3va_fixtures.py
+	.venv/bin/python scripts/reference/make_upernet_fixtures.py
+	.venv/bin/python scripts/reference/make_segmentation_fixtures.py
+	.venv/bin/python scripts/reference/make_video_fixtures.py
+	.venv/bin/python scripts/reference/make_videomae_fixtures.py
 	.venv/bin/python scripts/reference/make_peft_fixtures.py
 	.venv/bin/pip install --disable-pip-version-check -q tensorboard==2.21.0
 	.venv/bin/python scripts/reference/make_tensorboard_fixtures.py

@@ -9,6 +9,7 @@ import PackageDescription
 // Layers (docs/architecture.md): arrows point down only.
 //   vpeft (CLI) → Models → NN → Tensor → COpenBLAS (system OpenBLAS, cblas), CDNNL (system oneDNN matmul)
 //                 Models → Checkpoints (safetensors/npz/pth readers) → CZlib (system zlib)
+//   Heads (task heads on a backbone's multi-scale maps: UPerNet, FCN) → Models
 //   PEFT (methods attach at the model's sites) → Models
 //   Datasets (decoding via CTurboJPEG/CPNG/CFFmpeg, transforms, loaders) → Tensor
 //   Viz (PNG/SVG plots, t-SNE, attention overlays) → Tensor, CPNG
@@ -25,6 +26,7 @@ let package = Package(
         .library(name: "Checkpoints", targets: ["Checkpoints"]),
         .library(name: "Models", targets: ["Models"]),
         .library(name: "PEFT", targets: ["PEFT"]),
+        .library(name: "Heads", targets: ["Heads"]),
         .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "Viz", targets: ["Viz"]),
         .library(name: "Reports", targets: ["Reports"]),
@@ -55,19 +57,21 @@ let package = Package(
         .target(name: "Checkpoints", dependencies: ["Tensor", "CZlib"]),
         .target(name: "Models", dependencies: ["Tensor", "NN", "Checkpoints"]),
         .target(name: "PEFT", dependencies: ["Tensor", "NN", "Models"]),
+        .target(name: "Heads", dependencies: ["Tensor", "NN", "Checkpoints", "Models"]),
         .target(name: "Datasets", dependencies: ["Tensor", "CTurboJPEG", "CPNG", "CZlib", "CFFmpeg"]),
         .target(name: "Viz", dependencies: ["Tensor", "CPNG", "CZlib"]),
         .target(name: "Reports", dependencies: ["Viz"]),
         .target(name: "Training", dependencies: ["Tensor", "NN", "Checkpoints", "Models", "PEFT", "Datasets", "Yams"]),
-        .target(name: "VPEFTBench", dependencies: ["Tensor", "NN", "Checkpoints", "Models", "PEFT", "Datasets", "Viz", "Reports", "Training"]),
+        .target(name: "VPEFTBench", dependencies: ["Tensor", "NN", "Checkpoints", "Models", "Heads", "PEFT", "Datasets", "Viz", "Reports", "Training"]),
         .executableTarget(
             name: "vpeft",
-            dependencies: ["Tensor", "NN", "Checkpoints", "Models", "PEFT", "Datasets", "Viz", "Reports", "Training", "COpenBLAS", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Tensor", "NN", "Checkpoints", "Models", "Heads", "PEFT", "Datasets", "Viz", "Reports", "Training", "COpenBLAS", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], exclude: ["Fixtures"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensor"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "Tensor"], exclude: ["Fixtures"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Checkpoints", "NN", "Tensor"], exclude: ["Fixtures"]),
+        .testTarget(name: "HeadsTests", dependencies: ["Heads", "Models", "NN", "Tensor"], exclude: ["Fixtures"]),
         .testTarget(name: "PEFTTests", dependencies: ["PEFT", "Models", "NN", "Tensor"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensor"], exclude: ["Fixtures"]),
         .testTarget(name: "VizTests", dependencies: ["Viz", "Tensor", "CPNG"]),

@@ -2,10 +2,12 @@ import Foundation
 
 /// Typed reads of the values in a timm hub `config.json` (`model_args`, `num_classes`, …), each
 /// failure an error naming the file, the key and the value. Shared by every backbone's loader.
-struct HubConfigValues {
-    let file: String
+public struct HubConfigValues {
+    public let file: String
 
-    func error(_ reason: String) -> ModelConfigError { ModelConfigError("\(file): \(reason)") }
+    public init(file: String) { self.file = file }
+
+    public func error(_ reason: String) -> ModelConfigError { ModelConfigError("\(file): \(reason)") }
 
     /// The config's `model_args`, after checking that `supported` has every key (`family` names
     /// the backbone in the error).
@@ -18,29 +20,29 @@ struct HubConfigValues {
     }
 
     /// An integer, or a square [n, n] pair (timm writes sizes either way).
-    func int(_ key: String, _ value: Any) throws -> Int {
+    public func int(_ key: String, _ value: Any) throws -> Int {
         if let n = value as? NSNumber, n.doubleValue == n.doubleValue.rounded() { return n.intValue }
         if let pair = value as? [NSNumber], pair.count == 2, pair[0] == pair[1] { return pair[0].intValue }
         throw error("'\(key)' = \(value) is not an integer (or a square size)")
     }
 
     /// A non-empty list of integers (each may be a square pair).
-    func ints(_ key: String, _ value: Any) throws -> [Int] {
+    public func ints(_ key: String, _ value: Any) throws -> [Int] {
         guard let list = value as? [Any], !list.isEmpty else { throw error("'\(key)' = \(value) is not a list of integers") }
         return try list.map { try int(key, $0) }
     }
 
-    func float(_ key: String, _ value: Any) throws -> Float {
+    public func float(_ key: String, _ value: Any) throws -> Float {
         guard let n = value as? NSNumber else { throw error("'\(key)' = \(value) is not a number") }
         return n.floatValue
     }
 
-    func bool(_ key: String, _ value: Any) throws -> Bool {
+    public func bool(_ key: String, _ value: Any) throws -> Bool {
         guard let n = value as? NSNumber else { throw error("'\(key)' = \(value) is not a boolean") }
         return n.boolValue
     }
 
-    func string(_ key: String, _ value: Any) throws -> String {
+    public func string(_ key: String, _ value: Any) throws -> String {
         guard let s = value as? String else { throw error("'\(key)' = \(value) is not a string") }
         return s
     }

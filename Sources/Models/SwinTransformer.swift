@@ -140,6 +140,8 @@ public final class SwinTransformerBlock: Module {
     public let mlp: Mlp
     public let resolution: Int
     public let shift: Int
+    /// Zero-pad to whole windows before the cyclic shift (`SwinWindowing.dense`), not after.
+    public let padsBeforeRoll: Bool
     /// Stochastic-depth rate of this block (training only).
     public var dropPath: Float = 0
     public var hooks = BlockHooks()
@@ -149,9 +151,10 @@ public final class SwinTransformerBlock: Module {
     /// nil for unshifted blocks.
     let attnMask: Tensor?
 
-    init(path: String, dim: Int, heads: Int, resolution: Int, window: Int, shift: Int, mlpHidden: Int, qkvBias: Bool, eps: Float,
+    init(path: String, dim: Int, heads: Int, resolution: Int, window: Int, shift: Int, padsBeforeRoll: Bool, mlpHidden: Int, qkvBias: Bool, eps: Float,
          using rng: inout WeightInit) {
         self.path = path
+        self.padsBeforeRoll = padsBeforeRoll
         norm1 = LayerNorm(dim, eps: eps)
         attn = WindowAttention(dim: dim, heads: heads, window: window, qkvBias: qkvBias, using: &rng)
         norm2 = LayerNorm(dim, eps: eps)
@@ -194,15 +197,17 @@ public final class SwinTransformerBlock: Module {
         return hooks.output.apply(tokens, &context).reshaped([b, h, w, c])
     }
 
-    /// timm's `SwinTransformerBlock._attn` on the normalised map [B, H, W, C].
+    /// timm's `SwinTransformerBlock._attn` on the normalised map [B, H, W, C]; with
+    /// `padsBeforeRoll` the dense-prediction order (pad, roll, …, roll back, crop).
     private func windowedAttention(_ x: Tensor, context: inout ForwardContext) -> Tensor {
         let side = resolution, padded = paddedResolution
-        let rolled = shift > 0 ? x.rolled([-shift, -shift], dims: [1, 2]) : x
-        let filled = rolled.padded(dim: 1, after: padded - side).padded(dim: 2, after: padded - side)
+        func pad(_ t: Tensor) -> Tensor { t.padded(dim: 1, after: padded - side).padded(dim: 2, after: padded - side) }
+        func crop(_ t: Tensor) -> Tensor { t.narrowed(1, start: 0, length: side).narrowed(2, start: 0, length: side) }
+        func roll(_ t: Tensor, _ by: Int) -> Tensor { shift > 0 ? t.rolled([by, by], dims: [1, 2]) : t }
+        let filled = padsBeforeRoll ? roll(pad(x), -shift) : pad(roll(x, -shift))
         let mixed = attn(windowPartition(filled, window: window), mask: attnMask, hooks: hooks.attention, context: &context)
         let merged = windowReverse(mixed, window: window, height: padded, width: padded)
-            .narrowed(1, start: 0, length: side).narrowed(2, start: 0, length: side)
-        return shift > 0 ? merged.rolled([shift, shift], dims: [1, 2]) : merged
+        return padsBeforeRoll ? crop(roll(merged, shift)) : roll(crop(merged), shift)
     }
 
     public var namedParameters: [(name: String, tensor: Tensor)] {
@@ -253,7 +258,8 @@ public final class SwinTransformerStage: Module {
         downsample = stage > 0 ? PatchMerging(dim: c.stageDim(stage - 1), eps: c.normEps, using: &rng) : nil
         blocks = (0..<c.depths[stage]).map { i in
             SwinTransformerBlock(path: "layers.\(stage).blocks.\(i)", dim: dim, heads: c.numHeads[stage], resolution: c.stageResolution(stage), window: c.effectiveWindow(stage),
-                                 shift: c.shift(stage: stage, block: i), mlpHidden: c.mlpHidden(stage), qkvBias: c.qkvBias,
+                                 shift: c.shift(stage: stage, block: i), padsBeforeRoll: c.windowing == .dense,
+                                 mlpHidden: c.mlpHidden(stage), qkvBias: c.qkvBias,
                                  eps: c.normEps, using: &rng)
         }
     }

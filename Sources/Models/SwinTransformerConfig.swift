@@ -21,6 +21,9 @@ public struct SwinTransformerConfig: Codable, Equatable, Sendable {
     public var numClasses = 1000
     public var dropPathRate: Float = 0.1
     public var normEps: Float = 1e-5
+    /// How stage maps are cut into windows; nil is timm's classification layout. Optional so
+    /// that a config without it encodes (and fingerprints) exactly as before.
+    public var windowing: SwinWindowing?
 
     public init() {}
 
@@ -28,6 +31,7 @@ public struct SwinTransformerConfig: Codable, Equatable, Sendable {
         case imgSize = "img_size", patchSize = "patch_size", inChans = "in_chans", embedDim = "embed_dim", depths
         case numHeads = "num_heads", windowSize = "window_size", mlpRatio = "mlp_ratio", qkvBias = "qkv_bias"
         case globalPool = "global_pool", numClasses = "num_classes", dropPathRate = "drop_path_rate", normEps = "norm_eps"
+        case windowing
     }
 
     public var stageCount: Int { depths.count }
@@ -43,11 +47,15 @@ public struct SwinTransformerConfig: Codable, Equatable, Sendable {
     }
     /// The window a stage's blocks use: the configured one, or the whole map when the map is no
     /// larger (timm's `_calc_window_shift`; such a stage never shifts).
-    public func effectiveWindow(_ stage: Int) -> Int { min(windowSize[stage], stageResolution(stage)) }
+    /// With `.dense` windowing the configured window always applies (the map is padded up to it).
+    public func effectiveWindow(_ stage: Int) -> Int {
+        windowing == .dense ? windowSize[stage] : min(windowSize[stage], stageResolution(stage))
+    }
     /// The cyclic shift of block `block` of stage `stage`: window // 2 on odd blocks, none when
-    /// the window covers the map.
+    /// the window covers the map (always window // 2 on odd blocks with `.dense` windowing).
     public func shift(stage: Int, block: Int) -> Int {
-        block % 2 == 1 && stageResolution(stage) > windowSize[stage] ? windowSize[stage] / 2 : 0
+        guard block % 2 == 1 else { return 0 }
+        return windowing == .dense || stageResolution(stage) > windowSize[stage] ? windowSize[stage] / 2 : 0
     }
     /// Channels of the final map, the pooled feature width.
     public var numFeatures: Int { stageDim(stageCount - 1) }
@@ -75,6 +83,17 @@ public struct SwinTransformerConfig: Codable, Equatable, Sendable {
         if !(0..<1).contains(dropPathRate) { throw bad("drop_path_rate", dropPathRate, "must be in [0, 1)") }
         if !(normEps > 0) { throw bad("norm_eps", normEps, "must be positive") }
     }
+}
+
+/// Where Swin backbones for dense prediction cut windows differently from timm's classifier.
+/// `.dense` is the layout of the Microsoft detection/segmentation code (mmdet, mmseg) and of
+/// Hugging Face's `SwinBackbone` (which runs with `always_partition=True`): every stage keeps its
+/// configured window even when the map is smaller, odd blocks always shift by window // 2, and a
+/// map is zero-padded to whole windows *before* the cyclic shift (timm pads after it). At 224 px
+/// with window 7 both layouts compute the same function; at segmentation sizes (512 px, maps of
+/// 128/64/32/16 with window 7 or 12) they do not.
+public enum SwinWindowing: String, Codable, Sendable {
+    case dense
 }
 
 extension SwinTransformerConfig {

@@ -6,6 +6,8 @@ public struct StateDictMismatch: Error, CustomStringConvertible, Equatable {
     public var unexpected: [String] = []
     public var wrongShape: [(key: String, expected: [Int], found: [Int])] = []
 
+    public init() {}
+
     public var isEmpty: Bool { missing.isEmpty && unexpected.isEmpty && wrongShape.isEmpty }
 
     public var description: String {

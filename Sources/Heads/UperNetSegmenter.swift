@@ -1,0 +1,81 @@
+import Models
+import NN
+import Tensor
+
+/// Semantic segmentation with UPerNet on a Swin backbone, as Hugging Face's
+/// `UperNetForSemanticSegmentation` with a `SwinBackbone`: every stage's map goes through its
+/// own LayerNorm (`backbone.hidden_states_norms.stage{k}`), the decode head (and, when
+/// configured, the auxiliary FCN head) read those maps, and logits are upsampled bilinearly
+/// (align_corners=False) to the input size.
+///
+/// Names are HF's for everything outside the Swin (`decode_head.…`, `auxiliary_head.…`) and
+/// `backbone.` + timm's inside it, so PEFT methods see the Swin exactly as on classification.
+public final class UperNetSegmenter: Module {
+    public let config: UperNetConfig
+    public let backbone: SwinTransformer
+    /// LayerNorm over the channels of each stage's map.
+    public let stageNorms: [LayerNorm]
+    public let decodeHead: UperNetHead
+    public let auxiliaryHead: FCNHead?
+
+    /// A randomly initialised segmenter (load weights for real use); the Swin must have no
+    /// classifier head.
+    public init(backbone: SwinTransformer, config: UperNetConfig, seed: UInt64 = 0) throws {
+        try config.validate(file: "UPerNet config")
+        guard backbone.head == nil else { throw ModelConfigError("UperNetSegmenter: the Swin backbone must have no classifier head (num_classes 0)") }
+        let channels = backbone.featureInfo.map(\.channels)
+        if config.useAuxiliaryHead && !channels.indices.contains(config.auxiliaryInIndex) {
+            throw ModelConfigError("UperNetSegmenter: auxiliary head reads map \(config.auxiliaryInIndex), the backbone has \(channels.count)")
+        }
+        self.config = config
+        self.backbone = backbone
+        stageNorms = channels.map { LayerNorm($0, eps: 1e-5) }  // HF: nn.LayerNorm(channels), default eps
+        var rng = SeededRandom(seed: seed).derived("upernet-init")
+        decodeHead = UperNetHead(config, inChannels: channels, using: &rng)
+        auxiliaryHead = config.useAuxiliaryHead ? FCNHead(config, inChannels: channels, using: &rng) : nil
+    }
+
+    /// The backbone's maps after the per-stage norms, NCHW, finest first.
+    public func features(_ images: Tensor, options: ForwardOptions = ForwardOptions(), rng: SeededRandom = SeededRandom(seed: 0)) -> [Tensor] {
+        zip(backbone.stageFeatures(images, options: options, rng: rng), stageNorms).map { map, norm in
+            norm(map.permuted([0, 2, 3, 1])).permuted([0, 3, 1, 2])
+        }
+    }
+
+    /// Logits [B, labels, H, W] at the input size; the auxiliary head's too when it exists.
+    public func forward(_ images: Tensor, options: ForwardOptions = ForwardOptions(), rng: SeededRandom = SeededRandom(seed: 0))
+        -> (logits: Tensor, auxiliaryLogits: Tensor?) {
+        let maps = features(images, options: options, rng: rng)
+        let size = spatialSize(images)
+        let logits = resize(decodeHead(maps), to: size, filter: .bilinear)
+        return (logits, auxiliaryHead.map { resize($0(maps), to: size, filter: .bilinear) })
+    }
+
+    /// The training loss of Hugging Face's model and mmseg's recipe: per-pixel cross-entropy of
+    /// the logits plus `auxiliaryLossWeight` (0.4) times that of the auxiliary logits, pixels
+    /// labelled `lossIgnoreIndex` (255) left out. `labels` is [B, H, W] flattened.
+    public func loss(_ output: (logits: Tensor, auxiliaryLogits: Tensor?), labels: [Int]) -> Tensor {
+        let main = pixelCrossEntropy(output.logits, targets: labels, ignoreIndex: config.lossIgnoreIndex)
+        guard let auxiliary = output.auxiliaryLogits else { return main }
+        return main + pixelCrossEntropy(auxiliary, targets: labels, ignoreIndex: config.lossIgnoreIndex) * config.auxiliaryLossWeight
+    }
+
+    /// Training mode for the heads' BatchNorms (the Swin has none; its stochastic depth is
+    /// `backbone.setDropPathRate`).
+    public func setTraining(_ training: Bool) {
+        decodeHead.setTraining(training)
+        auxiliaryHead?.setTraining(training)
+    }
+
+    public var namedParameters: [(name: String, tensor: Tensor)] {
+        var list = prefixed("backbone", backbone)
+        for (i, norm) in stageNorms.enumerated() { list += prefixed("backbone.hidden_states_norms.stage\(i + 1)", norm) }
+        return list + prefixed("decode_head", decodeHead) + prefixed("auxiliary_head", auxiliaryHead)
+    }
+
+    /// The heads' BatchNorm running statistics.
+    public var namedBuffers: [(name: String, tensor: Tensor)] {
+        decodeHead.namedBuffers.map { ("decode_head.\($0.name)", $0.tensor) }
+            + (auxiliaryHead?.namedBuffers.map { ("auxiliary_head.\($0.name)", $0.tensor) } ?? [])
+    }
+}
