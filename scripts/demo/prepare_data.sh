@@ -29,7 +29,8 @@ import() {
     local root=$1 name=$2; shift 2
     mkdir -p "$root"
     [[ -f $root/$name/test.txt ]] || "$VPEFT" data import "$@" --out "$root" --name "$name"
-    "$VPEFT" data inspect "$root/$name" | head -5
+    # sed, not head: it reads to the end, so the pipe never closes early (SIGPIPE under pipefail).
+    "$VPEFT" data inspect "$root/$name" | sed -n 1,5p
 }
 
 # import_all ROOT SIZE-ARGS…: the three tasks, each balanced over its classes by `data import`.
