@@ -81,18 +81,20 @@ struct DataVerify: ParsableCommand {
         print("  images decoded: \(report.imagesChecked)")
         for note in report.notes { print("  note: \(note)") }
         print("  manifest: \(report.manifest)")
-        if report.passed {
-            print("OK")
-        } else {
-            print("\(report.problems.count) problem\(report.problems.count == 1 ? "" : "s"):")
-            for p in report.problems.prefix(50) { print("  \(p)") }
-            if report.problems.count > 50 { print("  … \(report.problems.count - 50) more") }
-            throw ExitCode.failure
-        }
+        try Self.conclude(problems: report.problems)
     }
 }
 
 extension DataVerify {
+    /// "OK", or the problems (the first 50) and a failing exit status.
+    static func conclude(problems: [String]) throws {
+        guard !problems.isEmpty else { return print("OK") }
+        print("\(problems.count) problem\(problems.count == 1 ? "" : "s"):")
+        for p in problems.prefix(50) { print("  \(p)") }
+        if problems.count > 50 { print("  … \(problems.count - 50) more") }
+        throw ExitCode.failure
+    }
+
     private func verifySegmentation(_ layout: SegmentationLayout) throws {
         let url = URL(fileURLWithPath: folder)
         let dataset: SegmentationDataset
@@ -109,14 +111,7 @@ extension DataVerify {
         let absent = report.classPixels.enumerated().filter { $0.element == 0 }.map { String($0.offset) }
         print("  labelled pixels: \(report.classPixels.reduce(0, +)), ignored: \(report.ignoredPixels)")
         if !absent.isEmpty { print("  note: classes with no pixel: \(absent.prefix(30).joined(separator: ", "))\(absent.count > 30 ? ", … (\(absent.count))" : "")") }
-        if report.passed {
-            print("OK")
-        } else {
-            print("\(report.problems.count) problem\(report.problems.count == 1 ? "" : "s"):")
-            for p in report.problems.prefix(50) { print("  \(p)") }
-            if report.problems.count > 50 { print("  … \(report.problems.count - 50) more") }
-            throw ExitCode.failure
-        }
+        try Self.conclude(problems: report.problems)
     }
 }
 
