@@ -19,6 +19,13 @@ public struct HubConfigValues {
         return args
     }
 
+    /// The side of `pretrained_cfg.input_size` ([channels, side, side]), the image size a hub
+    /// folder's weights were trained at; nil when the config has none.
+    func pretrainedInputSize(_ json: [String: Any]) -> Int? {
+        guard let cfg = json["pretrained_cfg"] as? [String: Any], let size = cfg["input_size"] as? [NSNumber], size.count == 3 else { return nil }
+        return size[2].intValue
+    }
+
     /// An integer, or a square [n, n] pair (timm writes sizes either way).
     public func int(_ key: String, _ value: Any) throws -> Int {
         if let n = value as? NSNumber, n.doubleValue == n.doubleValue.rounded() { return n.intValue }

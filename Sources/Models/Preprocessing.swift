@@ -56,18 +56,18 @@ public struct Preprocessing: Codable, Equatable, Sendable {
     /// Overrides from a timm hub `config.json`'s `pretrained_cfg` (mean, std, interpolation,
     /// crop_pct; its input_size sets the model's size elsewhere); a present key with a wrong value
     /// is an error naming it.
-    public func overridden(byPretrainedConfig json: [String: Any], file: String) throws -> Preprocessing {
+    func overridden(byPretrainedConfig json: [String: Any], _ values: HubConfigValues) throws -> Preprocessing {
         guard let cfg = json["pretrained_cfg"] as? [String: Any] else { return self }
         func bad(_ key: String, _ expectation: String) -> ModelConfigError {
-            ModelConfigError("\(file): pretrained_cfg.\(key) = \(cfg[key].map { "\($0)" } ?? "nil"): \(expectation)")
+            values.error("pretrained_cfg.\(key) = \(cfg[key].map { "\($0)" } ?? "nil"): \(expectation)")
         }
         var result = self
         for key in ["mean", "std"] where cfg[key] != nil {
-            guard let values = cfg[key] as? [NSNumber], values.count == 3, values.allSatisfy({ $0.floatValue.isFinite }),
-                  key == "mean" || values.allSatisfy({ $0.floatValue > 0 }) else {
+            guard let numbers = cfg[key] as? [NSNumber], numbers.count == 3, numbers.allSatisfy({ $0.floatValue.isFinite }),
+                  key == "mean" || numbers.allSatisfy({ $0.floatValue > 0 }) else {
                 throw bad(key, key == "mean" ? "must be 3 finite numbers" : "must be 3 positive numbers")
             }
-            if key == "mean" { result.mean = values.map(\.floatValue) } else { result.std = values.map(\.floatValue) }
+            if key == "mean" { result.mean = numbers.map(\.floatValue) } else { result.std = numbers.map(\.floatValue) }
         }
         if let interpolation = cfg["interpolation"] {
             guard let name = interpolation as? String, ["bicubic", "bilinear"].contains(name) else { throw bad("interpolation", "must be bicubic or bilinear") }
@@ -77,7 +77,7 @@ public struct Preprocessing: Codable, Equatable, Sendable {
             guard let c = crop as? NSNumber, c.floatValue > 0, c.floatValue <= 1 else { throw bad("crop_pct", "must be in (0, 1]") }
             result.cropFraction = c.floatValue
         }
-        result.source = "\(file) pretrained_cfg"
+        result.source = "\(values.file) pretrained_cfg"
         return result
     }
 }

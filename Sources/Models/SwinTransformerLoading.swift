@@ -85,11 +85,9 @@ public struct SwinSource {
         }
         if let n = json["num_classes"] { config.numClasses = try values.int("num_classes", n) }
         if let pool = json["global_pool"] as? String { config.globalPool = pool }
-        if args["img_size"] == nil, let cfg = json["pretrained_cfg"] as? [String: Any], let size = cfg["input_size"] as? [NSNumber], size.count == 3 {
-            config.imgSize = size[2].intValue
-        }
+        if args["img_size"] == nil, let size = values.pretrainedInputSize(json) { config.imgSize = size }
         return SwinSource(config: config, defaultWeights: nil, architecture: architecture,
-                          preprocessing: try config.defaultPreprocessing.overridden(byPretrainedConfig: json, file: file))
+                          preprocessing: try config.defaultPreprocessing.overridden(byPretrainedConfig: json, values))
     }
 }
 

@@ -27,17 +27,17 @@ public final class TrainingSession {
     public let dataManifestSHA256: String?
 
     public init(config: TrainingConfig) throws {
-        let backbone = try BackboneLoader.load(model: config.model, weights: config.weights.map { URL(fileURLWithPath: $0) }, imgSize: config.imgSize)
-        // `model` preprocessing becomes the backbone's values here, so that the record, the
-        // adapter's stored config and a resumed run all name what was used.
-        let config = Self.resolvingModelPreprocessing(config, backbone.preprocessing)
-        self.config = config
         guard let proto = EvaluationProtocol(rawValue: config.protocolName) else { throw ConfigError("protocol = \(config.protocolName): unknown") }
         evaluationProtocol = proto
         (suite, datasetName) = try DatasetReference.parse(config.dataset)
         guard let root = config.dataRoot else { throw ConfigError("data_root is not set: give --data-root DIR (the folder holding \(datasetName)/)") }
         let rootURL = URL(fileURLWithPath: root)
 
+        let backbone = try BackboneLoader.load(model: config.model, weights: config.weights.map { URL(fileURLWithPath: $0) }, imgSize: config.imgSize)
+        // `model` preprocessing becomes the backbone's values here, so that the record, the
+        // adapter's stored config and a resumed run all name what was used.
+        let config = Self.resolvingModelPreprocessing(config, backbone.preprocessing)
+        self.config = config
         backboneFingerprint = Fingerprint.of(backbone)
         imgSize = config.imgSize ?? backbone.inputSize
 

@@ -45,26 +45,23 @@ func referenceModel(_ file: SafeTensors.File, _ name: String, backbone: any Back
         !["grad.", "frozen.", "state.", "calibration."].contains { name.hasPrefix($0) } && !["input", "labels", "logits", "loss"].contains(name)
     })
     XCTAssertEqual(Set(model.trainableTensors.map(\.name)), fixtureNames, "\(name): trainable tensor names", file: path, line: line)
-    for (tensorName, tensor) in model.trainableTensors {
-        let value = try XCTUnwrap(file.tensors[tensorName], "\(name): \(tensorName)", file: path, line: line)
-        XCTAssertEqual(value.shape, tensor.shape, "\(name): \(tensorName) shape", file: path, line: line)
-        tensor.data.update(from: value.data, count: tensor.count)
+    /// Sets each of `tensors` to the fixture's `prefix + name` tensor, which must have its shape.
+    func load(_ tensors: [(name: String, tensor: Tensor)], prefix: String) throws {
+        for (tensorName, tensor) in tensors {
+            let value = try XCTUnwrap(file.tensors[prefix + tensorName], "\(name): \(prefix)\(tensorName)", file: path, line: line)
+            XCTAssertEqual(value.shape, tensor.shape, "\(name): \(tensorName) shape", file: path, line: line)
+            tensor.data.update(from: value.data, count: tensor.count)
+        }
     }
+    try load(model.trainableTensors, prefix: "")
     // Frozen random parts (VeRA) are drawn by each side's own generator: use PyTorch's.
     XCTAssertEqual(Set(model.frozenMethodTensors.map { "frozen.\($0.name)" }), Set(file.names.filter { $0.hasPrefix("frozen.") }), "\(name): frozen tensors",
                    file: path, line: line)
-    for (tensorName, tensor) in model.frozenMethodTensors {
-        let value = try XCTUnwrap(file.tensors["frozen.\(tensorName)"], "\(name): frozen.\(tensorName)", file: path, line: line)
-        XCTAssertEqual(value.shape, tensor.shape, "\(name): \(tensorName) shape", file: path, line: line)
-        tensor.data.update(from: value.data, count: tensor.count)
-    }
+    try load(model.frozenMethodTensors, prefix: "frozen.")
     // Calibrated state (SCT's channels): PyTorch's, checked separately against our calibration.
     XCTAssertEqual(Set(model.stateTensors.map { "state.\($0.name)" }), Set(file.names.filter { $0.hasPrefix("state.") }), "\(name): state tensors",
                    file: path, line: line)
-    for (tensorName, tensor) in model.stateTensors {
-        let value = try XCTUnwrap(file.tensors["state.\(tensorName)"], "\(name): state.\(tensorName)", file: path, line: line)
-        tensor.data.update(from: value.data, count: tensor.count)
-    }
+    try load(model.stateTensors, prefix: "state.")
     return model
 }
 
