@@ -48,11 +48,6 @@ public struct Preprocessing: Codable, Equatable, Sendable {
         Int((Double(inputSize) / Double(cropFraction) + 1e-4).rounded(.down))
     }
 
-    /// One line for logs: "bicubic, crop 0.9, inception mean/std (timm's ViT default)".
-    public var summary: String {
-        "\(interpolation), crop \(cropFraction), \(normalizationName) mean/std (\(source))"
-    }
-
     /// Overrides from a timm hub `config.json`'s `pretrained_cfg` (mean, std, interpolation,
     /// crop_pct; its input_size sets the model's size elsewhere); a present key with a wrong value
     /// is an error naming it.

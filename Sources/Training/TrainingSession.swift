@@ -105,9 +105,14 @@ public final class TrainingSession {
 
     /// The resampling filter and pixel statistics a run's config asks for.
     static func pixels(_ config: TrainingConfig, _ model: Preprocessing) throws -> (Interpolation, PixelNormalization) {
-        let filter = config.interpolation == "model" ? model.interpolation : config.interpolation
-        guard let interpolation = Interpolation(rawValue: filter) else { throw ConfigError("interpolation = \(filter): unknown") }
-        return (interpolation, try normalization(config.normalization, model: model))
+        (try interpolation(config.interpolation, model: model), try normalization(config.normalization, model: model))
+    }
+
+    /// A resampling filter by name; `model` is the backbone's.
+    public static func interpolation(_ name: String, model: Preprocessing) throws -> Interpolation {
+        let filter = name == "model" ? model.interpolation : name
+        guard let interpolation = Interpolation(rawValue: filter) else { throw ConfigError("interpolation = \(filter): unknown (bilinear, bicubic)") }
+        return interpolation
     }
 
     /// `config` with `model` interpolation and normalisation replaced by the backbone's values,

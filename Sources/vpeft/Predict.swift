@@ -49,9 +49,7 @@ struct Predict: ParsableCommand {
             guard let head = loaded.head else { throw ValidationError("\(model) has no classifier head; use an adapter") }
             forward = { x in withoutGradients { loaded.forward(x).logits! } }
             let preprocessing = loaded.preprocessing, crop = crop ?? loaded.inputSize, resize = resize ?? preprocessing.resizeSize(for: crop)
-            guard let interpolation = Interpolation(rawValue: preprocessing.interpolation) else {
-                throw ValidationError("\(model): interpolation '\(preprocessing.interpolation)' is not one of \(Interpolation.allCases.map(\.rawValue))")
-            }
+            let interpolation = try TrainingSession.interpolation("model", model: preprocessing)
             pipeline = try ImagePipeline.fgvc(train: false, interpolation: interpolation,
                                               normalization: try TrainingSession.normalization(normalization.rawValue, model: preprocessing),
                                               resize: resize, crop: crop)

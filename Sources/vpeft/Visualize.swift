@@ -75,7 +75,7 @@ struct AttentionCommand: ParsableCommand {
             guard let vit = try BackboneLoader.load(model: model, weights: backbone.weightsURL) as? VisionTransformer else {
                 throw ValidationError("\(model) is not a ViT: attention maps need one")
             }
-            let pipeline = try ImagePipeline.vtab1k(augment: false, interpolation: Interpolation(rawValue: vit.preprocessing.interpolation) ?? .bicubic,
+            let pipeline = try ImagePipeline.vtab1k(augment: false, interpolation: try TrainingSession.interpolation("model", model: vit.preprocessing),
                                                     normalization: try TrainingSession.normalization(normalization.rawValue, model: vit.preprocessing), size: vit.config.imgSize)
             columns.append(("pre-trained", { x, blocks in vit.forward(x, options: ForwardOptions(attentionBlocks: blocks)) }, pipeline, vit))
         }
