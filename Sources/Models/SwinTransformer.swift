@@ -271,18 +271,6 @@ public final class SwinTransformerStage: Module {
     }
 }
 
-/// What a stage's output offers a dense head (timm's `feature_info`): channels, stride to the
-/// input image, and the module producing it.
-public struct StageFeatureInfo: Equatable, Sendable {
-    public let channels: Int
-    public let reduction: Int
-    public let module: String
-
-    public init(channels: Int, reduction: Int, module: String) {
-        (self.channels, self.reduction, self.module) = (channels, reduction, module)
-    }
-}
-
 public final class SwinTransformer: Backbone {
     public let config: SwinTransformerConfig
     public let patchEmbed: SwinPatchEmbed
