@@ -60,12 +60,10 @@ public struct VideoClipReader: Sendable {
         return clip
     }
 
-    /// Sample `index` of the test split as test view `view` of `views` (clip-major, as
-    /// `VideoTestViews.views`): [T, 3, size, size]. Deterministic.
-    public func testClip(_ index: Int, view: Int, of views: VideoTestViews) throws -> Tensor {
-        let (clip, crop) = views.views[view]
+    /// Every test view of sample `index` of the test split, clip-major as `VideoTestViews.views`:
+    /// [views, T, 3, size, size]. Deterministic; each frame is decoded once.
+    public func testViews(_ index: Int) throws -> Tensor {
         let video = try splits.frames(of: splits.test[index])
-        let frames = try video.frames(at: splits.sampling.testIndices(frameCount: video.frameCount, clip: clip, of: views.temporalClips))
-        return VideoClipPacker(size: size, views: views, normalization: normalization).tensor(frames, crop: crop)
+        return try VideoClipPacker(size: size, views: splits.testViews, normalization: normalization).testViews(of: video, sampling: splits.sampling)
     }
 }

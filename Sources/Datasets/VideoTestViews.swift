@@ -1,5 +1,5 @@
 /// Multi-view testing: every video is scored on `temporalClips × spatialCrops` views and the
-/// views' logits are averaged. Counts are VideoMAE's released fine-tuning settings
+/// views' softmax probabilities are averaged (VideoMAE's `merge`). Counts are VideoMAE's released fine-tuning settings
 /// (`--test_num_segment`, `--test_num_crop`).
 public struct VideoTestViews: Codable, Equatable, Sendable {
     public var temporalClips: Int

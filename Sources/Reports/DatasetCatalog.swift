@@ -9,7 +9,7 @@ public enum DatasetCatalog {
         public let shortName: String
     }
 
-    public static let groupOrder = ["natural", "specialized", "structured", "fgvc"]
+    public static let groupOrder = ["natural", "specialized", "structured", "fgvc", "video", "segmentation"]
 
     public static let entries: [Entry] = [
         Entry(name: "cifar100", group: "natural", shortName: "C100"),
@@ -36,6 +36,11 @@ public enum DatasetCatalog {
         Entry(name: "oxford_flowers", group: "fgvc", shortName: "Flowers"),
         Entry(name: "stanford_dogs", group: "fgvc", shortName: "Dogs"),
         Entry(name: "stanford_cars", group: "fgvc", shortName: "Cars"),
+        // Table V (video action recognition) and Table VI (semantic segmentation).
+        Entry(name: "ssv2", group: "video", shortName: "SSv2"),
+        Entry(name: "hmdb51", group: "video", shortName: "HMDB51"),
+        Entry(name: "ade20k", group: "segmentation", shortName: "ADE20K"),
+        Entry(name: "voc", group: "segmentation", shortName: "VOC"),
     ]
 
     /// The catalog entry, or one made from the record's own group (or "other").
@@ -58,8 +63,8 @@ public enum DatasetCatalog {
         group == "fgvc" ? "FGVC" : group.prefix(1).uppercased() + group.dropFirst()
     }
 
-    /// "VTAB-1k" for "vtab1k", "FGVC" for "fgvc", else the suite id.
+    /// "VTAB-1k" for "vtab1k", "FGVC" for "fgvc", the video and segmentation suites by their names, else the suite id.
     public static func suiteTitle(_ suite: String) -> String {
-        ["vtab1k": "VTAB-1k", "fgvc": "FGVC"][suite] ?? suite
+        ["vtab1k": "VTAB-1k", "fgvc": "FGVC", "ssv2": "Something-Something V2", "hmdb51": "HMDB51", "ade20k": "ADE20K", "voc": "Pascal VOC 2012"][suite] ?? suite
     }
 }

@@ -8,6 +8,9 @@ public enum MethodCatalog {
         ("adaptformer", "AdaptFormer"), ("convpass", "Convpass"), ("ssf", "SSF"), ("noah", "NOAH"), ("sct", "SCT"),
         ("fact_tt", "FacT-TT"), ("fact_tk", "FacT-TK"), ("rep_adapter", "RepAdapter"), ("hydra", "Hydra"),
         ("lst", "LST"), ("dtl", "DTL"), ("hst", "HST"), ("gps", "GPS"), ("last", "LAST"), ("snf", "SNF"),
+        // The methods the paper adds for video (Table V) and dense prediction (Table VI), and the other registered ones.
+        ("patt", "PATT"), ("bapat", "BAPAT"), ("lorand", "LoRand"), ("e3va", "E3VA"), ("mona", "Mona"),
+        ("vera", "VeRA"), ("difffit", "DiffFit"), ("kadaptation", "KAdaptation"), ("u_tuning", "U-Tuning"), ("visual_prompt", "Visual prompting"),
     ]
 
     public static func displayName(_ id: String) -> String {

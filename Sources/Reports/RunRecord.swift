@@ -22,8 +22,11 @@ public struct RunRecord: Sendable {
     /// The training recipe (vpetl or official); nil in records written before recipes existed.
     public var recipe: String?
     public var seed: Int
-    /// Top-1 accuracy in % under the protocol: the number tables report.
+    /// The task's score in % under the protocol: the number tables report (top-1 accuracy for
+    /// classification, mIoU for segmentation; `metric` says which).
     public var accuracy: Double
+    /// What `accuracy` measures: "top1" (records without the field) or "miou".
+    public var metric: String = "top1"
     public var reportedKind: String?
     public var perEpoch: [EpochAccuracy]
     /// Trainable parameters without the classification head (the paper's "# Params").
@@ -100,7 +103,7 @@ extension RunRecord {
             backbone: document.backbone?.architecture, dataset: document.dataset.name,
             datasetGroup: document.dataset.group, datasetSuite: document.dataset.suite,
             evaluationProtocol: document.evaluationProtocol, recipe: document.recipe, seed: document.seed,
-            accuracy: document.accuracy.reported, reportedKind: document.accuracy.reportedKind,
+            accuracy: document.accuracy.reported, metric: document.accuracy.metric ?? "top1", reportedKind: document.accuracy.reportedKind,
             perEpoch: (document.accuracy.perEpoch ?? []).map { EpochAccuracy(epoch: $0.epoch, top1: $0.top1) },
             trainableParameters: document.params.trainable,
             cost: Cost(adapterBytes: document.cost?.adapterBytes, peakMemoryMB: document.cost?.peakMemoryMB,
@@ -156,10 +159,11 @@ extension RunRecord {
 
         struct Accuracy: Decodable {
             var reported: Double
+            var metric: String?
             var reportedKind: String?
             var perEpoch: [Epoch]?
 
-            enum CodingKeys: String, CodingKey { case reported, reportedKind = "reported_kind", perEpoch = "per_epoch" }
+            enum CodingKeys: String, CodingKey { case reported, metric, reportedKind = "reported_kind", perEpoch = "per_epoch" }
 
             struct Epoch: Decodable {
                 var epoch: Int

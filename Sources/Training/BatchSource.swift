@@ -28,6 +28,9 @@ public protocol BatchSource {
     /// Whether a sample's input is the same every epoch (no augmentation), so what a frozen
     /// prefix computes from it can be reused.
     var isDeterministic: Bool { get }
+    /// How many rows of a batch show one sample (a video's test views): > 1 means adjacent rows
+    /// with equal `indices` are views of one sample, scored by their averaged probabilities.
+    var viewsPerSample: Int { get }
     /// What names sample `index`'s input across runs (its file and the preprocessing): the key
     /// of on-disk frozen-prefix rows; nil when the source cannot say.
     func featureCacheKey(sample index: Int) -> FeatureCacheKey?
@@ -35,6 +38,7 @@ public protocol BatchSource {
 
 extension BatchSource {
     public var isDeterministic: Bool { false }
+    public var viewsPerSample: Int { 1 }
     public func featureCacheKey(sample index: Int) -> FeatureCacheKey? { nil }
 }
 

@@ -27,7 +27,8 @@ public final class FrozenPrefixCache {
     /// epoch with sample indices; nil otherwise (or with no memory budget and no store root).
     /// `storeRoot`: where `FrozenPrefixStore` keeps rows (needs the backbone's fingerprint).
     public init?(model: PEFTModel, source: BatchSource, budgetBytes: Int, storeRoot: URL? = nil, backboneFingerprint: String? = nil) {
-        guard budgetBytes > 0 || storeRoot != nil, source.isDeterministic, let point = model.frozenPrefix else { return nil }
+        // Rows are keyed by sample: a source showing a sample in several views cannot be cached so.
+        guard budgetBytes > 0 || storeRoot != nil, source.isDeterministic, source.viewsPerSample == 1, let point = model.frozenPrefix else { return nil }
         (self.model, self.source, self.point, self.budgetBytes) = (model, source, point, budgetBytes)
         store = storeRoot.map {
             FrozenPrefixStore(root: $0, backboneFingerprint: backboneFingerprint ?? Fingerprint.of(model.backbone),

@@ -11,7 +11,9 @@ struct Report: ParsableCommand {
         Reads every run record (schema vpeft-run/1) below DIR and prints the Table-IV-style accuracy \
         table: per-dataset accuracy, group means, the mean of datasets and the mean of group means \
         (both labelled), trainable parameters without the head, PPT (C = 10^7), seeds as mean ± std, \
-        best and second best marked, the protocol in the caption. --efficiency prints the cost table \
+        best and second best marked, the protocol in the caption. Video and segmentation records get \
+        the layout of the paper's Tables V and VI instead: per backbone and method, parameters, peak \
+        training memory, and each dataset's top-1 or mIoU beside its PPT. --efficiency prints the cost table \
         instead; --plots DIR writes the PPT plot, per-dataset bars and training curves (PNG and SVG). \
         --format html (or --output FILE.html) makes one self-contained page instead: both tables \
         (sortable), the plots as inline SVG and every run's configuration and environment; it opens \
@@ -42,7 +44,8 @@ struct Report: ParsableCommand {
                 print(page, terminator: "")
             }
         } else {
-            let table = efficiency ? EfficiencyTable.make(records: records) : AccuracyTable.make(records: records)
+            let table = efficiency ? EfficiencyTable.make(records: records)
+                : TaskTable.applies(to: records) ? TaskTable.make(records: records) : AccuracyTable.make(records: records)
             print(format.render(table))
             if let outputURL { try table.write(to: outputURL) }
         }

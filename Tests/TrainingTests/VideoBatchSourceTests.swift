@@ -47,12 +47,18 @@ final class VideoBatchSourceTests: XCTestCase {
         XCTAssertEqual(first.1, again.1)
         XCTAssertNotEqual(first.0, try scalars(training, epoch: 1).0, "another epoch: other clips")
 
-        let test = VideoBatchSource(reader: reader, batchSize: 2, testView: (view: 4, views: .kineticsStyle))
+        let test = VideoBatchSource(reader: reader, batchSize: 30, test: true)
         XCTAssertTrue(test.isDeterministic)
+        XCTAssertEqual(test.viewsPerSample, 15)
         let views = try scalars(test, epoch: 0)
-        XCTAssertEqual(views.1, [0, 1], "test views keep the list's order")
+        XCTAssertEqual(views.2, [[30, 4, 3, 16, 16]], "both videos' 5 × 3 views in one batch of 30 clips")
+        XCTAssertEqual(views.1, Array(repeating: 0, count: 15) + Array(repeating: 1, count: 15), "test views keep the list's order")
         XCTAssertEqual(views.0, try scalars(test, epoch: 3).0)
-        XCTAssertEqual(Array(views.0.prefix(4 * 3 * 16 * 16)), try reader.testClip(0, view: 4, of: .kineticsStyle).scalars)
+        XCTAssertEqual(Array(views.0.prefix(15 * 4 * 3 * 16 * 16)), try reader.testViews(0).scalars)
+        let rowIndices = try XCTUnwrap(try test.batches(epoch: 0).next()?.indices)
+        XCTAssertEqual(rowIndices, Array(repeating: 0, count: 15) + Array(repeating: 1, count: 15), "rows name their video")
+        XCTAssertEqual(try scalars(VideoBatchSource(reader: reader, batchSize: 4, test: true), epoch: 0).2,
+                       [[15, 4, 3, 16, 16], [15, 4, 3, 16, 16]], "a batch smaller than the views still holds one whole video")
     }
 
     func testALoRAStepOnVideoMAE() throws {
