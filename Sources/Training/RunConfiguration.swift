@@ -73,7 +73,7 @@ public enum RunConfiguration {
 /// `suite:name` dataset references (`vtab1k:cifar100`, `fgvc:cub`, `vtab1k:textile` for an
 /// imported task in the VTAB-1k layout).
 public enum DatasetReference {
-    public static let suites = ["vtab1k", "fgvc"]
+    public static let suites = ["vtab1k", "fgvc"] + VideoTrainingData.suites
 
     /// Short FGVC names (as in configs/methods) → the catalog's folder names.
     public static let fgvcNames = ["cub": "CUB_200_2011", "nabirds": "nabirds", "oxford_flowers": "OxfordFlower",

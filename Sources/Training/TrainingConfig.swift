@@ -23,6 +23,12 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     /// imagenet, inception, clip, efficientnet, none, or `model`: the statistics the backbone's
     /// weights were trained with. The VTAB-1k and FGVC protocols set imagenet.
     public var normalization = "model"
+    /// Video: frames per clip, the spacing of densely sampled frames (HMDB51, list datasets;
+    /// VideoMAE's `--sampling_rate`), and the test views as "CLIPSxCROPS" (nil: the dataset's own,
+    /// 2x3 for Something-Something-V2, 5x3 otherwise). `VideoTrainingData` reads them.
+    public var frames = 16
+    public var frameStride = 4
+    public var testViews: String?
     public var protocolName = "honest"
     /// Which training recipe configs/methods/<method>.yaml supplies: "vpetl" (the settings of
     /// the V-PETL paper's tables) or "official" (the method's own released recipe). A method
@@ -85,6 +91,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey {
         case model, weights, imgSize = "img_size", method, methodOptions = "method_options", initStyle = "init"
         case dataset, dataRoot = "data_root", trainAugmentation = "train_augmentation", interpolation, normalization
+        case frames, frameStride = "frame_stride", testViews = "test_views"
         case protocolName = "protocol", recipe, epochs, batchSize = "batch_size", optimizer, lr, weightDecay = "weight_decay", decayAll = "decay_all", headLRScale = "head_lr_scale", momentum
         case warmupEpochs = "warmup_epochs", minLR = "min_lr", warmupLR = "warmup_lr", schedulePer = "schedule_per"
         case labelSmoothing = "label_smoothing", dropPath = "drop_path", gradClip = "grad_clip", gradAccumulation = "grad_accumulation"
@@ -123,6 +130,8 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         if let cacheFrozenDir { try require(!cacheFrozenDir.isEmpty, "cache_frozen_dir", "\"\"", "must be a folder path") }
         try require(BLAS.Precision(rawValue: precision) != nil, "precision", precision, "must be fp32 or bf16")
         if let imgSize { try require(imgSize > 0, "img_size", imgSize, "must be positive") }
+        try require(frames > 0, "frames", frames, "must be positive")
+        try require(frameStride > 0, "frame_stride", frameStride, "must be positive")
         if recomputeMLP, case .number(let rate)? = methodOptions["dropout"] {
             // The recomputed layers must compute what the forward did: no fresh dropout masks.
             try require(rate == 0, "recompute_mlp", true, "needs method_options.dropout = 0 (got \(rate)): the recomputed fc1 would draw other dropout masks")

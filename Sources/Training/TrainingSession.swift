@@ -15,8 +15,10 @@ public final class TrainingSession {
     public let datasetName: String
     public let datasetGroup: String?
     public let model: PEFTModel
-    public let train: LoaderBatchSource
-    public let eval: LoaderBatchSource
+    public let train: any BatchSource
+    public let eval: any BatchSource
+    /// The split names the record keeps (VTAB-1k's by protocol; video: train and test).
+    public let splitNames: (train: String, eval: String)
     /// The training split with the evaluation preprocessing, for methods that calibrate.
     public let calibration: BatchSourceCalibration
     /// The backbone's fingerprint before training (adapter files record it).
@@ -41,29 +43,59 @@ public final class TrainingSession {
         backboneFingerprint = Fingerprint.of(backbone)
         imgSize = config.imgSize ?? backbone.inputSize
 
-        let (trainList, evalList, group): (any LabeledImageSource, any LabeledImageSource, String?)
+        let (interpolation, normalization) = try Self.pixels(config, backbone.preprocessing)
+        let classes: Int
+        if VideoTrainingData.suites.contains(suite) {
+            // Video: clips from the training split, every test view of the test split; there is
+            // no validation split to select on.
+            guard proto != .honestSelect else { throw ConfigError("protocol = honest-select: video datasets have no validation split; use honest") }
+            let video = try VideoTrainingData(suite: suite, name: datasetName, root: rootURL, config: config, size: imgSize, normalization: normalization)
+            (train, eval, splitNames, datasetGroup) = (video.train, video.eval, ("train", "test"), "video")
+            var hasher = SHA256()
+            for url in video.identifyingFiles { hasher.update(try Data(contentsOf: url)) }
+            dataManifestSHA256 = video.identifyingFiles.isEmpty ? nil : SHA256.hex(hasher.finalize())
+            calibration = BatchSourceCalibration(video.train)
+            classes = video.splits.classCount
+        } else {
+            let images = try Self.imageData(suite: suite, name: datasetName, root: rootURL, proto: proto, config: config, imgSize: imgSize,
+                                            interpolation: interpolation, normalization: normalization, preprocessing: backbone.preprocessing)
+            (train, eval, calibration, datasetGroup, dataManifestSHA256) = (images.train, images.eval, images.calibration, images.group, images.manifest)
+            splitNames = (proto.trainSplit, proto.evalSplit)
+            classes = images.classes
+        }
+
+        let options = config.methodOptions.mapValues(\.foundationValue)
+        let method = try MethodRegistry.method(named: config.method, options: options)
+        guard let initStyle = InitStyle(rawValue: config.initStyle) else { throw ConfigError("init = \(config.initStyle): unknown") }
+        model = try PEFTModel(backbone: backbone, method: method, classes: classes, initStyle: initStyle, seed: config.seed)
+    }
+
+    /// The image splits of a VTAB-1k or FGVC run with their pipelines, the calibration passes,
+    /// the task's group and the SHA-256 identifying its data.
+    static func imageData(suite: String, name datasetName: String, root rootURL: URL, proto: EvaluationProtocol, config: TrainingConfig, imgSize: Int,
+                          interpolation: Interpolation, normalization: PixelNormalization, preprocessing: Preprocessing) throws
+        -> (train: LoaderBatchSource, eval: LoaderBatchSource, calibration: BatchSourceCalibration, group: String?, manifest: String?, classes: Int) {
+        let (trainList, evalList, group, manifest): (any LabeledImageSource, any LabeledImageSource, String?, String?)
         switch suite {
         case "vtab1k":
             let task = try VTAB1kDataset.named(datasetName, in: rootURL)
             trainList = try task.split(VTAB1kDataset.Split(rawValue: proto.trainSplit)!)
             evalList = try task.split(VTAB1kDataset.Split(rawValue: proto.evalSplit)!)
             group = task.task?.group
-            let manifest = task.folder.appendingPathComponent("MANIFEST.sha256")
-            let identifying = FileManager.default.fileExists(atPath: manifest.path)
-                ? [manifest] : [task.listFile(VTAB1kDataset.Split(rawValue: proto.trainSplit)!), task.listFile(VTAB1kDataset.Split(rawValue: proto.evalSplit)!)]
+            let manifestFile = task.folder.appendingPathComponent("MANIFEST.sha256")
+            let identifying = FileManager.default.fileExists(atPath: manifestFile.path)
+                ? [manifestFile] : [task.listFile(VTAB1kDataset.Split(rawValue: proto.trainSplit)!), task.listFile(VTAB1kDataset.Split(rawValue: proto.evalSplit)!)]
             var hasher = SHA256()
             for url in identifying { hasher.update(try Data(contentsOf: url)) }
-            dataManifestSHA256 = SHA256.hex(hasher.finalize())
+            manifest = SHA256.hex(hasher.finalize())
         default:
             let fgvc = try FGVCDataset(root: rootURL, name: DatasetReference.fgvcCatalogName(datasetName))
             // FGVC: train on train (+ val for the final runs), report on test; select on val.
             trainList = try fgvc.split("train")
             evalList = try fgvc.split(proto == .honestSelect ? "val" : "test")
             group = nil
-            dataManifestSHA256 = nil
+            manifest = nil
         }
-        datasetGroup = group
-        let (interpolation, normalization) = try Self.pixels(config, backbone.preprocessing)
         // VTAB-1k: resize to the input size (+ flip and RandAugment when the task augments);
         // FGVC (VPT): resize the short side to 256/224 of the input, random crop + flip to train,
         // centre crop to evaluate.
@@ -71,11 +103,11 @@ public final class TrainingSession {
         let trainPipeline = suite == "fgvc"
             ? try ImagePipeline.fgvc(train: true, interpolation: interpolation, normalization: normalization, resize: fgvcResize, crop: imgSize)
             : try ImagePipeline.vtab1k(augment: config.trainAugmentation, interpolation: interpolation, normalization: normalization, size: imgSize)
-        let evalPipeline = try Self.evalPipeline(config, imgSize: imgSize, preprocessing: backbone.preprocessing)
+        let evalPipeline = try Self.evalPipeline(config, imgSize: imgSize, preprocessing: preprocessing)
         let workers = max(1, min(2, Parallel.threadCount))
-        train = LoaderBatchSource(try DataLoader(source: trainList, pipeline: trainPipeline,
+        let train = LoaderBatchSource(try DataLoader(source: trainList, pipeline: trainPipeline,
                                                  options: DataLoaderOptions(batchSize: config.batchSize, shuffle: true, seed: config.seed, workers: workers)))
-        eval = LoaderBatchSource(try DataLoader(source: evalList, pipeline: evalPipeline,
+        let eval = LoaderBatchSource(try DataLoader(source: evalList, pipeline: evalPipeline,
                                                 options: DataLoaderOptions(batchSize: config.batchSize, shuffle: false, seed: config.seed, workers: workers)))
         // Calibrating methods read the training split once more: plainly (SCT) or as two
         // augmented views of every image (GPS), in a fixed order.
@@ -83,13 +115,9 @@ public final class TrainingSession {
             LoaderBatchSource(try DataLoader(source: trainList, pipeline: pipeline,
                                              options: DataLoaderOptions(batchSize: config.batchSize, shuffle: false, seed: config.seed, workers: workers)))
         }
-        calibration = BatchSourceCalibration(try unshuffled(evalPipeline),
+        let calibration = BatchSourceCalibration(try unshuffled(evalPipeline),
                                              views: try unshuffled(.contrastiveViews(size: imgSize, interpolation: interpolation, normalization: normalization)))
-
-        let options = config.methodOptions.mapValues(\.foundationValue)
-        let method = try MethodRegistry.method(named: config.method, options: options)
-        guard let initStyle = InitStyle(rawValue: config.initStyle) else { throw ConfigError("init = \(config.initStyle): unknown") }
-        model = try PEFTModel(backbone: backbone, method: method, classes: trainList.classCount, initStyle: initStyle, seed: config.seed)
+        return (train, eval, calibration, group, manifest, trainList.classCount)
     }
 
     /// Named presets plus `efficientnet` ((x − 127)/128 on 0–255 pixels, what the EfficientNet-Lite
@@ -157,7 +185,7 @@ public final class TrainingSession {
             runID: Trainer.hash(config), method: config.method, methodOptions: config.methodOptions, initStyle: config.initStyle, recipe: config.recipe,
             backbone: .init(architecture: config.model, fingerprint: backboneFingerprint, imgSize: imgSize),
             dataset: .init(suite: suite, name: datasetName, group: datasetGroup, classes: train.classes, manifestSHA256: dataManifestSHA256,
-                           trainSplit: evaluationProtocol.trainSplit, evalSplit: evaluationProtocol.evalSplit,
+                           trainSplit: splitNames.train, evalSplit: splitNames.eval,
                            trainImages: train.sampleCount, evalImages: eval.sampleCount),
             evaluationProtocol: evaluationProtocol.rawValue, seed: config.seed, config: config,
             accuracy: .init(top1Final: evaluated.last?.evalTop1, top1Best: best?.evalTop1, bestEpoch: best?.epoch, top5Final: evaluated.last?.evalTop5,

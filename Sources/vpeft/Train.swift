@@ -53,7 +53,7 @@ struct Train: ParsableCommand {
         let session = try TrainingSession(config: resolved)
         print("method \(resolved.method): \(session.model.trainableParameterCount().formatted()) trainable parameters "
               + "(\(session.model.trainableParameterCount(includingHead: true).formatted()) with head); "
-              + "train \(session.train.sampleCount) images, eval \(session.eval.sampleCount) (\(session.evaluationProtocol.evalSplit))")
+              + "train \(session.train.sampleCount) images, eval \(session.eval.sampleCount) (\(session.splitNames.eval))")
         Interrupt.install()
         guard let record = try session.run(in: outFolder, lock: lock, resume: resume, progress: ProgressReporter()) else {
             throw ExitCode(Interrupt.exitStatus)
