@@ -54,15 +54,39 @@ struct Evaluate: ParsableCommand {
 
     func run() throws {
         let adapted = try AdaptedModel(adapter: trained.adapter, weights: weights)
+        if VideoTrainingData.suites.contains(try DatasetReference.parse(data.dataset ?? adapted.config.dataset).suite) {
+            return try report(try videoResult(adapted), adapted: adapted, name: data.dataset ?? adapted.config.dataset, unit: "videos", classNames: nil)
+        }
         let (name, source) = try adapted.split(data.split, dataset: data.dataset, dataRoot: data.dataRoot)
         guard source.classCount == adapted.model.classes else {
             throw ValidationError("\(name) has \(source.classCount) classes, the adapter \(adapted.model.classes)")
         }
         let loader = try DataLoader(source: source, pipeline: adapted.pipeline, options: DataLoaderOptions(batchSize: 32, shuffle: false))
         let result = try Evaluator.evaluate(adapted.model, on: LoaderBatchSource(loader), confusion: confusion)
-        print(String(format: "%@ on %@/%@ (%d images): top-1 %.2f%%, top-5 %.2f%%, loss %.4f, %.1f img/s", adapted.config.method, name, data.split,
-                     result.images, result.top1, result.top5, result.loss, result.imagesPerSecond))
-        let names = source.classNames
+        try report(result, adapted: adapted, name: name, unit: "images", classNames: source.classNames)
+    }
+
+    /// A video adapter on the test split of its dataset (or `--dataset`), every test view of
+    /// every video scored together (the run's `test_views`, or the dataset's).
+    func videoResult(_ adapted: AdaptedModel) throws -> EvaluationResult {
+        guard data.split == "test" else { throw ValidationError("--split \(data.split): video datasets are evaluated on their test split") }
+        var config = adapted.config
+        if let dataset = data.dataset { config.dataset = dataset }
+        if let dataRoot = data.dataRoot { config.dataRoot = dataRoot }
+        let (suite, name) = try DatasetReference.parse(config.dataset)
+        guard let root = config.dataRoot else { throw ValidationError("--data-root is needed") }
+        let normalization = try TrainingSession.normalization(config.normalization, model: adapted.model.backbone.preprocessing)
+        let video = try VideoTrainingData(suite: suite, name: name, root: URL(fileURLWithPath: root), config: config, size: adapted.imgSize, normalization: normalization)
+        guard video.splits.classCount == adapted.model.classes else {
+            throw ValidationError("\(config.dataset) has \(video.splits.classCount) classes, the adapter \(adapted.model.classes)")
+        }
+        print("multi-view test: \(video.splits.testViews.temporalClips) clips × \(video.splits.testViews.spatialCrops) crops per video")
+        return try Evaluator.evaluate(adapted.model, on: video.eval, confusion: confusion)
+    }
+
+    func report(_ result: EvaluationResult, adapted: AdaptedModel, name: String, unit: String, classNames names: [String]?) throws {
+        print(String(format: "%@ on %@/%@ (%d %@): top-1 %.2f%%, top-5 %.2f%%, loss %.4f, %.1f %@/s", adapted.config.method, name, data.split,
+                     result.images, unit, result.top1, result.top5, result.loss, result.imagesPerSecond, unit == "videos" ? "clips" : "img"))
         for (c, acc) in result.perClass.enumerated() {
             print(String(format: "  class %3d %@ %@", c, (names?[c] ?? "").padding(toLength: 16, withPad: " ", startingAt: 0), acc.map { String(format: "%6.2f%%", $0) } ?? "   (absent)"))
         }
