@@ -10,6 +10,9 @@ import Tensor
 /// — the per-channel shifts after every conv — plus the classifier's. Params = Σ BN channels =
 /// stem + Σ_blocks (hidden·[expand] + hidden + out) + features; Lite0: 21,008. (On a backbone
 /// whose BNs were folded the same shifts are the conv biases.)
+/// Swin and Video Swin: also every block's relative position bias table — V-PETL selects BitFit's
+/// tensors by `'bias' in name`, which takes them, and only with them do the paper's counts come
+/// out (Swin-B 0.20M in Table VI, Video Swin-B 1.09M in Table V; the tables are 31% and 87% of them).
 /// The trained biases live in the backbone itself.
 public struct BitFit: PEFTMethod {
     public static let name = "bitfit"
@@ -19,7 +22,7 @@ public struct BitFit: PEFTMethod {
     public init() {}
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
-        model.unfreeze { $0.hasSuffix(".bias") }
+        model.unfreeze { $0.hasSuffix(".bias") || $0.hasSuffix(".relative_position_bias_table") }
     }
 
     public func merge(into model: PEFTModel) throws {}
