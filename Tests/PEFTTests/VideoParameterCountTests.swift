@@ -31,7 +31,8 @@ final class VideoParameterCountTests: XCTestCase {
             ("full", [:], 87_638_984),                                           // Table V 87.64M
             ("linear", [:], 0),                                                  // 0M
             ("lora", ["rank": 16], 2 * 16 * 2 * c),                              // 770,048; Table V 0.75M
-            ("bitfit", [:], bitfit),                                             // 1,090,376; Table V 1.09M
+            ("bitfit", ["bias_tables": true], bitfit),                           // 1,090,376; Table V 1.09M
+            ("bitfit", [:], bitfit - 2535 * heads),                              // the tables frozen: 137,216
             ("adaptformer", ["dim": 64, "layernorm": false], adaptFormer),       // 1,553,664; Table V 1.56M
             ("prefix", ["length": 20], 2 * 20 * c),                              // 481,280; Table V 6.37M (another prefix, see docs)
             ("bapat", ["dim": 128, "adapter_dim": 64], patt128 + adaptFormer + 2 * c),  // 6,225,152; Table V 6.18M
@@ -40,6 +41,14 @@ final class VideoParameterCountTests: XCTestCase {
         for (name, options, value) in expected {
             XCTAssertEqual(try count(try swinB(), name, options), value, name)
         }
+    }
+
+    /// The same BitFit on 2-D Swin-B: its 11C biases per block, outside biases and the 169-row tables:
+    /// 200,760, Table VI's 0.20M (137,216 without the tables).
+    func testBitFitWithBiasTablesOnSwinB() throws {
+        var config = try SwinTransformerConfig.preset("swin_base_patch4_window7_224")
+        config.numClasses = 0
+        XCTAssertEqual(try count(try SwinTransformer(config, randomInit: false), "bitfit", ["bias_tables": true]), 137_216 + 169 * 376)
     }
 
     func testTableVCountsOnVideoMAEViTB() throws {
