@@ -39,6 +39,10 @@ public enum BackboneLoader {
         BackboneFamilyLoader(name: "VideoMAE", claims: { try VideoMAE.config(forModel: $0.model, numClasses: $0.numClasses) != nil }) { r in
             try VideoMAE.load(model: r.model, weights: r.weights, numClasses: r.numClasses, seed: r.seed)
         },
+        // A `swin3d_…` preset (the released Video Swin architectures); clips [B, T, C, H, W].
+        BackboneFamilyLoader(name: "Video Swin Transformer", claims: { try VideoSwinTransformer.config(forModel: $0.model) != nil }) { r in
+            try VideoSwinTransformer.load(model: r.model, weights: r.weights, imgSize: r.imgSize, numClasses: r.numClasses, seed: r.seed)
+        },
         // A `swin_…` preset, or a hub folder / config.json naming a Swin architecture.
         BackboneFamilyLoader(name: "Swin Transformer", claims: { try SwinSource.resolve($0.model, imgSize: $0.imgSize, numClasses: $0.numClasses) != nil }) { r in
             try SwinTransformer.load(model: r.model, weights: r.weights, imgSize: r.imgSize, numClasses: r.numClasses, seed: r.seed)

@@ -95,32 +95,33 @@ public final class WindowAttention: Module {
         func part(_ i: Int) -> Tensor { heads.narrowed(0, start: i, length: 1).reshaped([b, numHeads, n, d / numHeads]) }
         var inputs = AttentionInputs(q: part(0), k: part(1), v: part(2))
         for hook in hooks { hook.modify(&inputs, normed: x, context: &context) }
-        return proj(windowAttentionWithExtras(inputs, mask: mask).transposed(1, 2).reshaped([b, n, d]))
-    }
-
-    /// softmax([scale·Q·Kᵀ + bias + mask, scale·Q·Kₓᵀ])·[V; Vₓ] composed from differentiable ops:
-    /// the window's own keys get the relative position bias and the shift mask, the extra keys
-    /// (shared by every window) neither. [windows, heads, N, Dh].
-    private func windowAttentionWithExtras(_ inputs: AttentionInputs, mask: Tensor?) -> Tensor {
-        let (b, h, n) = (inputs.q.shape[0], inputs.q.shape[1], inputs.q.shape[2])
-        let q = inputs.q * scale
-        var logits = matmul(q, inputs.k, transposeB: true) + relativePositionBias()                 // [B', H, N, N]
-        if let mask {
-            let nW = mask.shape[0]
-            logits = (logits.reshaped([b / nW, nW, h, n, n]) + mask.reshaped([1, nW, 1, n, n])).reshaped([b, h, n, n])
-        }
-        var values = inputs.v
-        if let extraKeys = inputs.extraKeys, let extraValues = inputs.extraValues {
-            let shared = [b] + extraKeys.shape
-            logits = concat([logits, matmul(q, extraKeys.expanded(to: shared), transposeB: true)], dim: 3)
-            values = concat([values, extraValues.expanded(to: shared)], dim: 2)
-        }
-        return matmul(logits.softmax(dim: -1), values)
+        return proj(windowAttentionWithExtras(inputs, scale: scale, bias: relativePositionBias(), mask: mask).transposed(1, 2).reshaped([b, n, d]))
     }
 
     public var namedParameters: [(name: String, tensor: Tensor)] {
         [("relative_position_bias_table", relativePositionBiasTable)] + prefixed("qkv", qkv) + prefixed("proj", proj)
     }
+}
+
+/// softmax([scale·Q·Kᵀ + bias + mask, scale·Q·Kₓᵀ])·[V; Vₓ] composed from differentiable ops, for
+/// window attention with hooks (2-D and 3-D windows alike): the window's own keys get the
+/// relative position bias [heads, N, N] and the shift mask [nW, N, N], the extra keys (shared by
+/// every window) neither. [windows, heads, N, Dh].
+func windowAttentionWithExtras(_ inputs: AttentionInputs, scale: Float, bias: Tensor, mask: Tensor?) -> Tensor {
+    let (b, h, n) = (inputs.q.shape[0], inputs.q.shape[1], inputs.q.shape[2])
+    let q = inputs.q * scale
+    var logits = matmul(q, inputs.k, transposeB: true) + bias                                       // [B', H, N, N]
+    if let mask {
+        let nW = mask.shape[0]
+        logits = (logits.reshaped([b / nW, nW, h, n, n]) + mask.reshaped([1, nW, 1, n, n])).reshaped([b, h, n, n])
+    }
+    var values = inputs.v
+    if let extraKeys = inputs.extraKeys, let extraValues = inputs.extraValues {
+        let shared = [b] + extraKeys.shape
+        logits = concat([logits, matmul(q, extraKeys.expanded(to: shared), transposeB: true)], dim: 3)
+        values = concat([values, extraValues.expanded(to: shared)], dim: 2)
+    }
+    return matmul(logits.softmax(dim: -1), values)
 }
 
 /// A Swin block on a channels-last map of fixed side `resolution`:

@@ -92,10 +92,7 @@ public final class VideoMAE: Backbone {
                      && clip.shape[1] > 0 && clip.shape[1] % t == 0,
                      "VideoMAE: input \(clip.shape) does not match [B, T, \(c), \(config.imageSize), \(config.imageSize)] with T a multiple of \(t)")
         let (b, frames, g) = (clip.shape[0], clip.shape[1], config.gridSize)
-        // [B, T/t, t, C, g, p, g, p] → [B, T/t, g, g, C, t, p, p]: one row per tubelet, its values
-        // in the Conv3d weight's (C, t, p, p) order.
-        let tubelets = clip.reshaped([b, frames / t, t, c, g, p, g, p]).permuted([0, 1, 4, 6, 3, 2, 5, 7])
-            .reshaped([b, frames / t * g * g, config.tubeletValues])
+        let tubelets = tubeletRows(clip, tubelet: t, patch: p).reshaped([b, frames / t * g * g, config.tubeletValues])
         let tokens = patchEmbed(tubelets)
         return tokens + positionTable(tokens: tokens.shape[1])
     }
