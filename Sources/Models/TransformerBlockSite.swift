@@ -33,6 +33,10 @@ public protocol TransformerBlockSite: Module {
     /// How the tokens lie on the image: conv-over-the-grid methods (Convpass, Mona, …) reshape
     /// the tokens after `prefixTokens` to side × side.
     var tokenGrid: TokenGrid { get }
+    /// Whether the key third of `qkv.bias` is a constant zero of the architecture rather than a
+    /// parameter (VideoMAE: separate q and v biases, no key bias), so methods that train biases
+    /// leave it out.
+    var keyBiasIsFixedZero: Bool { get }
 }
 
 /// The token layout of a block's sequence: `prefixTokens` tokens (class, register) first, then a
@@ -46,6 +50,8 @@ public struct TokenGrid: Equatable, Sendable {
 }
 
 extension TransformerBlockSite {
+    public var keyBiasIsFixedZero: Bool { false }
+
     /// The block's linear layers with their timm names within the block, in forward order.
     public var linears: [(name: String, layer: Linear)] {
         [("attn.qkv", qkv), ("attn.proj", proj), ("mlp.fc1", fc1), ("mlp.fc2", fc2)]

@@ -11,8 +11,9 @@ import Tensor
 /// Tokens are ordered t·(H/p)(W/p) + h·(W/p) + w, with no class token. VideoMAE's separate q and
 /// v biases (the key has none) live in the block's fused qkv bias with its key third at zero: a
 /// key bias adds the same amount to all of a query's logits, which softmax ignores, so that third
-/// never changes the output and its gradient is zero up to rounding — but it is a parameter, and
-/// BitFit counts it (768 per ViT-B block more than the released model has). The blocks are the ViT's
+/// never changes the output and its gradient is zero up to rounding. The blocks say so
+/// (`keyBiasIsFixedZero`): BitFit trains only the q and v parts, as the released model has
+/// them. The blocks are the ViT's
 /// own `Block`s (parameter names `blocks.i.*` as in the released code), so every PEFT method
 /// defined on transformer block sites attaches to VideoMAE unchanged.
 public final class VideoMAE: Backbone {
@@ -39,6 +40,7 @@ public final class VideoMAE: Backbone {
         patchEmbed = vitLinear(config.tubeletValues, config.hiddenSize, bias: true, using: &rng)
         let blockConfig = config.blockConfig
         blocks = (0..<config.numHiddenLayers).map { Block(blockConfig, path: "blocks.\($0)", dropPath: 0, using: &rng) }
+        for block in blocks { block.keyBiasIsFixedZero = true }
         norm = config.useMeanPooling ? nil : LayerNorm(config.hiddenSize, eps: config.layerNormEps)
         fcNorm = config.useMeanPooling ? LayerNorm(config.hiddenSize, eps: config.fcNormEps) : nil
         head = config.numLabels > 0 ? vitLinear(config.hiddenSize, config.numLabels, bias: true, using: &rng) : nil

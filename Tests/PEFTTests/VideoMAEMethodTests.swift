@@ -30,7 +30,8 @@ final class VideoMAEMethodTests: XCTestCase {
             let peft = try model(method)
             let methodNames = peft.methodTensors.map(\.name)
             if method == "bitfit" {
-                XCTAssertEqual(peft.trainableParameterCount(), biases, "bitfit trains every bias, the zero key-bias slot included")
+                let keySlots = peft.backbone.transformerBlocks.reduce(0) { $0 + $1.width }
+                XCTAssertEqual(peft.trainableParameterCount(), biases - keySlots, "bitfit trains every bias but the zero key-bias slots")
             } else {
                 XCTAssertGreaterThan(peft.trainableParameterCount(), 0, method)
                 XCTAssertTrue(methodNames.allSatisfy { $0.hasPrefix("blocks.0.") || $0.hasPrefix("blocks.1.") }, "\(method): \(methodNames)")
@@ -64,5 +65,42 @@ final class VideoMAEMethodTests: XCTestCase {
         let worst = zip(before.scalars, after.scalars).map { abs($0 - $1) }.max() ?? .infinity
         XCTAssertLessThanOrEqual(worst, 1e-5, "merged LoRA: max |Δ| \(worst)")
         XCTAssertTrue(peft.backbone.transformerBlocks.allSatisfy { $0.qkv.hooks.isEmpty }, "no hooks left after merging")
+    }
+
+    /// BitFit on VideoMAE trains the released model's biases: q and v, not the fused bias's zero
+    /// key third. Its q/v deltas get exactly the gradient the fused bias's q and v thirds would,
+    /// and merging adds them there.
+    func testBitFitTrainsQueryAndValueBiasesOnly() throws {
+        let peft = try model("bitfit")
+        let blocks = peft.backbone.transformerBlocks
+        XCTAssertEqual(peft.methodTensors.map(\.name), blocks.flatMap { [$0.name("attn.q_bias"), $0.name("attn.v_bias")] })
+        XCTAssertTrue(blocks.allSatisfy { $0.qkv.bias?.requiresGrad == false }, "the fused bias stays frozen")
+
+        // The same loss with the fused biases unfrozen instead (and no deltas).
+        let reference = try VideoMAE.load(model: Self.folder.path, numClasses: 3)
+        let plain = try PEFTModel(backbone: reference, method: try MethodRegistry.method(named: "linear", options: [:]), classes: 3, seed: 4)
+        for block in reference.transformerBlocks { block.qkv.bias!.requiresGrad = true }
+        let input = clips()
+        crossEntropy(peft(input), targets: [0, 2]).backward()
+        crossEntropy(plain(input), targets: [0, 2]).backward()
+        for (block, plainBlock) in zip(blocks, reference.transformerBlocks) {
+            let fused = plainBlock.qkv.bias!.grad!.scalars, w = block.width
+            let q = peft.methodTensors.first { $0.name == block.name("attn.q_bias") }!.tensor.grad!.scalars
+            let v = peft.methodTensors.first { $0.name == block.name("attn.v_bias") }!.tensor.grad!.scalars
+            for (a, b) in zip(q, fused[0..<w]) { XCTAssertEqual(a, b, accuracy: 1e-6) }
+            for (a, b) in zip(v, fused[(2 * w)...]) { XCTAssertEqual(a, b, accuracy: 1e-6) }
+            XCTAssertLessThan(fused[w..<(2 * w)].map(abs).max()!, 1e-5, "the key third's gradient is zero up to rounding: softmax ignores it")
+        }
+
+        var rng = SeededRandom(seed: 6)
+        for (_, tensor) in peft.methodTensors { tensor.data.update(from: Tensor.normal(tensor.shape, std: 0.1, using: &rng).data, count: tensor.count) }
+        let before = withoutGradients { peft(input) }
+        try peft.merge()
+        let after = withoutGradients { peft.backbone.forward(input).logits! }
+        XCTAssertLessThanOrEqual(zip(before.scalars, after.scalars).map { abs($0 - $1) }.max()!, 1e-5)
+        for block in blocks {
+            let bias = block.qkv.bias!.scalars, w = block.width
+            XCTAssertEqual(Array(bias[w..<(2 * w)]), [Float](repeating: 0, count: w), "the key third is still zero after merging")
+        }
     }
 }

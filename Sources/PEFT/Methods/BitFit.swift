@@ -1,4 +1,5 @@
 import Models
+import NN
 import Tensor
 
 /// BitFit — Ben Zaken et al., ACL 2022. Only the bias terms train.
@@ -14,7 +15,11 @@ import Tensor
 /// selecting BitFit's tensors by `'bias' in name`, as PyTorch code commonly does, takes them, and
 /// only with them do the paper's counts come out (Swin-B 0.20M in Table VI, Video Swin-B 1.09M in
 /// Table V; the tables are 31% and 87% of those).
-/// The trained biases live in the backbone itself.
+/// VideoMAE has q and v biases and no key bias (its blocks' `keyBiasIsFixedZero`): there the
+/// fused qkv bias stays frozen and two new tensors, `blocks.i.attn.q_bias` and `….v_bias`
+/// (VideoMAE's own names, zero-initialised deltas), add to its q and v thirds — 2·width per block,
+/// not 3 (ViT-B 9,216 fewer than counting the zero key slot). Merging adds them into the fused bias.
+/// Every other trained bias lives in the backbone itself.
 public struct BitFit: PEFTMethod {
     public static let name = "bitfit"
     public static let summary = "BitFit: only the bias terms train"
@@ -26,8 +31,36 @@ public struct BitFit: PEFTMethod {
     public init() {}
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
-        model.unfreeze { $0.hasSuffix(".bias") || (biasTables && $0.hasSuffix(".relative_position_bias_table")) }
+        let separateQV = model.backbone.transformerBlocks.filter(\.keyBiasIsFixedZero)
+        let fused = Set(separateQV.map { $0.name("attn.qkv.bias") })
+        model.unfreeze { name in
+            (name.hasSuffix(".bias") && !fused.contains(name)) || (biasTables && name.hasSuffix(".relative_position_bias_table"))
+        }
+        for block in separateQV {
+            let q = model.register(block.name("attn.q_bias"), Tensor.zeros([block.width]))
+            let v = model.register(block.name("attn.v_bias"), Tensor.zeros([block.width]))
+            block.qkv.hooks.append(QueryValueBias(q: q, v: v))
+        }
     }
 
-    public func merge(into model: PEFTModel) throws {}
+    public func merge(into model: PEFTModel) throws {
+        for block in model.backbone.transformerBlocks {
+            guard let hook = block.qkv.hooks.lazy.compactMap({ $0 as? QueryValueBias }).first, let bias = block.qkv.bias else { continue }
+            let delta = hook.fusedDelta
+            for i in 0..<bias.count { bias.data[i] += delta.data[i] }
+        }
+    }
+}
+
+/// Adds trained q and v biases to a fused qkv projection whose key bias is a constant zero.
+final class QueryValueBias: LayerHook {
+    let q: Tensor
+    let v: Tensor
+
+    init(q: Tensor, v: Tensor) { (self.q, self.v) = (q, v) }
+
+    /// [q, 0, v]: the change to the fused bias.
+    var fusedDelta: Tensor { concat([q, Tensor.zeros([q.count]), v], dim: 0) }
+
+    func callAsFunction(_ x: Tensor, next: (Tensor) -> Tensor) -> Tensor { next(x) + fusedDelta }
 }
