@@ -1,6 +1,7 @@
 import ArgumentParser
 import Datasets
 import Foundation
+import Training
 
 /// `vpeft data …`: look at, check, import and benchmark datasets on disk.
 struct DataCommand: ParsableCommand {
@@ -65,11 +66,17 @@ struct DataVerify: ParsableCommand {
     @Option(help: "Segmentation split: ADE20K training/validation, VOC train/val/trainval.") var split: String?
     @Option(help: "Segmentation list: number of classes.") var classes: Int?
     @Flag(help: "Segmentation list: mask value 0 is ignored and k becomes k − 1 (ADE20K's convention).") var reduceZeroLabel = false
+    @Option(help: "Check a video dataset instead: ssv2 (FOLDER holds labels/ and the videos), hmdb51 (FOLDER holds the split files and class folders; --split 1–3), or list (FOLDER holds classes.txt, train.txt, test.txt). Every video must open and decode at the frames its test views read; every class needs training videos.")
+    var video: VideoLayout?
+    @Option(help: "Video: frames per clip.") var frames = 16
+    @Option(help: "Video: spacing of densely sampled frames.") var frameStride = 4
 
     enum SegmentationLayout: String, ExpressibleByArgument { case ade20k, voc, list }
+    enum VideoLayout: String, ExpressibleByArgument { case ssv2, hmdb51, list }
 
     func run() throws {
         if let segmentation { return try verifySegmentation(segmentation) }
+        if let video { return try verifyVideos(video) }
         let report = try DatasetVerifier.verify(URL(fileURLWithPath: folder), expect: expect,
                                                 manifest: manifest.map { URL(fileURLWithPath: $0) }, threads: threads)
         print("\(folder): \(report.layout)")
@@ -111,6 +118,30 @@ extension DataVerify {
         let absent = report.classPixels.enumerated().filter { $0.element == 0 }.map { String($0.offset) }
         print("  labelled pixels: \(report.classPixels.reduce(0, +)), ignored: \(report.ignoredPixels)")
         if !absent.isEmpty { print("  note: classes with no pixel: \(absent.prefix(30).joined(separator: ", "))\(absent.count > 30 ? ", … (\(absent.count))" : "")") }
+        try Self.conclude(problems: report.problems)
+    }
+}
+
+extension DataVerify {
+    /// The dataset as `vpeft train` would read it (`VideoTrainingData`), checked video by video.
+    private func verifyVideos(_ layout: VideoLayout) throws {
+        let url = URL(fileURLWithPath: folder).standardizedFileURL
+        var config = TrainingConfig()
+        (config.frames, config.frameStride) = (frames, frameStride)
+        let (suite, root, name): (String, URL, String) = switch layout {
+        case .ssv2: ("ssv2", url.deletingLastPathComponent(), url.lastPathComponent)
+        case .hmdb51: ("hmdb51", url, "split\(split ?? "1")")
+        case .list: ("videolist", url.deletingLastPathComponent(), url.lastPathComponent)
+        }
+        let data = try VideoTrainingData(suite: suite, name: name, root: root, config: config, size: 224, normalization: .imagenet)
+        let splits = data.splits
+        print("\(folder): \(layout.rawValue), \(splits.classCount) classes, \(splits.train.count) training and \(splits.test.count) test videos")
+        let report = VideoVerification.verify(splits)
+        print("  videos checked: \(report.videosChecked)")
+        if let counts = report.frameCounts {
+            print(String(format: "  frames per video: %d–%d (mean %.1f)", counts.min, counts.max, counts.mean))
+        }
+        if report.shortVideos > 0 { print("  note: \(report.shortVideos) videos are shorter than one clip's span; their clips repeat frames") }
         try Self.conclude(problems: report.problems)
     }
 }

@@ -91,4 +91,32 @@ final class VideoDatasetTests: XCTestCase {
         try TinyDatasets.writeFile(Data("not an image".utf8), to: frames.appendingPathComponent("img_00002.jpg"))
         expectDatasetError({ _ = try RawFrameFolder(frames).frames(at: [1]) }, file: "img_00002.jpg", mentions: ["not a JPEG or PNG"])
     }
+
+    /// `vpeft data verify --video`: good videos pass with their frame counts; a truncated file,
+    /// a corrupt frame of a frame folder and a class without training videos are problems naming
+    /// the file or the class; a video listed in both splits is checked once.
+    func testVideoVerification() throws {
+        let root = try temporaryDirectory(self)
+        try copyClip("h264.mp4", to: root.appendingPathComponent("a.mp4"))
+        try copyClip("vp9.webm", to: root.appendingPathComponent("b.webm"))
+        try TinyDatasets.write("a.mp4 0\nb.webm 1\n", to: root.appendingPathComponent("train.txt"))
+        try TinyDatasets.write("a.mp4 0\n", to: root.appendingPathComponent("test.txt"))
+        func splits(classes: Int = 2) throws -> VideoDatasetSplits {
+            try VideoListDataset.load(root: root, trainList: root.appendingPathComponent("train.txt"), testList: root.appendingPathComponent("test.txt"),
+                                      classCount: classes, sampling: .dense(frames: 4, stride: 2), testViews: .kineticsStyle)
+        }
+        let good = VideoVerification.verify(try splits())
+        XCTAssertEqual(good.problems, [])
+        XCTAssertEqual(good.videosChecked, 2)
+        XCTAssertEqual(good.frameCounts?.min, 10)
+        XCTAssertEqual(good.trainingVideosPerClass, [1, 1])
+
+        XCTAssertEqual(VideoVerification.verify(try splits(classes: 3)).problems, ["class 2 (class 2) has no training video"])
+
+        let bytes = try Data(contentsOf: root.appendingPathComponent("a.mp4"))
+        try bytes.prefix(bytes.count / 2).write(to: root.appendingPathComponent("a.mp4"))
+        let truncated = VideoVerification.verify(try splits())
+        XCTAssertEqual(truncated.problems.count, 1, "\(truncated.problems)")
+        XCTAssertTrue(truncated.problems[0].contains("a.mp4"), truncated.problems[0])
+    }
 }
