@@ -71,6 +71,7 @@ public final class UperNetSegmenter: Module, TaskHead {
     }
 
     public var classes: Int { config.numLabels }
+    public var featureBackbone: any Backbone { backbone }
 
     /// The stage norms and both heads, by HF name.
     public var headParameters: [(name: String, tensor: Tensor)] {

@@ -8,6 +8,8 @@ import Tensor
 public protocol TaskHead: AnyObject {
     /// Output classes.
     var classes: Int { get }
+    /// The backbone whose features it reads (the PEFT model's backbone must be this one).
+    var featureBackbone: any Backbone { get }
     /// The head's own parameters, with names that do not collide with the backbone's.
     var headParameters: [(name: String, tensor: Tensor)] { get }
     /// State that is not trained but shapes the function (BatchNorm running statistics).

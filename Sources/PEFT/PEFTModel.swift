@@ -44,6 +44,7 @@ public final class PEFTModel {
     /// The head comes initialised (its own seed); the method draws from `seed`.
     public init(backbone: any Backbone, method: any PEFTMethod, head: any TaskHead, initStyle: InitStyle = .intended, seed: UInt64 = 0) throws {
         guard backbone.head == nil else { throw MethodOptionError("a task head replaces the classifier: the backbone must have none (\(backbone.architecture) has one)") }
+        guard head.featureBackbone === backbone else { throw MethodOptionError("the task head reads another backbone than the one given") }
         guard head.classes > 0 else { throw MethodOptionError("classes = \(head.classes): need at least one class") }
         try method.validate(for: backbone)
         (self.backbone, self.method, self.initStyle, self.seed, classes, taskHead) = (backbone, method, initStyle, seed, head.classes, head)
