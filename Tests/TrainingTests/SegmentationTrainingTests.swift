@@ -161,6 +161,17 @@ final class SegmentationTrainingTests: XCTestCase {
         }
         XCTAssertEqual(straightState.history.map(\.trainLoss), resumedState.history.map(\.trainLoss))
         XCTAssertEqual(straightState.history.map(\.evalMIoU), resumedState.history.map(\.evalMIoU))
+
+        // The adapter file carries the head and its BatchNorm statistics: reloaded, it scores the same.
+        let adapter = folder.appendingPathComponent("adapter")
+        try FileManager.default.createDirectory(at: adapter, withIntermediateDirectories: true)
+        try AdapterFile.save(resumed, backboneFingerprint: Fingerprint.of(try Self.swin()), to: adapter)
+        let freshHead = try Self.segmenter(try Self.swin())
+        let reloaded = try AdapterFile.load(adapter, onto: freshHead.backbone, head: freshHead)
+        for ((name, a), (_, b)) in zip(resumed.savedTensors, reloaded.savedTensors) {
+            XCTAssertEqual(a.scalars.map(\.bitPattern), b.scalars.map(\.bitPattern), "\(name) from the adapter file")
+        }
+        XCTAssertEqual(try SegmentationObjective(segmenter: freshHead).evaluate(reloaded, on: eval).meanIoU, resumedState.history.last!.evalMIoU)
     }
 
     /// Bad segmentation settings are errors naming the key and the value.
