@@ -14,7 +14,7 @@ import PackageDescription
 //   Datasets (decoding via CTurboJPEG/CPNG/CFFmpeg, transforms, loaders) → Tensor
 //   Viz (PNG/SVG plots, t-SNE, attention overlays) → Tensor, CPNG
 //   Reports (paper-style tables and plots from run records) → Viz
-//   Training (trainer, protocols, configs, checkpoints, runs) → PEFT, Datasets
+//   Training (trainer, objectives, protocols, configs, checkpoints, runs) → PEFT, Heads, Datasets
 //   VPEFTBench (the library product other packages use) re-exports all of the above
 let package = Package(
     name: "VPEFTBench",
@@ -61,7 +61,7 @@ let package = Package(
         .target(name: "Datasets", dependencies: ["Tensor", "CTurboJPEG", "CPNG", "CZlib", "CFFmpeg"]),
         .target(name: "Viz", dependencies: ["Tensor", "CPNG", "CZlib"]),
         .target(name: "Reports", dependencies: ["Viz"]),
-        .target(name: "Training", dependencies: ["Tensor", "NN", "Checkpoints", "Models", "PEFT", "Datasets", "Yams"]),
+        .target(name: "Training", dependencies: ["Tensor", "NN", "Checkpoints", "Models", "Heads", "PEFT", "Datasets", "Yams"]),
         .target(name: "VPEFTBench", dependencies: ["Tensor", "NN", "Checkpoints", "Models", "Heads", "PEFT", "Datasets", "Viz", "Reports", "Training"]),
         .executableTarget(
             name: "vpeft",
@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensor"], exclude: ["Fixtures"]),
         .testTarget(name: "VizTests", dependencies: ["Viz", "Tensor", "CPNG"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Viz"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Reports", "Datasets", "PEFT", "Models", "Checkpoints", "NN", "Tensor"], exclude: ["Fixtures"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Reports", "Datasets", "PEFT", "Heads", "Models", "Checkpoints", "NN", "Tensor"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -49,7 +49,7 @@ public struct SegmentationAugmentation: Codable, Equatable, Sendable {
 
     /// mmcv's `rescale_size`: scale factor min(long / max(w, h), short / min(w, h)), each side
     /// `int(side · factor + 0.5)`.
-    static func keepRatioSize(width: Int, height: Int, long: Int, short: Int) -> (width: Int, height: Int) {
+    public static func keepRatioSize(width: Int, height: Int, long: Int, short: Int) -> (width: Int, height: Int) {
         let factor = Swift.min(Double(long) / Double(Swift.max(width, height)), Double(short) / Double(Swift.min(width, height)))
         return (Swift.max(Int(Double(width) * factor + 0.5), 1), Swift.max(Int(Double(height) * factor + 0.5), 1))
     }

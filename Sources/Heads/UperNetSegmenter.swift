@@ -2,34 +2,37 @@ import Models
 import NN
 import Tensor
 
-/// Semantic segmentation with UPerNet on a Swin backbone, as Hugging Face's
-/// `UperNetForSemanticSegmentation` with a `SwinBackbone`: every stage's map goes through its
-/// own LayerNorm (`backbone.hidden_states_norms.stage{k}`), the decode head (and, when
-/// configured, the auxiliary FCN head) read those maps, and logits are upsampled bilinearly
-/// (align_corners=False) to the input size.
+/// Semantic segmentation with UPerNet on a backbone's feature pyramid, as Hugging Face's
+/// `UperNetForSemanticSegmentation`: the backbone's maps (a Swin's stages, or a plain ViT's
+/// blocks through a neck — anything `FeaturePyramidBackbone`) optionally go through a LayerNorm
+/// each (HF's `SwinBackbone` has them: `backbone.hidden_states_norms.stage{k}`), the decode head
+/// (and, when configured, the auxiliary FCN head) read those maps, and logits are upsampled
+/// bilinearly (align_corners=False) to the input size.
 ///
-/// Names are HF's for everything outside the Swin (`decode_head.…`, `auxiliary_head.…`) and
-/// `backbone.` + timm's inside it, so PEFT methods see the Swin exactly as on classification.
-public final class UperNetSegmenter: Module {
+/// Names are HF's for everything outside the backbone (`decode_head.…`, `auxiliary_head.…`) and
+/// `backbone.` + timm's inside it, so PEFT methods see the backbone exactly as on
+/// classification. As a `TaskHead` the stage norms and both heads are the head: new, trained
+/// beside every method, not counted.
+public final class UperNetSegmenter: Module, TaskHead {
     public let config: UperNetConfig
-    public let backbone: SwinTransformer
-    /// LayerNorm over the channels of each stage's map.
-    public let stageNorms: [LayerNorm]
+    public let backbone: any Backbone & FeaturePyramidBackbone
+    /// LayerNorm over the channels of each map (nil: the maps go to the heads as they are).
+    public let stageNorms: [LayerNorm]?
     public let decodeHead: UperNetHead
     public let auxiliaryHead: FCNHead?
 
-    /// A randomly initialised segmenter (load weights for real use); the Swin must have no
-    /// classifier head.
-    public init(backbone: SwinTransformer, config: UperNetConfig, seed: UInt64 = 0) throws {
+    /// A randomly initialised segmenter (heads drawn from `seed`; load weights for real use);
+    /// the backbone must have no classifier head.
+    public init(backbone: any Backbone & FeaturePyramidBackbone, config: UperNetConfig, stageNorms: Bool = true, seed: UInt64 = 0) throws {
         try config.validate(file: "UPerNet config")
-        guard backbone.head == nil else { throw ModelConfigError("UperNetSegmenter: the Swin backbone must have no classifier head (num_classes 0)") }
+        guard backbone.head == nil else { throw ModelConfigError("UperNetSegmenter: the backbone must have no classifier head (num_classes 0)") }
         let channels = backbone.featureInfo.map(\.channels)
         if config.useAuxiliaryHead && !channels.indices.contains(config.auxiliaryInIndex) {
             throw ModelConfigError("UperNetSegmenter: auxiliary head reads map \(config.auxiliaryInIndex), the backbone has \(channels.count)")
         }
         self.config = config
         self.backbone = backbone
-        stageNorms = channels.map { LayerNorm($0, eps: 1e-5) }  // HF: nn.LayerNorm(channels), default eps
+        self.stageNorms = stageNorms ? channels.map { LayerNorm($0, eps: 1e-5) } : nil  // HF: nn.LayerNorm(channels), default eps
         var rng = SeededRandom(seed: seed).derived("upernet-init")
         decodeHead = UperNetHead(config, inChannels: channels, using: &rng)
         auxiliaryHead = config.useAuxiliaryHead ? FCNHead(config, inChannels: channels, using: &rng) : nil
@@ -37,9 +40,9 @@ public final class UperNetSegmenter: Module {
 
     /// The backbone's maps after the per-stage norms, NCHW, finest first.
     public func features(_ images: Tensor, options: ForwardOptions = ForwardOptions(), rng: SeededRandom = SeededRandom(seed: 0)) -> [Tensor] {
-        zip(backbone.stageFeatures(images, options: options, rng: rng), stageNorms).map { map, norm in
-            norm(map.permuted([0, 2, 3, 1])).permuted([0, 3, 1, 2])
-        }
+        let maps = backbone.stageFeatures(images, options: options, rng: rng)
+        guard let stageNorms else { return maps }
+        return zip(maps, stageNorms).map { map, norm in norm(map.permuted([0, 2, 3, 1])).permuted([0, 3, 1, 2]) }
     }
 
     /// Logits [B, labels, H, W] at the input size; the auxiliary head's too when it exists.
@@ -60,18 +63,26 @@ public final class UperNetSegmenter: Module {
         return main + pixelCrossEntropy(auxiliary, targets: labels, ignoreIndex: config.lossIgnoreIndex) * config.auxiliaryLossWeight
     }
 
-    /// Training mode for the heads' BatchNorms (the Swin has none; its stochastic depth is
+    /// Training mode for the heads' BatchNorms (the backbone's stochastic depth is
     /// `backbone.setDropPathRate`).
     public func setTraining(_ training: Bool) {
         decodeHead.setTraining(training)
         auxiliaryHead?.setTraining(training)
     }
 
-    public var namedParameters: [(name: String, tensor: Tensor)] {
-        var list = prefixed("backbone", backbone)
-        for (i, norm) in stageNorms.enumerated() { list += prefixed("backbone.hidden_states_norms.stage\(i + 1)", norm) }
+    public var classes: Int { config.numLabels }
+    public var featureBackbone: any Backbone { backbone }
+
+    /// The stage norms and both heads, by HF name.
+    public var headParameters: [(name: String, tensor: Tensor)] {
+        var list: [(name: String, tensor: Tensor)] = []
+        for (i, norm) in (stageNorms ?? []).enumerated() { list += prefixed("backbone.hidden_states_norms.stage\(i + 1)", norm) }
         return list + prefixed("decode_head", decodeHead) + prefixed("auxiliary_head", auxiliaryHead)
     }
+
+    public var headBuffers: [(name: String, tensor: Tensor)] { namedBuffers }
+
+    public var namedParameters: [(name: String, tensor: Tensor)] { prefixed("backbone", backbone) + headParameters }
 
     /// The heads' BatchNorm running statistics.
     public var namedBuffers: [(name: String, tensor: Tensor)] {

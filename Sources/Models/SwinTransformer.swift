@@ -124,7 +124,8 @@ func windowAttentionWithExtras(_ inputs: AttentionInputs, scale: Float, bias: Te
     return matmul(logits.softmax(dim: -1), values)
 }
 
-/// A Swin block on a channels-last map of fixed side `resolution`:
+/// A Swin block on a channels-last map — of side `resolution` for classification; of any height
+/// and width with `SwinWindowing.dense`, where each map size gets its own shift mask (cached):
 ///     x = x + DropPath(attn(norm1 x));  x = x + DropPath(mlp(norm2 x))
 /// attn: roll by −shift → zero-pad to a multiple of the window (timm pads after the roll) →
 /// windows → attention (+ mask when shifted) → merge → crop → roll by +shift.
@@ -149,8 +150,12 @@ public final class SwinTransformerBlock: Module {
     /// The timm path (`layers.2.blocks.5`).
     public let path: String
     /// [nW, N, N]: 0 between tokens of the same region of the rolled map, −100 across regions;
-    /// nil for unshifted blocks.
+    /// nil for unshifted blocks. For the configured square size; other sizes (dense windowing)
+    /// take theirs from `masksBySize`.
     let attnMask: Tensor?
+    private var masksBySize: [[Int]: Tensor] = [:]
+    /// The grid of the map this block last ran (its configured square until then).
+    private var lastGrid: (height: Int, width: Int)?
 
     init(path: String, dim: Int, heads: Int, resolution: Int, window: Int, shift: Int, padsBeforeRoll: Bool, mlpHidden: Int, qkvBias: Bool, eps: Float,
          using rng: inout WeightInit) {
@@ -162,32 +167,43 @@ public final class SwinTransformerBlock: Module {
         mlp = Mlp(dim, hidden: mlpHidden, act: .gelu, using: &rng)
         self.resolution = resolution
         self.shift = shift
-        attnMask = shift > 0 ? Self.attentionMask(resolution: resolution, window: window, shift: shift) : nil
+        attnMask = shift > 0 ? Self.attentionMask(height: resolution, width: resolution, window: window, shift: shift) : nil
     }
 
     public var window: Int { attn.window }
-    /// The map side after padding to whole windows.
-    var paddedResolution: Int { (resolution + window - 1) / window * window }
+    /// A side after padding to whole windows.
+    func padded(_ side: Int) -> Int { (side + window - 1) / window * window }
 
-    /// timm's `get_attn_mask` on the padded map: rows (and columns) fall into three regions,
-    /// [0, P − w), [P − w, P − shift), [P − shift, P), and each cell is labelled 3·row region +
-    /// column region; tokens of a window with different labels came from different places before
-    /// the roll, and −100 keeps them from attending to each other.
-    static func attentionMask(resolution: Int, window w: Int, shift s: Int) -> Tensor {
-        let p = (resolution + w - 1) / w * w
-        func region(_ x: Int) -> Int { x < p - w ? 0 : (x < p - s ? 1 : 2) }
-        let perSide = p / w, n = w * w
-        let mask = Tensor.zeros([perSide * perSide, n, n])
-        for window in 0..<(perSide * perSide) {
-            let (wy, wx) = window.quotientAndRemainder(dividingBy: perSide)
-            let labels = (0..<n).map { t in 3 * region(wy * w + t / w) + region(wx * w + t % w) }
+    /// timm's (and Hugging Face's) `get_attn_mask` on the padded map: rows fall into three regions,
+    /// [0, P − w), [P − w, P − shift), [P − shift, P), columns likewise, and each cell is labelled
+    /// 3·row region + column region; tokens of a window with different labels came from
+    /// different places before the roll, and −100 keeps them from attending to each other.
+    static func attentionMask(height: Int, width: Int, window w: Int, shift s: Int) -> Tensor {
+        let (ph, pw) = ((height + w - 1) / w * w, (width + w - 1) / w * w)
+        func region(_ x: Int, _ p: Int) -> Int { x < p - w ? 0 : (x < p - s ? 1 : 2) }
+        let (rows, columns, n) = (ph / w, pw / w, w * w)
+        let mask = Tensor.zeros([rows * columns, n, n])
+        for window in 0..<(rows * columns) {
+            let (wy, wx) = window.quotientAndRemainder(dividingBy: columns)
+            let labels = (0..<n).map { t in 3 * region(wy * w + t / w, ph) + region(wx * w + t % w, pw) }
             for i in 0..<n { for j in 0..<n where labels[i] != labels[j] { mask.data[(window * n + i) * n + j] = -100 } }
         }
         return mask
     }
 
+    /// The shift mask for an h × w map (nil for an unshifted block).
+    private func mask(height: Int, width: Int) -> Tensor? {
+        guard shift > 0 else { return nil }
+        if height == resolution && width == resolution { return attnMask }
+        if let cached = masksBySize[[height, width]] { return cached }
+        let mask = withoutGradients { Self.attentionMask(height: height, width: width, window: window, shift: shift) }
+        masksBySize[[height, width]] = mask
+        return mask
+    }
+
     func callAsFunction(_ x: Tensor, context: inout ForwardContext) -> Tensor {
         let (b, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        lastGrid = (h, w)
         var tokens = hooks.input.apply(x.reshaped([b, h * w, c]), &context)
         // norm1 reads the map and norm2 the tokens, as timm's do: their layer hooks see timm's shapes.
         let h1 = norm1(tokens.reshaped([b, h, w, c]))
@@ -201,13 +217,14 @@ public final class SwinTransformerBlock: Module {
     /// timm's `SwinTransformerBlock._attn` on the normalised map [B, H, W, C]; with
     /// `padsBeforeRoll` the dense-prediction order (pad, roll, …, roll back, crop).
     private func windowedAttention(_ x: Tensor, context: inout ForwardContext) -> Tensor {
-        let side = resolution, padded = paddedResolution
-        func pad(_ t: Tensor) -> Tensor { t.padded(dim: 1, after: padded - side).padded(dim: 2, after: padded - side) }
-        func crop(_ t: Tensor) -> Tensor { t.narrowed(1, start: 0, length: side).narrowed(2, start: 0, length: side) }
+        let (height, width) = (x.shape[1], x.shape[2])
+        let (paddedHeight, paddedWidth) = (padded(height), padded(width))
+        func pad(_ t: Tensor) -> Tensor { t.padded(dim: 1, after: paddedHeight - height).padded(dim: 2, after: paddedWidth - width) }
+        func crop(_ t: Tensor) -> Tensor { t.narrowed(1, start: 0, length: height).narrowed(2, start: 0, length: width) }
         func roll(_ t: Tensor, _ by: Int) -> Tensor { shift > 0 ? t.rolled([by, by], dims: [1, 2]) : t }
         let filled = padsBeforeRoll ? roll(pad(x), -shift) : pad(roll(x, -shift))
-        let mixed = attn(windowPartition(filled, window: window), mask: attnMask, hooks: hooks.attention, context: &context)
-        let merged = windowReverse(mixed, window: window, height: padded, width: padded)
+        let mixed = attn(windowPartition(filled, window: window), mask: mask(height: height, width: width), hooks: hooks.attention, context: &context)
+        let merged = windowReverse(mixed, window: window, height: paddedHeight, width: paddedWidth)
         return padsBeforeRoll ? crop(roll(merged, shift)) : roll(crop(merged), shift)
     }
 
@@ -216,8 +233,9 @@ public final class SwinTransformerBlock: Module {
     }
 }
 
-/// The Swin block as a PEFT site: its map's tokens form a resolution × resolution grid with no
-/// prefix token; attention hooks run per (shifted) window.
+/// The Swin block as a PEFT site: its map's tokens form the map's grid (resolution × resolution,
+/// or the last input's height × width under dense windowing) with no prefix token; attention
+/// hooks run per (shifted) window.
 extension SwinTransformerBlock: TransformerBlockSite {
     public var width: Int { norm1.weight.count }
     public var heads: Int { attn.numHeads }
@@ -226,7 +244,9 @@ extension SwinTransformerBlock: TransformerBlockSite {
     public var fc1: Linear { mlp.fc1 }
     public var fc2: Linear { mlp.fc2 }
     public var branchScales: (attn: LayerScale?, mlp: LayerScale?) { (nil, nil) }
-    public var tokenGrid: TokenGrid { TokenGrid(prefixTokens: 0, side: resolution) }
+    public var tokenGrid: TokenGrid {
+        TokenGrid(prefixTokens: 0, height: lastGrid?.height ?? resolution, width: lastGrid?.width ?? resolution)
+    }
 }
 
 /// Halves the map and doubles the channels: each 2×2 neighbourhood (odd sides zero-padded) is
@@ -280,6 +300,10 @@ public final class SwinTransformer: Backbone {
     /// The classifier (`head.fc` in timm's checkpoints).
     public var head: Linear?
     public var preprocessing: Preprocessing
+    /// The site on each stage's output as dense heads read it (`stageFeatures`): a method whose
+    /// features run beside the backbone (E3VA's highway) hands its own maps to the heads here.
+    /// The stream into the next stage is not changed.
+    public var stageOutputHooks: [any StageOutputHook] = []
 
     /// A model with timm's initialisation (trunc-normal 0.02 for linear weights and bias tables,
     /// zero biases, identity LayerNorms); load a checkpoint for real use. `randomInit: false`
@@ -317,19 +341,28 @@ public final class SwinTransformer: Backbone {
 
     /// The patch map and every stage's output [B, H, W, C] (block outputs when asked).
     private func stages(_ images: Tensor, options: ForwardOptions, rng: SeededRandom) -> (tokens: Tensor, stages: [Tensor], blocks: [Tensor]) {
-        precondition(images.rank == 4 && images.shape[1] == config.inChans && images.shape[2] == config.imgSize && images.shape[3] == config.imgSize,
-                     "SwinTransformer: input \(images.shape) does not match [B, \(config.inChans), \(config.imgSize), \(config.imgSize)]")
-        let tokens = patchEmbed(images)
+        let tokens: Tensor
+        if config.windowing == .dense {
+            // Dense prediction takes any size: zero-pad bottom and right to whole patches, as
+            // Hugging Face's `SwinPatchEmbeddings.maybe_pad` and mmseg's `PatchEmbed` do.
+            precondition(images.rank == 4 && images.shape[1] == config.inChans, "SwinTransformer: input \(images.shape) is not [B, \(config.inChans), H, W]")
+            let p = config.patchSize
+            tokens = patchEmbed(images.padded(dim: 2, after: (p - images.shape[2] % p) % p).padded(dim: 3, after: (p - images.shape[3] % p) % p))
+        } else {
+            precondition(images.rank == 4 && images.shape[1] == config.inChans && images.shape[2] == config.imgSize && images.shape[3] == config.imgSize,
+                         "SwinTransformer: input \(images.shape) does not match [B, \(config.inChans), \(config.imgSize), \(config.imgSize)]")
+            tokens = patchEmbed(images)
+        }
         var context = ForwardContext(options: options, rng: rng)
         var x = tokens
         var stageOutputs: [Tensor] = [], blockOutputs: [Tensor] = []
-        for stage in layers {
+        for (index, stage) in layers.enumerated() {
             if let downsample = stage.downsample { x = downsample(x) }
             for block in stage.blocks {
                 x = block(x, context: &context)
                 if options.keepBlockOutputs { blockOutputs.append(x) }
             }
-            stageOutputs.append(x)
+            stageOutputs.append(stageOutputHooks.reduce(x) { $1.stageOutput($0, stage: index, of: layers.count) })
         }
         return (tokens, stageOutputs, blockOutputs)
     }
@@ -390,7 +423,10 @@ extension SwinTransformer {
     }
 
     /// Removes every PEFT hook from every layer: the plain backbone again.
-    public func removeAllHooks() { removeSiteHooks() }
+    public func removeAllHooks() {
+        removeSiteHooks()
+        stageOutputHooks = []
+    }
 
     public var transformerBlocks: [any TransformerBlockSite] { blocks }
 
@@ -405,4 +441,10 @@ extension SwinTransformer {
     }
 
     public var outputNorm: (name: String, layer: LayerNorm)? { ("norm", norm) }
+}
+
+/// A hook on a hierarchical backbone's stage output [B, H, W, C] (see `SwinTransformer.stageOutputHooks`).
+public protocol StageOutputHook: AnyObject {
+    /// The map dense heads read for stage `stage` (of `stages`), given the backbone's own.
+    func stageOutput(_ x: Tensor, stage: Int, of stages: Int) -> Tensor
 }

@@ -31,7 +31,7 @@ public protocol TransformerBlockSite: Module {
     var dropPath: Float { get set }
     var hooks: BlockHooks { get set }
     /// How the tokens lie on the image: conv-over-the-grid methods (Convpass, Mona, …) reshape
-    /// the tokens after `prefixTokens` to side × side.
+    /// the tokens after `prefixTokens` to height × width, reading it at each forward.
     var tokenGrid: TokenGrid { get }
     /// Whether the key third of `qkv.bias` is a constant zero of the architecture rather than a
     /// parameter (VideoMAE: separate q and v biases, no key bias), so methods that train biases
@@ -40,13 +40,20 @@ public protocol TransformerBlockSite: Module {
 }
 
 /// The token layout of a block's sequence: `prefixTokens` tokens (class, register) first, then a
-/// side × side grid of patch tokens in row-major order — or, in a video backbone (VideoMAE),
-/// one such grid per time step, one after the other.
+/// height × width grid of patch tokens in row-major order — or, in a video backbone (VideoMAE),
+/// one such grid per time step, one after the other. A ViT's grid is fixed and square; a Swin
+/// built for dense prediction takes any input size, so its blocks report the grid of the map
+/// they are running (see `SwinTransformerBlock.tokenGrid`).
 public struct TokenGrid: Equatable, Sendable {
     public let prefixTokens: Int
-    public let side: Int
+    public let height: Int
+    public let width: Int
 
-    public init(prefixTokens: Int, side: Int) { (self.prefixTokens, self.side) = (prefixTokens, side) }
+    public init(prefixTokens: Int, height: Int, width: Int) { (self.prefixTokens, self.height, self.width) = (prefixTokens, height, width) }
+    public init(prefixTokens: Int, side: Int) { self.init(prefixTokens: prefixTokens, height: side, width: side) }
+
+    /// Patch tokens in one grid.
+    public var area: Int { height * width }
 }
 
 extension TransformerBlockSite {

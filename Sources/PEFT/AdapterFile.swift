@@ -68,8 +68,9 @@ public enum AdapterFile {
     }
 
     /// Attaches the adapter in `folder` to `backbone` (its pre-trained weights, before any
-    /// training), checking that it is the backbone the adapter was trained on.
-    public static func load(_ folder: URL, onto backbone: any Backbone, classes expectedClasses: Int? = nil) throws -> PEFTModel {
+    /// training), checking that it is the backbone the adapter was trained on. A run with a task
+    /// head (segmentation) passes a head built as in training; its tensors and buffers load too.
+    public static func load(_ folder: URL, onto backbone: any Backbone, classes expectedClasses: Int? = nil, head: (any TaskHead)? = nil) throws -> PEFTModel {
         let manifest = try readManifest(folder)
         guard backbone.architectureIdentity == manifest.backbone.architecture else {
             throw AdapterError("\(folder.path): adapter was trained on a different backbone architecture (\(manifest.backbone.architecture)) than the one given (\(backbone.architectureIdentity))")
@@ -83,7 +84,9 @@ public enum AdapterFile {
         }
         let options = (try? JSONSerialization.jsonObject(with: Data(manifest.options.utf8))) as? [String: Any] ?? [:]
         let method = try MethodRegistry.method(named: manifest.method, options: options)
-        let model = try PEFTModel(backbone: backbone, method: method, classes: manifest.classes, initStyle: manifest.initStyle, seed: manifest.seed)
+        if let head, head.classes != manifest.classes { throw AdapterError("\(folder.path): adapter has \(manifest.classes) classes, the head \(head.classes)") }
+        let model = try head.map { try PEFTModel(backbone: backbone, method: method, head: $0, initStyle: manifest.initStyle, seed: manifest.seed) }
+            ?? PEFTModel(backbone: backbone, method: method, classes: manifest.classes, initStyle: manifest.initStyle, seed: manifest.seed)
         let url = folder.appendingPathComponent("adapter.safetensors")
         let file = try SafeTensors.read(url)
         let expected = model.savedTensors

@@ -28,7 +28,7 @@ extension PEFTModel {
     /// backbone is not a ViT). Call after the training drop-path rate is set: a block with
     /// stochastic depth is not deterministic.
     public var frozenPrefix: FrozenPrefix? {
-        guard let vit = backbone as? VisionTransformer else { return nil }
+        guard taskHead == nil, let vit = backbone as? VisionTransformer else { return nil }   // cached rows are classifier inputs
         func frozen(_ tensors: [(name: String, tensor: Tensor)]) -> Bool { !tensors.contains { $0.tensor.requiresGrad } }
         let embedding = vit.namedParameters.filter { ["cls_token", "pos_embed"].contains($0.name) || $0.name.hasPrefix("patch_embed.") || $0.name.hasPrefix("norm_pre.") }
         guard frozen(embedding), vit.patchEmbed.proj.hooks.isEmpty, vit.normPre?.hooks.isEmpty ?? true else { return nil }

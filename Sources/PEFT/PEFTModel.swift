@@ -3,14 +3,18 @@ import NN
 import Tensor
 
 /// A backbone with a PEFT method attached: the frozen backbone, the method's new tensors, the
-/// backbone tensors it unfroze, and a fresh classifier head.
+/// backbone tensors it unfroze, and a fresh head — the backbone's own classifier, or a task head
+/// (a dense-prediction decoder) that reads the backbone, which then keeps no classifier.
 public final class PEFTModel {
     public let backbone: any Backbone
     public let method: any PEFTMethod
     public let initStyle: InitStyle
     public let seed: UInt64
     public let classes: Int
-    /// Dropout inside method modules follows this (set by `forward`).
+    /// The head that replaces the classifier for other tasks (nil: classification). Its tensors
+    /// always train and are left out of `trainableParameterCount()`, like the classifier's.
+    public let taskHead: (any TaskHead)?
+    /// Dropout inside method modules follows this (set by `forward` / `beginPass`).
     public let dropout = DropoutSource()
     /// The method's own tensors, by name (docs/PEFT_TENSORS.md).
     public private(set) var methodTensors: [(name: String, tensor: Tensor)] = []
@@ -27,16 +31,30 @@ public final class PEFTModel {
     public init(backbone: any Backbone, method: any PEFTMethod, classes: Int, initStyle: InitStyle = .intended, seed: UInt64 = 0) throws {
         guard classes > 0 else { throw MethodOptionError("classes = \(classes): need at least one class") }
         try method.validate(for: backbone)
-        self.backbone = backbone
-        self.method = method
-        self.initStyle = initStyle
-        self.seed = seed
-        self.classes = classes
-        let root = SeededRandom(seed: seed)
-        var headRandom = root.derived("head")
+        (self.backbone, self.method, self.initStyle, self.seed, self.classes, taskHead) = (backbone, method, initStyle, seed, classes, nil)
+        var headRandom = SeededRandom(seed: seed).derived("head")
         backbone.setTrainable(false)
         backbone.resetHead(classes: classes, using: &headRandom)
         backbone.head!.setTrainable(true)
+        try attachMethod()
+    }
+
+    /// Freezes `backbone` (which must have no classifier), makes every tensor of `head` trainable
+    /// and attaches `method` to the backbone exactly as for classification: the same sites.
+    /// The head comes initialised (its own seed); the method draws from `seed`.
+    public init(backbone: any Backbone, method: any PEFTMethod, head: any TaskHead, initStyle: InitStyle = .intended, seed: UInt64 = 0) throws {
+        guard backbone.head == nil else { throw MethodOptionError("a task head replaces the classifier: the backbone must have none (\(backbone.architecture) has one)") }
+        guard head.featureBackbone === backbone else { throw MethodOptionError("the task head reads another backbone than the one given") }
+        guard head.classes > 0 else { throw MethodOptionError("classes = \(head.classes): need at least one class") }
+        try method.validate(for: backbone)
+        (self.backbone, self.method, self.initStyle, self.seed, classes, taskHead) = (backbone, method, initStyle, seed, head.classes, head)
+        backbone.setTrainable(false)
+        for (_, tensor) in head.headParameters { tensor.requiresGrad = true }
+        try attachMethod()
+    }
+
+    private func attachMethod() throws {
+        let root = SeededRandom(seed: seed)
         var methodRandom = root.derived("method:\(type(of: method).name)")
         try method.attach(to: self, using: &methodRandom)
         if initStyle == .vpetl {
@@ -102,25 +120,33 @@ public final class PEFTModel {
         for (name, tensor) in backbone.namedParameters where include(name) { tensor.requiresGrad = true }
     }
 
-    /// Every trainable tensor with its name: unfrozen backbone tensors (timm names, head
-    /// included), then the method's own.
+    /// Every trainable tensor with its name: unfrozen backbone tensors (timm names, classifier
+    /// included), the task head's, then the method's own.
     public var trainableTensors: [(name: String, tensor: Tensor)] {
-        backbone.namedParameters.filter { $0.tensor.requiresGrad } + methodTensors
+        backbone.namedParameters.filter { $0.tensor.requiresGrad } + (taskHead?.headParameters ?? []) + methodTensors
     }
 
-    /// What an adapter file or checkpoint stores: the trainable tensors and the method's state.
-    public var savedTensors: [(name: String, tensor: Tensor)] { trainableTensors + stateTensors }
+    /// What an adapter file or checkpoint stores: the trainable tensors, the method's state and
+    /// the task head's buffers (BatchNorm running statistics).
+    public var savedTensors: [(name: String, tensor: Tensor)] { trainableTensors + stateTensors + (taskHead?.headBuffers ?? []) }
 
     /// Trainable parameters, without or with the head (the paper counts without). The head is
-    /// the backbone's classifier whatever its name (`head.*` in a ViT, `_fc.*` in EfficientNet).
+    /// the task head, or the backbone's classifier whatever its name (`head.*` in a ViT, `_fc.*`
+    /// in EfficientNet).
     public func trainableParameterCount(includingHead: Bool = false) -> Int {
-        let head = includingHead ? [] : headTensors(of: backbone)
+        let head = includingHead ? [] : headTensors(of: backbone).union((taskHead?.headParameters ?? []).map { ObjectIdentifier($0.tensor) })
         return trainableTensors.filter { !head.contains(ObjectIdentifier($0.tensor)) }.reduce(0) { $0 + $1.tensor.count }
     }
 
-    public func forward(_ images: Tensor, options: ForwardOptions = ForwardOptions(), rng: SeededRandom = SeededRandom(seed: 0)) -> BackboneOutput {
+    /// Readies the method modules for one pass (dropout on or off, its random stream): `forward`
+    /// does it; a task head's forward, which calls the backbone itself, needs it first.
+    public func beginPass(options: ForwardOptions, rng: SeededRandom) {
         dropout.training = options.training
         dropout.rng = rng.derived("peft-dropout")
+    }
+
+    public func forward(_ images: Tensor, options: ForwardOptions = ForwardOptions(), rng: SeededRandom = SeededRandom(seed: 0)) -> BackboneOutput {
+        beginPass(options: options, rng: rng)
         return backbone.forward(images, options: options, rng: rng)
     }
 

@@ -5,15 +5,24 @@ import Tensor
 public struct Batch {
     /// [B, 3, H, W], preprocessed.
     public var images: Tensor
+    /// One class per image; for segmentation one per pixel of the label maps, [B, H, W]
+    /// flattened (`labelSize` gives H and W, which may differ from the images' at evaluation).
     public var labels: [Int]
     /// Which samples of the source these are (nil when the source does not say): the key of
     /// frozen-prefix caches.
     public var indices: [Int]?
+    /// The label maps' height and width (segmentation).
+    public var labelSize: (height: Int, width: Int)?
+    /// The same images at every test scale (multi-scale testing), `images` among them; empty
+    /// when evaluation uses `images` alone.
+    public var testViews: [Tensor] = []
 
-    public init(images: Tensor, labels: [Int], indices: [Int]? = nil) {
+    public init(images: Tensor, labels: [Int], indices: [Int]? = nil, labelSize: (height: Int, width: Int)? = nil, testViews: [Tensor] = []) {
         self.images = images
         self.labels = labels
         self.indices = indices
+        self.labelSize = labelSize
+        self.testViews = testViews
     }
 }
 

@@ -14,7 +14,7 @@ public struct ConfigLoader {
         let encoder = JSONEncoder()
         let object = (try? JSONSerialization.jsonObject(with: encoder.encode(TrainingConfig()))) as? [String: Any] ?? [:]
         // Optional keys are absent from the defaults' encoding: add them explicitly.
-        return Array(Set(object.keys).union(["weights", "img_size", "data_root", "threads", "cache_frozen_dir", "test_views"])).sorted()
+        return Array(Set(object.keys).union(TrainingConfig.optionalKeys)).sorted()
     }()
 
     public init() {}

@@ -15,9 +15,10 @@ public enum EvaluationProtocol: String, Codable, CaseIterable, Sendable {
     public var trainSplit: String { self == .honestSelect ? "train800" : "train800val200" }
     public var evalSplit: String { self == .honestSelect ? "val200" : "test" }
 
-    /// The accuracy this protocol reports from a run's evaluation history, and how it was chosen.
+    /// The score this protocol reports from a run's evaluation history (top-1 accuracy, or mIoU
+    /// for segmentation: `EpochRecord.evalScore`), and how it was chosen.
     public func reported(from history: [EpochRecord]) -> (top1: Double, kind: String)? {
-        let evaluated = history.compactMap { record in record.evalTop1.map { (record.epoch, $0) } }
+        let evaluated = history.compactMap { record in record.evalScore.map { (record.epoch, $0) } }
         guard let last = evaluated.last else { return nil }
         switch self {
         case .vpetl:

@@ -71,9 +71,11 @@ public enum RunConfiguration {
 }
 
 /// `suite:name` dataset references (`vtab1k:cifar100`, `fgvc:cub`, `vtab1k:textile` for an
-/// imported task in the VTAB-1k layout).
+/// imported task in the VTAB-1k layout; segmentation: `ade20k:ADEChallengeData2016`,
+/// `voc:VOC2012`, `seglist:NAME` — the folder under the data root).
 public enum DatasetReference {
-    public static let suites = ["vtab1k", "fgvc"] + VideoTrainingData.suites
+    public static let suites = ["vtab1k", "fgvc"] + VideoTrainingData.suites + segmentationSuites
+    public static let segmentationSuites = ["ade20k", "voc", "seglist"]
 
     /// Short FGVC names (as in configs/methods) → the catalog's folder names.
     public static let fgvcNames = ["cub": "CUB_200_2011", "nabirds": "nabirds", "oxford_flowers": "OxfordFlower",

@@ -5,8 +5,10 @@ import PEFT
 import Tensor
 
 /// The training loop: AdamW/SGD with parameter groups, warm-up + cosine schedule (per epoch as
-/// V-PETL steps it, or per step), label smoothing, drop-path, gradient clipping and
-/// accumulation, evaluation on a schedule, atomic checkpoints and exact resume. With a folder,
+/// V-PETL steps it, or per step) or mmseg's poly schedule (per step), drop-path, gradient
+/// clipping and accumulation, evaluation on a schedule, atomic checkpoints and exact resume. The
+/// task is an `objective`: the loss of a batch and the scores of a split (classification with
+/// label smoothing by default; segmentation with `SegmentationObjective`). With a folder,
 /// each process also writes a TensorBoard event file there (`TrainingEventLog`).
 ///
 /// All randomness of a step (drop-path, dropout) is drawn from `seed` and the step's global
@@ -20,14 +22,16 @@ public final class Trainer {
     public let folder: URL?
     public let progress: ProgressReporter
     public let optimizer: Optimizer
+    public let objective: TrainingObjective
     private let schedule: LearningRateSchedule
 
     /// The training images without augmentation, for methods that calibrate before training.
     let calibration: (any CalibrationData)?
 
     public init(model: PEFTModel, config: TrainingConfig, train: BatchSource, eval: BatchSource?, folder: URL?,
-                progress: ProgressReporter = ProgressReporter(), calibration: (any CalibrationData)? = nil) {
+                progress: ProgressReporter = ProgressReporter(), calibration: (any CalibrationData)? = nil, objective: TrainingObjective? = nil) {
         self.model = model
+        self.objective = objective ?? ClassificationObjective(labelSmoothing: Float(config.labelSmoothing))
         self.calibration = calibration
         self.config = config
         self.train = train
@@ -39,7 +43,8 @@ public final class Trainer {
         // and 1-D tensors (a second group without decay). `head_lr_scale` ≠ 1 sets the head's
         // tensors apart in groups of their own.
         let exempt = { (name: String, t: Tensor) in !config.decayAll && (t.rank <= 1 || name.hasSuffix(".bias")) }
-        let head = config.headLRScale == 1 ? [] : Set((model.backbone.head?.parameters ?? []).map(ObjectIdentifier.init))
+        let headTensors = (model.backbone.head?.parameters ?? []) + (model.taskHead?.headParameters.map(\.tensor) ?? [])
+        let head = config.headLRScale == 1 ? [] : Set(headTensors.map(ObjectIdentifier.init))
         var groups: [ParameterGroup] = []
         for inHead in [false, true] {
             let tensors = model.trainableTensors.filter { head.contains(ObjectIdentifier($0.tensor)) == inHead }
@@ -52,16 +57,22 @@ public final class Trainer {
             ? SGD(groups, learningRate: Float(config.lr), momentum: Float(config.momentum))
             : AdamW(groups, learningRate: Float(config.lr))
         let stepsPerEpoch = max(1, (train.sampleCount + config.batchSize - 1) / config.batchSize / config.gradAccumulation)
-        let unit = config.schedulePer == "step" ? stepsPerEpoch : 1
-        schedule = .cosine(base: config.lr, tInitial: config.epochs * unit, warmupT: config.warmupEpochs * unit,
-                           lrMin: config.minLR, warmupLRInit: config.warmupLR)
+        if config.usesPolySchedule {
+            schedule = .poly(base: config.lr, totalT: config.epochs * stepsPerEpoch, power: config.polyPower ?? 1, minLR: config.minLR,
+                             warmupT: config.warmupIters ?? 0, warmupRatio: config.warmupRatio ?? 1e-6)
+        } else {
+            let unit = config.schedulePer == "step" ? stepsPerEpoch : 1
+            schedule = .cosine(base: config.lr, tInitial: config.epochs * unit, warmupT: config.warmupEpochs * unit,
+                               lrMin: config.minLR, warmupLRInit: config.warmupLR)
+        }
     }
 
-    /// The learning rate for an epoch (per-epoch stepping) or an update (per-step stepping).
+    /// The learning rate for an epoch (per-epoch stepping) or an update (per-step stepping; the
+    /// poly schedule always steps per update, as mmseg's `by_epoch=False`).
     /// Per epoch, timm's scheduler is stepped after each epoch with that epoch's index, so
     /// epoch e trains at f(e − 1) and epoch 0 at the warm-up start f(0) (docs/protocols.md).
     public func learningRate(epoch: Int, update: Int) -> Double {
-        config.schedulePer == "step" ? schedule.value(at: update) : schedule.value(at: max(epoch - 1, 0))
+        config.schedulePer == "step" || config.usesPolySchedule ? schedule.value(at: update) : schedule.value(at: max(epoch - 1, 0))
     }
 
     public enum Outcome: Equatable {
@@ -124,9 +135,9 @@ public final class Trainer {
                 let lr = learningRate(epoch: epoch, update: update)
                 optimizer.learningRate = Float(lr)
                 let rng = root.derived("step-\(state.globalBatch)")
-                let options = ForwardOptions(training: true)
-                let logits = try trainCache?.logits(batch, options: options, rng: rng) ?? model.forward(batch.images, options: options, rng: rng).logits!
-                let loss = crossEntropy(logits, targets: batch.labels, labelSmoothing: Float(config.labelSmoothing))
+                model.taskHead?.setTraining(true)   // evaluation switches it off
+                let (loss, correct) = try objective.trainingLoss(model, batch: batch, options: ForwardOptions(training: true), rng: rng, cache: trainCache)
+                let images = batch.images.shape[0]
                 guard loss.item.isFinite else {
                     throw TrainingError.nonFiniteLoss(epoch: epoch, batch: index, value: loss.item,
                                                       checkpoint: folder.map { $0.appendingPathComponent(TrainingCheckpoint.fileName).path })
@@ -134,10 +145,10 @@ public final class Trainer {
                 (config.gradAccumulation > 1 ? loss * (1 / Float(config.gradAccumulation)) : loss).backward()
                 state.globalBatch += 1
                 state.batchInEpoch = index + 1
-                state.epochLossSum += Double(loss.item) * Double(batch.labels.count)
-                state.epochImages += batch.labels.count
-                state.epochCorrect? += Self.correctTop1(logits, labels: batch.labels)
-                epochImagesTimed += batch.labels.count
+                state.epochLossSum += Double(loss.item) * Double(images)
+                state.epochImages += images
+                state.epochCorrect = correct.flatMap { c in state.epochCorrect.map { $0 + c } }
+                epochImagesTimed += images
                 let boundary = state.globalBatch % config.gradAccumulation == 0 || index + 1 == batchesPerEpoch
                 if boundary {
                     if config.gradClip > 0 { clipGradientNorm(optimizer.parameters, maxNorm: Float(config.gradClip)) }
@@ -161,16 +172,15 @@ public final class Trainer {
             record.dataWaitSeconds = dataWait
             record.trainTop1 = state.epochCorrect.map { 100 * Double($0) / Double(max(state.epochImages, 1)) }
             if let eval, (epoch + 1) % config.evalEvery == 0 || config.evalEpochs.contains(epoch + 1) || epoch + 1 == config.epochs {
-                let result = try Evaluator.evaluate(model, on: eval, cache: evalCache)
-                (record.evalTop1, record.evalTop5, record.evalLoss) = (result.top1, result.top5, result.loss)
-                record.evalImagesPerSecond = result.imagesPerSecond
+                try objective.evaluate(model, on: eval, cache: evalCache, into: &record)
             }
             record.peakMemoryMB = Double(BufferPool.shared.peakBytes) / 1_048_576
             state.history.append(record)
             try events?.epochFinished(record)
             progress.line(String(format: "epoch %d/%d  train loss %.4f  %.1f img/s  data wait %.2f s", epoch + 1, config.epochs, record.trainLoss,
                                  record.trainImagesPerSecond, record.dataWaitSeconds ?? 0)
-                          + (record.evalTop1.map { String(format: "  eval top-1 %.2f%%", $0) } ?? ""))
+                          + (record.evalTop1.map { String(format: "  eval top-1 %.2f%%", $0) } ?? "")
+                          + (record.evalMIoU.map { String(format: "  eval mIoU %.2f%%", $0) } ?? ""))
             state.epoch += 1
             state.batchInEpoch = 0
             state.epochLossSum = 0
@@ -179,19 +189,6 @@ public final class Trainer {
             if let folder { try TrainingCheckpoint.save(state, model: model, optimizer: optimizer, in: folder) }
         }
         return (.finished, state)
-    }
-
-    /// Rows of `logits` whose largest value (the first, on ties, as `Evaluator` counts) is the label.
-    static func correctTop1(_ logits: Tensor, labels: [Int]) -> Int {
-        let classes = logits.shape[1]
-        var correct = 0
-        for (row, label) in labels.enumerated() {
-            let values = UnsafeBufferPointer(start: logits.data + row * classes, count: classes)
-            var best = 0
-            for c in 1..<classes where values[c] > values[best] { best = c }
-            if best == label { correct += 1 }
-        }
-        return correct
     }
 
     /// FNV-1a of the config's canonical JSON (everything that changes the run's result).

@@ -35,11 +35,20 @@ public struct EpochRecord: Codable, Equatable, Sendable {
     /// Top-1 accuracy (%) on the epoch's training batches as trained on (augmented, in training
     /// mode); nil when not counted (see `TrainingState.epochCorrect`).
     public var trainTop1: Double?
+    /// The task's headline evaluation score in % (top-1 accuracy, or mIoU for segmentation):
+    /// what protocols select and report.
+    public var evalScore: Double? { evalTop1 ?? evalMIoU }
+
     /// Evaluation accuracy when this epoch was evaluated.
     public var evalTop1: Double?
     public var evalTop5: Double?
     public var evalLoss: Double?
     public var evalImagesPerSecond: Double?
+    /// Segmentation scores (%) when this epoch was evaluated: mmseg's mIoU, mAcc and aAcc over
+    /// the whole split (`SegmentationMetrics`).
+    public var evalMIoU: Double?
+    public var evalMAcc: Double?
+    public var evalAAcc: Double?
     /// Seconds the training loop waited for the loader this epoch (prefetching should make it ~0).
     public var dataWaitSeconds: Double?
     /// Peak tensor memory (MiB) of this process so far: the storage pool's peak, the number run
@@ -54,7 +63,7 @@ public struct EpochRecord: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case epoch, lr, trainLoss = "train_loss", trainImagesPerSecond = "train_images_per_s", trainTop1 = "train_top1"
-        case peakMemoryMB = "peak_memory_mb"
+        case peakMemoryMB = "peak_memory_mb", evalMIoU = "eval_miou", evalMAcc = "eval_macc", evalAAcc = "eval_aacc"
         case evalTop1 = "eval_top1", evalTop5 = "eval_top5", evalLoss = "eval_loss", evalImagesPerSecond = "eval_images_per_s", dataWaitSeconds = "data_wait_s"
     }
 }

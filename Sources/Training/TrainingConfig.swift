@@ -23,11 +23,12 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     /// imagenet, inception, clip, efficientnet, none, or `model`: the statistics the backbone's
     /// weights were trained with. The VTAB-1k and FGVC protocols set imagenet.
     public var normalization = "model"
-    /// Video: frames per clip, the spacing of densely sampled frames (HMDB51, list datasets;
-    /// VideoMAE's `--sampling_rate`), and the test views as "CLIPSxCROPS" (nil: the dataset's own,
-    /// 2x3 for Something-Something-V2, 5x3 otherwise). `VideoTrainingData` reads them.
-    public var frames = 16
-    public var frameStride = 4
+    /// Video: frames per clip (nil: VideoMAE's 16), the spacing of densely sampled frames (HMDB51,
+    /// list datasets; VideoMAE's `--sampling_rate`, nil: 4), and the test views as "CLIPSxCROPS"
+    /// (nil: the dataset's own, 2x3 for Something-Something-V2, 5x3 otherwise). Optional, so image
+    /// runs' configs (and their fingerprints) do not carry them. `VideoTrainingData` reads them.
+    public var frames: Int?
+    public var frameStride: Int?
     public var testViews: String?
     public var protocolName = "honest"
     /// Which training recipe configs/methods/<method>.yaml supplies: "vpetl" (the settings of
@@ -83,7 +84,42 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     /// (activation checkpointing: less memory, ~15 % more arithmetic; same results).
     public var recomputeMLP = false
 
+    // Semantic segmentation (`SegmentationSettings`: nil takes mmseg's ADE20K 512×512 recipe
+    // value; unset keys stay out of the encoding, so classification configs and their hashes are
+    // unchanged).
+    /// classification or segmentation; nil: segmentation for the ade20k, voc and seglist suites.
+    public var task: String?
+    /// cosine (timm, `warmup_epochs`) or poly (mmseg, per iteration, `warmup_iters`); nil: cosine.
+    public var schedule: String?
+    public var polyPower: Double?
+    public var warmupIters: Int?
+    public var warmupRatio: Double?
+    public var cropSize: Int?
+    public var ratioRange: [Double]?
+    /// (long, short) side of the resize before the random ratio and at test time.
+    public var imgScale: [Int]?
+    public var catMaxRatio: Double?
+    public var auxLossWeight: Double?
+    /// whole or slide.
+    public var inference: String?
+    public var slideStride: Int?
+    public var testScales: [Double]?
+    public var testFlip: Bool?
+    /// UPerNet's channels (`hidden_size`) and its auxiliary head's.
+    public var decoderChannels: Int?
+    public var auxChannels: Int?
+    /// Classes of a `seglist:` dataset (its folder may name them in classes.txt instead).
+    public var numClasses: Int?
+
     public init() {}
+
+    /// Keys that are absent from the defaults' encoding (optional, nil by default).
+    public static let optionalKeys = ["weights", "img_size", "data_root", "threads", "cache_frozen_dir", "frames", "frame_stride", "test_views", "task", "schedule", "poly_power", "warmup_iters", "warmup_ratio",
+                                      "crop_size", "ratio_range", "img_scale", "cat_max_ratio", "aux_loss_weight", "inference", "slide_stride",
+                                      "test_scales", "test_flip", "decoder_channels", "aux_channels", "num_classes"]
+
+    /// The poly schedule (mmseg's) instead of timm's cosine.
+    public var usesPolySchedule: Bool { schedule == "poly" }
 
     public static let recipes = ["vpetl", "official"]
     public static let normalizations = ["model", "imagenet", "inception", "clip", "efficientnet", "none"]
@@ -96,6 +132,9 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         case warmupEpochs = "warmup_epochs", minLR = "min_lr", warmupLR = "warmup_lr", schedulePer = "schedule_per"
         case labelSmoothing = "label_smoothing", dropPath = "drop_path", gradClip = "grad_clip", gradAccumulation = "grad_accumulation"
         case evalEvery = "eval_every", evalEpochs = "eval_epochs", speedImages = "speed_images", seed, threads, cacheFrozenMB = "cache_frozen_mb", cacheFrozenDir = "cache_frozen_dir", precision, recomputeMLP = "recompute_mlp"
+        case task, schedule, polyPower = "poly_power", warmupIters = "warmup_iters", warmupRatio = "warmup_ratio", cropSize = "crop_size", ratioRange = "ratio_range"
+        case imgScale = "img_scale", catMaxRatio = "cat_max_ratio", auxLossWeight = "aux_loss_weight", inference, slideStride = "slide_stride"
+        case testScales = "test_scales", testFlip = "test_flip", decoderChannels = "decoder_channels", auxChannels = "aux_channels", numClasses = "num_classes"
     }
 
     /// Checks every value a user can get wrong, naming the key.
@@ -108,7 +147,8 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         try require(["adamw", "sgd"].contains(optimizer), "optimizer", optimizer, "must be adamw or sgd")
         try require(lr > 0 && lr.isFinite, "lr", lr, "must be a positive number")
         try require(weightDecay >= 0, "weight_decay", weightDecay, "must be ≥ 0")
-        try require(warmupEpochs >= 0 && warmupEpochs < epochs, "warmup_epochs", warmupEpochs, "must be in 0..<epochs (\(epochs))")
+        // The poly schedule warms up over `warmup_iters` and ignores `warmup_epochs`.
+        try require(usesPolySchedule || (warmupEpochs >= 0 && warmupEpochs < epochs), "warmup_epochs", warmupEpochs, "must be in 0..<epochs (\(epochs))")
         try require(minLR >= 0 && warmupLR >= 0, "min_lr/warmup_lr", (minLR, warmupLR), "must be ≥ 0")
         try require(["epoch", "step"].contains(schedulePer), "schedule_per", schedulePer, "must be epoch or step")
         try require((0..<1).contains(labelSmoothing), "label_smoothing", labelSmoothing, "must be in [0, 1)")
@@ -130,12 +170,18 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         if let cacheFrozenDir { try require(!cacheFrozenDir.isEmpty, "cache_frozen_dir", "\"\"", "must be a folder path") }
         try require(BLAS.Precision(rawValue: precision) != nil, "precision", precision, "must be fp32 or bf16")
         if let imgSize { try require(imgSize > 0, "img_size", imgSize, "must be positive") }
-        try require(frames > 0, "frames", frames, "must be positive")
-        try require(frameStride > 0, "frame_stride", frameStride, "must be positive")
+        if let frames { try require(frames > 0, "frames", frames, "must be positive") }
+        if let frameStride { try require(frameStride > 0, "frame_stride", frameStride, "must be positive") }
         if recomputeMLP, case .number(let rate)? = methodOptions["dropout"] {
             // The recomputed layers must compute what the forward did: no fresh dropout masks.
             try require(rate == 0, "recompute_mlp", true, "needs method_options.dropout = 0 (got \(rate)): the recomputed fc1 would draw other dropout masks")
         }
+        if let task { try require(["classification", "segmentation"].contains(task), "task", task, "must be classification or segmentation") }
+        if let schedule { try require(["cosine", "poly"].contains(schedule), "schedule", schedule, "must be cosine or poly") }
+        if let polyPower { try require(polyPower > 0 && polyPower.isFinite, "poly_power", polyPower, "must be positive") }
+        if let warmupIters { try require(warmupIters >= 0, "warmup_iters", warmupIters, "must be ≥ 0") }
+        if let warmupRatio { try require(warmupRatio > 0 && warmupRatio <= 1, "warmup_ratio", warmupRatio, "must be in (0, 1]") }
+        try SegmentationSettings.validate(self)
     }
 }
 

@@ -11,7 +11,8 @@ import Foundation
 /// - `videolist:<folder>`: `data_root/<folder>/train.txt` and `test.txt` of `<path> <label>`
 ///   lines (paths relative to the folder) and `classes.txt` (one name per line); dense sampling.
 ///
-/// Clips take `frames` frames (`frame_stride` apart where sampling is dense); `test_views`
+/// Clips take `frames` frames (16 unless set; `frame_stride` apart where sampling is dense, 4
+/// unless set); `test_views`
 /// ("CLIPSxCROPS") overrides the dataset's views. With `train_augmentation`, training clips get
 /// VideoMAE's RandAugment (one draw per clip) and random erasing (p 0.25); every training clip
 /// gets its random-resized crop (and flip, where allowed).
@@ -25,19 +26,20 @@ public struct VideoTrainingData {
     public let identifyingFiles: [URL]
 
     public init(suite: String, name: String, root: URL, config: TrainingConfig, size: Int, normalization: PixelNormalization) throws {
+        let (frames, stride) = (config.frames ?? 16, config.frameStride ?? 4)
         let loaded: VideoDatasetSplits
         var flips = true
         switch suite {
         case "ssv2":
             let folder = root.appendingPathComponent(name)
-            loaded = try SomethingSomethingV2Dataset.load(root: folder, frames: config.frames)
+            loaded = try SomethingSomethingV2Dataset.load(root: folder, frames: frames)
             identifyingFiles = ["labels.json", "train.json", "validation.json"].map { folder.appendingPathComponent("labels").appendingPathComponent($0) }
             flips = false
         case "hmdb51":
             guard name.hasPrefix("split"), let split = Int(name.dropFirst(5)) else {
                 throw ConfigError("dataset hmdb51:\(name): expected hmdb51:split1, hmdb51:split2 or hmdb51:split3")
             }
-            loaded = try HMDB51Dataset.load(root: root, split: split, frames: config.frames, stride: config.frameStride)
+            loaded = try HMDB51Dataset.load(root: root, split: split, frames: frames, stride: stride)
             identifyingFiles = []
         case "videolist":
             let folder = root.appendingPathComponent(name)
@@ -50,7 +52,7 @@ public struct VideoTrainingData {
             loaded = VideoDatasetSplits(root: folder, classNames: classNames,
                                         train: try SplitListParser.parse(lists.train, classCount: classNames.count),
                                         test: try SplitListParser.parse(lists.test, classCount: classNames.count),
-                                        sampling: .dense(frames: config.frames, stride: config.frameStride), testViews: .kineticsStyle)
+                                        sampling: .dense(frames: frames, stride: stride), testViews: .kineticsStyle)
             identifyingFiles = [classesFile, lists.train, lists.test]
         default:
             throw ConfigError("dataset \(suite):\(name): not a video suite (\(Self.suites.joined(separator: ", ")))")

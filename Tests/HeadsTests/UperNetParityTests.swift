@@ -34,6 +34,21 @@ final class UperNetParityTests: XCTestCase {
         }
     }
 
+    /// A non-square input whose sides are not whole patches (27×38, patch 2): the dense Swin pads
+    /// to whole patches and, per block, to whole windows of each map's own height and width, with
+    /// the shift mask of that size — as HF's `SwinBackbone`. One model serves every size.
+    func testNonSquareInputMatchesHuggingFace() throws {
+        for name in Self.configurations {
+            let (model, reference) = try load(name)
+            let input = try XCTUnwrap(reference["input_rect"])
+            let out = withoutGradients { model.forward(input) }
+            XCTAssertEqual(out.logits.shape, [1, model.classes, 27, 38])
+            assertClose(out.logits, try XCTUnwrap(reference["logits_rect"]), atol: 1e-4, "\(name) non-square logits")
+            // The square size still gives HF's logits after the other size ran (masks cached per size).
+            assertClose(withoutGradients { model.forward(try! XCTUnwrap(reference["input"])).logits }, try XCTUnwrap(reference["logits"]), atol: 1e-5, "\(name) logits after")
+        }
+    }
+
     /// HF's loss: main + auxiliary_loss_weight · auxiliary, each the mean cross-entropy over
     /// pixels not labelled 255, BatchNorm on batch statistics.
     func testTrainingStepMatchesHuggingFace() throws {

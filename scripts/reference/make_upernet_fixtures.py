@@ -17,7 +17,10 @@ bias is zero), saves the model with HF's own `save_pretrained` and writes
                                    (main + auxiliary_loss_weight · auxiliary, HF's), grad.<name>
                                    (d loss / d tensor, HF names) for a few tensors, and
                                    running_mean / running_var of decode_head.bottleneck after
-                                   that one training step
+                                   that one training step;
+                                   input_rect [1,3,27,38] and logits_rect (eval mode): a
+                                   non-square input whose sides are not whole patches (HF pads
+                                   to whole patches and windows), drawn after everything else
 
 Both use patch 2 (small inputs, small files). `swin_w2_s32` has maps 16/8/4/2 with window 2
 (every map whole windows); `swin_w4_s36` has maps 18/9/5/3 with window 4: maps padded to whole windows before the shift and a last map smaller
@@ -112,6 +115,10 @@ def make(name, spec):
         tensors[f"grad.{key}"] = params[key].grad
     bn = model.decode_head.bottleneck.batch_norm
     tensors["running_mean"], tensors["running_var"] = bn.running_mean.clone(), bn.running_var.clone()
+    # The saved model (the training step above moved `model`'s BatchNorm statistics).
+    rect = torch.randn(1, 3, 27, 38, generator=generator)
+    with torch.no_grad():
+        tensors["input_rect"], tensors["logits_rect"] = rect, reloaded(pixel_values=rect).logits
     write_safetensors(os.path.join(folder, "reference.safetensors"), tensors, {"config": name})
     total = sum(os.path.getsize(os.path.join(folder, f)) for f in os.listdir(folder))
     print(f"{os.path.relpath(folder, REPO)}: logits {tuple(out.logits.shape)}, loss {train.loss.item():.6f}, {total} bytes")

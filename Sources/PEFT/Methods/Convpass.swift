@@ -48,7 +48,7 @@ public struct Convpass: PEFTMethod {
                                  bias: model.register("\(prefix).conv.bias", Tensor.zeros([dim])), padding: .symmetric(1, 1)),
                     up: Linear(weight: model.register("\(prefix).up.weight", Tensor.zeros([d, dim]), role: .linearWeight),
                                bias: model.register("\(prefix).up.bias", Tensor.zeros([d]), role: .linearBias)),
-                    prefixTokens: block.tokenGrid.prefixTokens, grid: block.tokenGrid.side, scale: scale, block: block,
+                    scale: scale, block: block,
                     dropout: model.dropout, rate: dropout)
                 if site == "attn" { block.hooks.attnBranch.append(bypass) } else { block.hooks.mlpBranch.append(bypass) }
             }
@@ -59,27 +59,28 @@ public struct Convpass: PEFTMethod {
 /// s·DropPath(C(normed)) beside a sub-layer.
 final class ConvBypass: BranchHook {
     let down: Linear, conv: Conv2d, up: Linear
-    let prefixTokens: Int, grid: Int, scale: Float
-    /// The block it sits in, for its current drop-path rate (unowned: the block owns the hook).
+    let scale: Float
+    /// The block it sits in, for its current drop-path rate and token grid (unowned: the block owns the hook).
     unowned let block: any TransformerBlockSite
     let dropout: DropoutSource, rate: Float
 
-    init(down: Linear, conv: Conv2d, up: Linear, prefixTokens: Int, grid: Int, scale: Float, block: any TransformerBlockSite, dropout: DropoutSource, rate: Float) {
+    init(down: Linear, conv: Conv2d, up: Linear, scale: Float, block: any TransformerBlockSite, dropout: DropoutSource, rate: Float) {
         (self.down, self.conv, self.up) = (down, conv, up)
-        (self.prefixTokens, self.grid, self.scale, self.block) = (prefixTokens, grid, scale, block)
+        (self.scale, self.block) = (scale, block)
         (self.dropout, self.rate) = (dropout, rate)
     }
 
     func bypass(stream: Tensor, normed: Tensor, context: inout ForwardContext) -> Tensor? {
         let h = down(normed).quickGelu()                                        // [B, N, dim]
         let (b, n, c) = (h.shape[0], h.shape[1], h.shape[2])
-        let grids = (n - prefixTokens) / (grid * grid)
-        precondition(grids >= 1 && n == prefixTokens + grids * grid * grid, "Convpass: \(n) tokens do not form \(prefixTokens) + k·\(grid)×\(grid)")
+        let grid = block.tokenGrid, prefixTokens = grid.prefixTokens
+        let grids = (n - prefixTokens) / grid.area
+        precondition(grids >= 1 && n == prefixTokens + grids * grid.area, "Convpass: \(n) tokens do not form \(prefixTokens) + k·\(grid.height)×\(grid.width)")
         // A video backbone's patch tokens are several grids in a row (VideoMAE: one per tubelet
         // time step); each is convolved as its own image.
-        let patches = h.narrowed(1, start: prefixTokens, length: grids * grid * grid)
-            .reshaped([b * grids, grid, grid, c]).permuted([0, 3, 1, 2])
-        let mixedPatches = conv(patches).permuted([0, 2, 3, 1]).reshaped([b, grids * grid * grid, c])
+        let patches = h.narrowed(1, start: prefixTokens, length: grids * grid.area)
+            .reshaped([b * grids, grid.height, grid.width, c]).permuted([0, 3, 1, 2])
+        let mixedPatches = conv(patches).permuted([0, 2, 3, 1]).reshaped([b, grids * grid.area, c])
         var parts = [mixedPatches]
         if prefixTokens > 0 {
             // Each prefix token as a 1×1 image: the 3×3 kernel's centre tap alone acts.

@@ -29,6 +29,9 @@ import Tensor
 ///   trainable LayerNorm (initialised from the backbone's final norm, the paper's "trainable
 ///   norm" into the neck), then the backbone's pooling and the new head. The backbone's own
 ///   final norm is unused.
+/// - Dense prediction (a segmenter reading `stageFeatures`): each stage's highway replaces the
+///   stage's output map the heads read — the paper's highway into the FPN; the segmenter's own
+///   per-stage norms are the "trainable norms" there, and E3VA's final norm is then unused.
 /// - Init: P, K, Q kaiming-uniform as PyTorch's default (LoRand's choice), zero biases, except
 ///   the K factors of each up-projection, which start at zero, so at init the highway equals the
 ///   backbone stream and the model is the frozen backbone with a new head.
@@ -81,6 +84,7 @@ public struct E3VA: PEFTMethod {
         norm.weight.data.update(from: swin.norm.weight.data, count: norm.weight.count)
         norm.bias.data.update(from: swin.norm.bias.data, count: norm.bias.count)
         swin.norm.hooks.append(HighwayExit(highway: highway, norm: norm))
+        swin.stageOutputHooks.append(HighwayStageOutput(highway: highway))
     }
 
     /// U(GELU(D z)), D: width → width/2, U: width/2 → width, each Σ_i P_i K_i Q_i + bias.
@@ -176,4 +180,14 @@ final class HighwayExit: LayerHook {
         (highway.stream, highway.blockInput) = (nil, nil)
         return norm(stream)
     }
+}
+
+/// At each stage's output (dense heads): the stage's highway as the map the heads read. The
+/// state is left for `HighwayExit` (a classifier's forward continues to the final norm) or the
+/// next pass, which starts a new highway.
+final class HighwayStageOutput: StageOutputHook {
+    let highway: Highway
+    init(highway: Highway) { self.highway = highway }
+
+    func stageOutput(_ x: Tensor, stage: Int, of stages: Int) -> Tensor { highway.stream!.reshaped(x.shape) }
 }

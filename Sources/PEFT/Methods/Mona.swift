@@ -46,8 +46,7 @@ public struct Mona: PEFTMethod {
                     down: linear("down", d, m),
                     depthwise: [3, 5, 7].map { k in conv("conv\(k)", [m, 1, k, k], fanIn: k * k, groups: m) },
                     projector: conv("projector", [m, m, 1, 1], fanIn: m, groups: 1),
-                    up: linear("up", m, d), prefixTokens: block.tokenGrid.prefixTokens, grid: block.tokenGrid.side,
-                    dropout: model.dropout, rate: dropout)
+                    up: linear("up", m, d), block: block, dropout: model.dropout, rate: dropout)
             }
             block.hooks.attnBranch.append(module("attn"))
             block.hooks.mlpBranch.append(module("mlp"))
@@ -58,12 +57,14 @@ public struct Mona: PEFTMethod {
 /// Mona's module on the stream after a residual add.
 final class MultiScaleAdapter: BranchHook {
     let norm: LayerNorm, gamma: Tensor, gammaX: Tensor, down: Linear, depthwise: [Conv2d], projector: Conv2d, up: Linear
-    let prefixTokens: Int, grid: Int, dropout: DropoutSource, rate: Float
+    /// The block it sits in, for the token grid of the map it is running (unowned: the block owns the hook).
+    unowned let block: any TransformerBlockSite
+    let dropout: DropoutSource, rate: Float
 
     init(norm: LayerNorm, gamma: Tensor, gammaX: Tensor, down: Linear, depthwise: [Conv2d], projector: Conv2d, up: Linear,
-         prefixTokens: Int, grid: Int, dropout: DropoutSource, rate: Float) {
+         block: any TransformerBlockSite, dropout: DropoutSource, rate: Float) {
         (self.norm, self.gamma, self.gammaX, self.down, self.depthwise, self.projector, self.up) = (norm, gamma, gammaX, down, depthwise, projector, up)
-        (self.prefixTokens, self.grid, self.dropout, self.rate) = (prefixTokens, grid, dropout, rate)
+        (self.block, self.dropout, self.rate) = (block, dropout, rate)
     }
 
     /// MonaOp on [B', m, h, w]: multi-scale depthwise mixing, then a 1×1 projection, both residual.
@@ -76,11 +77,12 @@ final class MultiScaleAdapter: BranchHook {
         let (b, n) = (x.shape[0], x.shape[1])
         let p = down(norm(x) * gamma + x * gammaX)                                  // [B, N, m]
         let m = p.shape[2]
-        let grids = (n - prefixTokens) / (grid * grid)
-        precondition(grids >= 1 && n == prefixTokens + grids * grid * grid, "Mona: \(n) tokens do not form \(prefixTokens) + k·\(grid)×\(grid)")
+        let grid = block.tokenGrid, prefixTokens = grid.prefixTokens
+        let grids = (n - prefixTokens) / grid.area
+        precondition(grids >= 1 && n == prefixTokens + grids * grid.area, "Mona: \(n) tokens do not form \(prefixTokens) + k·\(grid.height)×\(grid.width)")
         // Several grids in a row (a video backbone's time steps) are convolved one by one.
-        let patches = op(p.narrowed(1, start: prefixTokens, length: grids * grid * grid).reshaped([b * grids, grid, grid, m]).permuted([0, 3, 1, 2]))
-            .permuted([0, 2, 3, 1]).reshaped([b, grids * grid * grid, m])
+        let patches = op(p.narrowed(1, start: prefixTokens, length: grids * grid.area).reshaped([b * grids, grid.height, grid.width, m]).permuted([0, 3, 1, 2]))
+            .permuted([0, 2, 3, 1]).reshaped([b, grids * grid.area, m])
         var parts = [patches]
         if prefixTokens > 0 {
             let prefix = p.narrowed(1, start: 0, length: prefixTokens).reshaped([b * prefixTokens, m, 1, 1])

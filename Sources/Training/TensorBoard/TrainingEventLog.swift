@@ -6,7 +6,8 @@ import Foundation
 /// - the resolved configuration as hyper-parameters (HParams dashboard), once, when the run starts;
 /// - per finished epoch, at step = epoch (1-based, as in `epochs.csv`): `train/loss`, `train/top1`,
 ///   `train/lr`, `train/images_per_s`, `train/data_wait_s`, `memory/peak_mb`, and after an
-///   evaluation `eval/top1`, `eval/top5`, `eval/loss`, `eval/images_per_s`.
+///   evaluation `eval/top1`, `eval/top5`, `eval/loss`, `eval/images_per_s` (segmentation:
+///   `eval/miou`, `eval/macc`, `eval/aacc`).
 ///
 /// A resumed run opens a new file that starts with a session start at the first epoch it will log:
 /// TensorBoard then drops anything the previous process logged from that epoch on (written after
@@ -36,6 +37,7 @@ public final class TrainingEventLog {
             ("memory/peak_mb", record.peakMemoryMB),
             ("eval/top1", record.evalTop1), ("eval/top5", record.evalTop5), ("eval/loss", record.evalLoss),
             ("eval/images_per_s", record.evalImagesPerSecond),
+            ("eval/miou", record.evalMIoU), ("eval/macc", record.evalMAcc), ("eval/aacc", record.evalAAcc),
         ]
         return values.compactMap { tag, value in value.map { TensorBoardEvent.Scalar(tag, Float($0)) } }
     }
