@@ -16,11 +16,23 @@ public struct BitFit: PEFTMethod {
     public static let summary = "BitFit: only the bias terms train"
     public static let sites = "linear(all).bias, norm(all).bias · CNN: BatchNorm biases"
     public static let mergeable = true
+    /// Also train Swin's relative position bias tables (`attn.relative_position_bias_table`): the
+    /// dense-prediction code released with Mona selects every parameter whose name contains
+    /// "bias", which takes them in; that is how the paper's Table VI counts BitFit (0.20M on Swin-B).
+    public var relativePositionBias = false
     public init() {}
 
-    public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
-        model.unfreeze { $0.hasSuffix(".bias") }
+    public func validate(for backbone: any Backbone) throws {
+        if relativePositionBias && !backbone.namedParameters.contains(where: { $0.name.hasSuffix(Self.tableSuffix) }) {
+            throw MethodOptionError("bitfit: relative_position_bias = true, but this backbone (\(backbone.architecture)) has no relative position bias tables (Swin has)")
+        }
     }
+
+    public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
+        model.unfreeze { $0.hasSuffix(".bias") || (relativePositionBias && $0.hasSuffix(Self.tableSuffix)) }
+    }
+
+    private static let tableSuffix = ".relative_position_bias_table"
 
     public func merge(into model: PEFTModel) throws {}
 }
