@@ -94,7 +94,7 @@ public enum DatasetImporter {
         return summary
     }
 
-    private static func idxPair(in folder: URL, prefix: String) throws -> IDXDataset? {
+    static func idxPair(in folder: URL, prefix: String) throws -> IDXDataset? {
         let names = try DirectoryListing.sortedEntries(folder)
         guard let images = names.first(where: { $0.hasPrefix("\(prefix)-images") }),
               let labels = names.first(where: { $0.hasPrefix("\(prefix)-labels") }) else { return nil }

@@ -22,12 +22,7 @@ public final class ConvNormReLU: Module {
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        let y = conv(x)
-        guard training else { return batchNorm(y).relu() }
-        let step = batchNormTraining(y, weight: batchNorm.weight, bias: batchNorm.bias, eps: batchNorm.eps)
-        updateRunningStatistics(mean: batchNorm.runningMean, variance: batchNorm.runningVar,
-                                batchMean: step.mean, batchUnbiasedVariance: step.unbiasedVariance)
-        return step.output.relu()
+        batchNorm(conv(x), training: training).relu()
     }
 
     public var namedParameters: [(name: String, tensor: Tensor)] { prefixed("conv", conv) + prefixed("batch_norm", batchNorm) }

