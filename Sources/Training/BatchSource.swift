@@ -3,7 +3,7 @@ import Tensor
 
 /// One batch of training or evaluation data.
 public struct Batch {
-    /// [B, 3, H, W], preprocessed.
+    /// [B, 3, H, W] images or [B, T, 3, S, S] video clips, preprocessed.
     public var images: Tensor
     /// One class per image; for segmentation one per pixel of the label maps, [B, H, W]
     /// flattened (`labelSize` gives H and W, which may differ from the images' at evaluation).
