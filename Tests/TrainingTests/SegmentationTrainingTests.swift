@@ -132,6 +132,10 @@ final class SegmentationTrainingTests: XCTestCase {
                 let reached = backboneSide.filter { $0.tensor.grad?.scalars.contains { $0 != 0 } ?? false }
                 XCTAssertFalse(reached.isEmpty, "\(name): no method or backbone tensor got a gradient")
             }
+            if name == "e3va" {
+                let unused = backboneSide.filter { $0.tensor.grad == nil }.map(\.name)
+                XCTAssertEqual(unused, [], "e3va under a task head counts only what the heads read (no final norm)")
+            }
             XCTAssertTrue(head.headParameters.allSatisfy { $0.tensor.grad != nil }, "\(name): the head trains")
         }
     }

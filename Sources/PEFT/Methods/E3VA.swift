@@ -31,7 +31,7 @@ import Tensor
 ///   final norm is unused.
 /// - Dense prediction (a segmenter reading `stageFeatures`): each stage's highway replaces the
 ///   stage's output map the heads read — the paper's highway into the FPN; the segmenter's own
-///   per-stage norms are the "trainable norms" there, and E3VA's final norm is then unused.
+///   per-stage norms are the "trainable norms" there, and E3VA registers no final norm.
 /// - Init: P, K, Q kaiming-uniform as PyTorch's default (LoRand's choice), zero biases, except
 ///   the K factors of each up-projection, which start at zero, so at init the highway equals the
 ///   backbone stream and the model is the frozen backbone with a new head.
@@ -42,8 +42,8 @@ import Tensor
 /// keep theirs. Not cacheable here: the adapters read activations inside blocks,
 /// which `FrozenPrefix` does not store (they would be cacheable per un-augmented image).
 /// Sites: norm1/norm2 inputs and `mlp.fc2` output of every block, the final norm. Backbones: Swin.
-/// Params per block of width C, two adapters: 2·(α(3kC + 2k²) + 3C/2); plus 2C_last for the norm.
-/// Swin-B, α 2, k 8: adapters 1,203,456 + 2,048 norm = 1,205,504. α 2, k 8 and the C/2
+/// Params per block of width C, two adapters: 2·(α(3kC + 2k²) + 3C/2); plus 2C_last for the norm
+/// when classifying. Swin-B, α 2, k 8: adapters 1,203,456 (segmentation) + 2,048 norm = 1,205,504. α 2, k 8 and the C/2
 /// bottleneck are chosen because they give both of the paper's counts (Table VI) for the adapters
 /// alone: Swin-B 1.20M, Swin-L 1,799,040 ≈ the paper's 1.79M if truncated (1.80M rounded); the
 /// paper's norms sit in its FPN, outside that count.
@@ -80,11 +80,13 @@ public struct E3VA: PEFTMethod {
                 block.mlp.fc2.hooks.append(HighwayMLPTap(highway: highway, adapter: mlpAdapter))
             }
         }
+        swin.stageOutputHooks.append(HighwayStageOutput(highway: highway))
+        // A dense task head reads the stage maps and never the final norm: no E3VA norm then.
+        guard model.taskHead == nil else { return }
         let norm = model.registerLayerNorm("e3va.norm", swin.config.numFeatures, eps: swin.config.normEps)
         norm.weight.data.update(from: swin.norm.weight.data, count: norm.weight.count)
         norm.bias.data.update(from: swin.norm.bias.data, count: norm.bias.count)
         swin.norm.hooks.append(HighwayExit(highway: highway, norm: norm))
-        swin.stageOutputHooks.append(HighwayStageOutput(highway: highway))
     }
 
     /// U(GELU(D z)), D: width → width/2, U: width/2 → width, each Σ_i P_i K_i Q_i + bias.
