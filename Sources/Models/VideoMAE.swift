@@ -111,15 +111,17 @@ public final class VideoMAE: Backbone {
     }
 
     /// The temporal signal of `.spatialLearnedTemporalSinusoid` positions: VideoMAE's sinusoid
-    /// (`positionTable`) over the time-slice index, minus its mean over the clip's slices.
-    /// Removing the mean matters for a model inflated from an image ViT: most of the table's
-    /// channels turn so slowly that over a few slices they are a constant (cos ≈ 1 on half the
-    /// channels), which would shift every token of the pre-trained model alike; centred, only
-    /// the part that tells slices apart is added, and a clip's tokens still say which slice
-    /// they come from. [slices, D].
+    /// (`positionTable`) over the time-slice index, minus its mean over the clip's slices, times
+    /// `temporal_position_scale`. Removing the mean matters for a model inflated from an image
+    /// ViT: most of the table's channels turn so slowly that over a few slices they are a
+    /// constant (cos ≈ 1 on half the channels), which would shift every token of the
+    /// pre-trained model alike; centred, only the part that tells slices apart is added, and a
+    /// clip's tokens still say which slice they come from. [slices, D].
     public func temporalPositionTable(slices: Int) -> Tensor {
         let table = positionTable(tokens: slices).reshaped([slices, config.hiddenSize])
-        return withoutGradients { table - table.mean(dims: [0]).reshaped([1, config.hiddenSize]) }
+        return withoutGradients {
+            (table - table.mean(dims: [0]).reshaped([1, config.hiddenSize])).scaled(by: config.temporalPositionScale)
+        }
     }
 
     /// VideoMAE's fixed 1-D sinusoid table over the flattened token index:

@@ -34,6 +34,8 @@ public struct VideoMAEConfig: Codable, Equatable, Sendable {
     public var layerScaleInit: Float?
     /// How tokens learn where they are: VideoMAE's fixed table or an image model's spatial table.
     public var positionEmbeddingType: VideoPositionEmbedding = .sinusoid
+    /// The factor on the temporal table of `.spatialLearnedTemporalSinusoid` positions.
+    public var temporalPositionScale: Float = 1
 
     public init() {}
 
@@ -44,6 +46,7 @@ public struct VideoMAEConfig: Codable, Equatable, Sendable {
         case qkvBias = "qkv_bias", layerNormEps = "layer_norm_eps", fcNormEps = "fc_norm_eps", useMeanPooling = "use_mean_pooling"
         case numLabels = "num_labels", dropPathRate = "drop_path_rate"
         case layerScaleInit = "layerscale_value", positionEmbeddingType = "position_embedding_type"
+        case temporalPositionScale = "temporal_position_scale"
     }
 
     public var gridSize: Int { imageSize / patchSize }
@@ -66,6 +69,7 @@ public struct VideoMAEConfig: Codable, Equatable, Sendable {
         if !(0..<1).contains(dropPathRate) { throw bad("drop_path_rate", dropPathRate, "must be in [0, 1)") }
         if !(layerNormEps > 0) || !(fcNormEps > 0) { throw bad("layer_norm_eps", layerNormEps, "must be positive") }
         if let layerScaleInit, !layerScaleInit.isFinite { throw bad("layerscale_value", layerScaleInit, "must be finite") }
+        if !temporalPositionScale.isFinite || temporalPositionScale < 0 { throw bad("temporal_position_scale", temporalPositionScale, "must be finite and ≥ 0") }
     }
 
     /// The ViT configuration whose blocks VideoMAE's equal: every block is a timm ViT `Block`

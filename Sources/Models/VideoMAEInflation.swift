@@ -21,7 +21,11 @@ extension VideoMAE {
     /// resampled as the image model resamples it; class and register entries dropped) in every
     /// time slice plus a centred sinusoid over the slice index. Without that temporal signal a
     /// clip played backwards would, with average inflation, give a permutation of the forward
-    /// clip's tokens, and mean pooling would return the same features for both. No head.
+    /// clip's tokens, and mean pooling would return the same features for both. The temporal
+    /// table is scaled to the spatial table's size (mean norm per position): the pre-trained
+    /// attention reads position signals of that size — DINOv2 ViT-S/14's are ≈ 0.18 beside
+    /// patch tokens of ≈ 2.7, while the centred sinusoid over 4 slices has norms 1.9–4.2, which
+    /// would bury the frame content. No head.
     public static func inflated(from vit: VisionTransformer, frames: Int, tubelet: Int = 2,
                                 inflation: TubeletInflation = .centralFrame) throws -> VideoMAE {
         let c = vit.config
@@ -42,7 +46,6 @@ extension VideoMAE {
         (config.hiddenAct, config.layerNormEps, config.fcNormEps) = (c.actLayer, c.normEps, c.normEps)
         config.layerScaleInit = c.initValues
         config.positionEmbeddingType = .spatialLearnedTemporalSinusoid
-        let model = try VideoMAE(config, randomInit: false)
 
         var state = Dictionary(uniqueKeysWithValues: vit.namedParameters.filter { $0.name.hasPrefix("blocks.") }.map { ($0.name, $0.tensor) })
         state["fc_norm.weight"] = finalNorm.weight
@@ -51,12 +54,24 @@ extension VideoMAE {
         state["pos_embed"] = vit.posEmbed.narrowed(1, start: vit.posEmbed.shape[1] - grid, length: grid)
         state["patch_embed.proj.weight"] = inflatedPatchWeight(vit.patchEmbed.proj.weight, tubelet: tubelet, inflation: inflation)
         state["patch_embed.proj.bias"] = patchBias
+        // The unscaled table's size, from a model of the same width (the table depends on nothing else).
+        let spatialSize = meanRowNorm(state["pos_embed"]!.reshaped([grid, c.embedDim]))
+        let temporalSize = meanRowNorm(try VideoMAE(config, randomInit: false).temporalPositionTable(slices: frames / tubelet))
+        config.temporalPositionScale = temporalSize > 0 ? spatialSize / temporalSize : 0
+        let model = try VideoMAE(config, randomInit: false)
         do {
             try model.load(state, strict: true)
         } catch let mismatch as StateDictMismatch {
             throw ModelConfigError("inflating \(vit.architecture): \(mismatch)")
         }
         return model
+    }
+
+    /// The mean Euclidean norm of the rows of a [N, D] table.
+    static func meanRowNorm(_ table: Tensor) -> Float {
+        let (n, d) = (table.shape[0], table.shape[1])
+        let values = table.scalars
+        return (0..<n).map { i in values[(i * d)..<((i + 1) * d)].reduce(0) { $0 + $1 * $1 }.squareRoot() }.reduce(0, +) / Float(n)
     }
 
     /// A conv weight [D, C, p, p] spread over `tubelet` frames as the tubelet embedding's linear

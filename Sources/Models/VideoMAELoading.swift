@@ -67,6 +67,7 @@ extension VideoMAE {
         // and fixes fc_norm's epsilon): written by `writeFolder` for models inflated from an image ViT.
         if let v = json["fc_norm_eps"] { c.fcNormEps = try values.float("fc_norm_eps", v) }
         if let v = json["layerscale_value"] { c.layerScaleInit = try values.float("layerscale_value", v) }
+        if let v = json["temporal_position_scale"] { c.temporalPositionScale = try values.float("temporal_position_scale", v) }
         if let v = json["position_embedding_type"] {
             guard let name = v as? String, let type = VideoPositionEmbedding(rawValue: name) else {
                 throw values.error("'position_embedding_type' = \(v) is not one of \(VideoPositionEmbedding.allCases.map(\.rawValue))")

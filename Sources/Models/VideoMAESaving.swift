@@ -5,7 +5,8 @@ import Tensor
 extension VideoMAE {
     /// Writes the model as a folder `VideoMAE.load(model:)` (and so `--model FOLDER`) reads:
     /// `config.json` (Hugging Face's VideoMAEConfig keys, `model_type` videomae, plus the keys
-    /// only this project reads: `layerscale_value`, `position_embedding_type`, `fc_norm_eps`) and
+    /// only this project reads: `layerscale_value`, `position_embedding_type`, `temporal_position_scale`,
+    /// `fc_norm_eps`) and
     /// `model.safetensors` in the released code's names, the tubelet embedding as its Conv3d
     /// weight [D, C, t, p, p]. `metadata` goes into the safetensors header.
     public func writeFolder(_ folder: URL, metadata: [String: String] = [:]) throws {

@@ -93,7 +93,11 @@ final class VideoMAEInflationTests: XCTestCase {
         let video = try VideoMAE.inflated(from: vit, frames: 6, tubelet: 2, inflation: .average)
         let table = video.temporalPositionTable(slices: 3)
         for j in 0..<32 { XCTAssertEqual((0..<3).map { table.scalars[$0 * 32 + j] }.reduce(0, +), 0, accuracy: 1e-5, "channel \(j) centred") }
-        XCTAssertGreaterThan(table.scalars.map(abs).max()!, 0.5)
+        // Scaled to the spatial table's size: the same mean norm per position.
+        let rowNorms = { (t: Tensor, n: Int) in (0..<n).map { i in t.scalars[(i * 32)..<((i + 1) * 32)].reduce(0) { $0 + $1 * $1 }.squareRoot() } }
+        let spatial = rowNorms(video.posEmbed!.reshaped([16, 32]), 16).reduce(0, +) / 16
+        XCTAssertEqual(rowNorms(table, 3).reduce(0, +) / 3, spatial, accuracy: 1e-4 * spatial)
+        XCTAssertNotEqual(video.config.temporalPositionScale, 1)
         let images = frames(3, seed: 5)
         let forward = clip([images[0], images[0], images[1], images[1], images[2], images[2]])
         let backward = clip([images[2], images[2], images[1], images[1], images[0], images[0]])
@@ -142,6 +146,7 @@ final class VideoMAEInflationTests: XCTestCase {
         XCTAssertEqual(loaded.config.layerScaleInit, vit.config.initValues)
         XCTAssertEqual(loaded.config.fcNormEps, 1e-6)
         XCTAssertEqual(loaded.config.positionEmbeddingType, .spatialLearnedTemporalSinusoid)
+        XCTAssertEqual(loaded.config.temporalPositionScale, video.config.temporalPositionScale)
         XCTAssertEqual(loaded.head?.weight.shape, [2, 16], "a fresh head for fine-tuning")
         var rng = SeededRandom(seed: 7)
         let input = Tensor.normal([2, 4, 3, 56, 56], using: &rng)
