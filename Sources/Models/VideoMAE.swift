@@ -16,12 +16,18 @@ import Tensor
 /// them. The blocks are the ViT's
 /// own `Block`s (parameter names `blocks.i.*` as in the released code), so every PEFT method
 /// defined on transformer block sites attaches to VideoMAE unchanged.
+///
+/// A model inflated from an image ViT (`VideoMAE.inflated(from:…)`) uses the same architecture
+/// with LayerScale and `VideoPositionEmbedding.spatialLearnedTemporalSinusoid` positions.
 public final class VideoMAE: Backbone {
     public let config: VideoMAEConfig
     /// The tubelet embedding (a Conv3d whose kernel equals its stride in the released code):
     /// non-overlapping, so it is exactly one linear map on each flattened tubelet
     /// (C, t, p, p order, the Conv3d weight [D, C, t, p, p] read as [D, C·t·p·p]).
     public let patchEmbed: Linear
+    /// The learned spatial table [1, (H/p)(W/p), D] of `.spatialLearnedTemporalSinusoid`
+    /// positions, shared by every time slice; nil with VideoMAE's own sinusoid table.
+    public let posEmbed: Tensor?
     public let blocks: [Block]
     /// The final LayerNorm of a model without mean pooling (pre-training layout).
     public let norm: LayerNorm?
@@ -38,6 +44,7 @@ public final class VideoMAE: Backbone {
         self.config = config
         var rng = WeightInit(random: randomInit, rng: SeededRandom(seed: seed).derived("videomae-init"))
         patchEmbed = vitLinear(config.tubeletValues, config.hiddenSize, bias: true, using: &rng)
+        posEmbed = config.positionEmbeddingType == .sinusoid ? nil : rng.truncatedNormal([1, config.gridSize * config.gridSize, config.hiddenSize], std: 0.02)
         let blockConfig = config.blockConfig
         blocks = (0..<config.numHiddenLayers).map { Block(blockConfig, path: "blocks.\($0)", dropPath: 0, using: &rng) }
         for block in blocks { block.keyBiasIsFixedZero = true }
@@ -96,7 +103,27 @@ public final class VideoMAE: Backbone {
         let (b, frames, g) = (clip.shape[0], clip.shape[1], config.gridSize)
         let tubelets = tubeletRows(clip, tubelet: t, patch: p).reshaped([b, frames / t * g * g, config.tubeletValues])
         let tokens = patchEmbed(tubelets)
-        return tokens + positionTable(tokens: tokens.shape[1])
+        guard let posEmbed else { return tokens + positionTable(tokens: tokens.shape[1]) }
+        // [B, T/t, g², D] + the spatial table in every slice + the temporal table at every position.
+        let slices = frames / t
+        let d = config.hiddenSize
+        let placed = tokens.reshaped([b, slices, g * g, d]) + posEmbed.reshaped([1, 1, g * g, d])
+            + temporalPositionTable(slices: slices).reshaped([1, slices, 1, d])
+        return placed.reshaped([b, slices * g * g, d])
+    }
+
+    /// The temporal signal of `.spatialLearnedTemporalSinusoid` positions: VideoMAE's sinusoid
+    /// (`positionTable`) over the time-slice index, minus its mean over the clip's slices, times
+    /// `temporal_position_scale`. Removing the mean matters for a model inflated from an image
+    /// ViT: most of the table's channels turn so slowly that over a few slices they are a
+    /// constant (cos ≈ 1 on half the channels), which would shift every token of the
+    /// pre-trained model alike; centred, only the part that tells slices apart is added, and a
+    /// clip's tokens still say which slice they come from. [slices, D].
+    public func temporalPositionTable(slices: Int) -> Tensor {
+        let table = positionTable(tokens: slices).reshaped([slices, config.hiddenSize])
+        return withoutGradients {
+            (table - table.mean(dims: [0]).reshaped([1, config.hiddenSize])).scaled(by: config.temporalPositionScale)
+        }
     }
 
     /// VideoMAE's fixed 1-D sinusoid table over the flattened token index:
@@ -134,7 +161,7 @@ public final class VideoMAE: Backbone {
     }
 
     public var namedParameters: [(name: String, tensor: Tensor)] {
-        var list = prefixed("patch_embed.proj", patchEmbed)
+        var list = prefixed("patch_embed.proj", patchEmbed) + (posEmbed.map { [("pos_embed", $0)] } ?? [])
         for (i, block) in blocks.enumerated() { list += prefixed("blocks.\(i)", block) }
         return list + prefixed("norm", norm) + prefixed("fc_norm", fcNorm) + prefixed("head", head)
     }

@@ -29,6 +29,13 @@ public struct VideoMAEConfig: Codable, Equatable, Sendable {
     public var useMeanPooling = true
     public var numLabels = 0
     public var dropPathRate: Float = 0
+    /// LayerScale on both residual branches, initialised to this value (nil: none, as the
+    /// released VideoMAE models). DINOv2's blocks have it, so a model inflated from one does.
+    public var layerScaleInit: Float?
+    /// How tokens learn where they are: VideoMAE's fixed table or an image model's spatial table.
+    public var positionEmbeddingType: VideoPositionEmbedding = .sinusoid
+    /// The factor on the temporal table of `.spatialLearnedTemporalSinusoid` positions.
+    public var temporalPositionScale: Float = 1
 
     public init() {}
 
@@ -38,6 +45,8 @@ public struct VideoMAEConfig: Codable, Equatable, Sendable {
         case numAttentionHeads = "num_attention_heads", intermediateSize = "intermediate_size", hiddenAct = "hidden_act"
         case qkvBias = "qkv_bias", layerNormEps = "layer_norm_eps", fcNormEps = "fc_norm_eps", useMeanPooling = "use_mean_pooling"
         case numLabels = "num_labels", dropPathRate = "drop_path_rate"
+        case layerScaleInit = "layerscale_value", positionEmbeddingType = "position_embedding_type"
+        case temporalPositionScale = "temporal_position_scale"
     }
 
     public var gridSize: Int { imageSize / patchSize }
@@ -59,6 +68,8 @@ public struct VideoMAEConfig: Codable, Equatable, Sendable {
         if numLabels < 0 { throw bad("num_labels", numLabels, "must be ≥ 0") }
         if !(0..<1).contains(dropPathRate) { throw bad("drop_path_rate", dropPathRate, "must be in [0, 1)") }
         if !(layerNormEps > 0) || !(fcNormEps > 0) { throw bad("layer_norm_eps", layerNormEps, "must be positive") }
+        if let layerScaleInit, !layerScaleInit.isFinite { throw bad("layerscale_value", layerScaleInit, "must be finite") }
+        if !temporalPositionScale.isFinite || temporalPositionScale < 0 { throw bad("temporal_position_scale", temporalPositionScale, "must be finite and ≥ 0") }
     }
 
     /// The ViT configuration whose blocks VideoMAE's equal: every block is a timm ViT `Block`
@@ -69,6 +80,7 @@ public struct VideoMAEConfig: Codable, Equatable, Sendable {
         (c.imgSize, c.patchSize, c.inChans, c.embedDim, c.depth, c.numHeads) = (imageSize, patchSize, numChannels, hiddenSize, numHiddenLayers, numAttentionHeads)
         c.mlpRatio = Float(intermediateSize) / Float(hiddenSize)
         (c.qkvBias, c.classToken, c.globalPool, c.normEps, c.actLayer, c.numClasses) = (true, false, "avg", layerNormEps, hiddenAct, numLabels)
+        c.initValues = layerScaleInit
         return c
     }
 
@@ -78,4 +90,16 @@ public struct VideoMAEConfig: Codable, Equatable, Sendable {
         c.fcNormEps = 1e-6
         return c
     }()
+}
+
+/// Where a VideoMAE model's position signal comes from.
+public enum VideoPositionEmbedding: String, Codable, Sendable, CaseIterable {
+    /// VideoMAE's fixed 1-D sinusoid over the flattened token index (t, h, w).
+    case sinusoid
+    /// A learned spatial table `pos_embed` [1, (H/p)(W/p), D] (an image model's, in an inflated
+    /// model) added in every time slice, plus a fixed sinusoid over the time-slice index with its
+    /// mean over the clip removed (`VideoMAE.temporalPositionTable`): without a temporal signal,
+    /// tokens would carry no trace of their order, and mean pooling would make the model blind to
+    /// time.
+    case spatialLearnedTemporalSinusoid = "spatial_learned_temporal_sinusoid"
 }

@@ -63,6 +63,17 @@ extension VideoMAE {
         try int("num_attention_heads") { c.numAttentionHeads = $0 }
         try int("intermediate_size") { c.intermediateSize = $0 }
         if let v = json["layer_norm_eps"] { c.layerNormEps = try values.float("layer_norm_eps", v) }
+        // Not Hugging Face's keys (its VideoMAE has neither LayerScale nor another position table,
+        // and fixes fc_norm's epsilon): written by `writeFolder` for models inflated from an image ViT.
+        if let v = json["fc_norm_eps"] { c.fcNormEps = try values.float("fc_norm_eps", v) }
+        if let v = json["layerscale_value"] { c.layerScaleInit = try values.float("layerscale_value", v) }
+        if let v = json["temporal_position_scale"] { c.temporalPositionScale = try values.float("temporal_position_scale", v) }
+        if let v = json["position_embedding_type"] {
+            guard let name = v as? String, let type = VideoPositionEmbedding(rawValue: name) else {
+                throw values.error("'position_embedding_type' = \(v) is not one of \(VideoPositionEmbedding.allCases.map(\.rawValue))")
+            }
+            c.positionEmbeddingType = type
+        }
         for key in ["qkv_bias", "qv_bias"] { if let v = json[key] { c.qkvBias = try values.bool(key, v) } }  // 4.x, 5.x
         if let v = json["use_mean_pooling"] { c.useMeanPooling = try values.bool("use_mean_pooling", v) }
         if let v = json["hidden_act"] {
@@ -88,6 +99,8 @@ extension VideoMAE {
         let checkpoint = try Checkpoint.read(url).unwrapped()
         var state = try Self.ownNames(checkpoint.tensors, file: url.path, width: config.hiddenSize)
         if norm == nil { for key in ["norm.weight", "norm.bias"] { state[key] = nil } }
+        // A pre-training file's `pos_embed` is its copy of the fixed sinusoid table.
+        if posEmbed == nil { state["pos_embed"] = nil }
         var keepOwn: Set<String> = []
         if fcNorm != nil, state["fc_norm.weight"] == nil, state["fc_norm.bias"] == nil { keepOwn.formUnion(["fc_norm.weight", "fc_norm.bias"]) }
         let headFits = head.map { h in state["head.weight"]?.shape == h.weight.shape && state["head.bias"]?.shape == h.bias?.shape } ?? false
@@ -118,7 +131,7 @@ extension VideoMAE {
                 name.removeFirst("encoder.".count)
             }
             // Pre-training leftovers: the decoder and the mask token have no place in the encoder.
-            if name.hasPrefix("decoder") || name.hasPrefix("encoder_to_decoder") || name == "mask_token" || name == "pos_embed" { continue }
+            if name.hasPrefix("decoder") || name.hasPrefix("encoder_to_decoder") || name == "mask_token" { continue }
             if huggingFace { name = try huggingFaceName(name, file: file) }
             if name.hasSuffix(".attn.q_bias") { qBias[String(name.dropLast(".q_bias".count))] = tensor; continue }
             if name.hasSuffix(".attn.v_bias") { vBias[String(name.dropLast(".v_bias".count))] = tensor; continue }

