@@ -6,7 +6,7 @@ import Tensor
 /// Training, per sample and epoch (its own random stream, `EpochOrder.augmentationRandom`), in
 /// VideoMAE's order: the split's frame sampling; RandAugment drawn once and applied alike to
 /// every frame (VideoMAE: rand-m7-n4-mstd0.5-inc1, bicubic, ImageNet-mean fill); one
-/// RandomResizedCrop box (area 8–100 %, aspect 3/4–4/3, torchvision's draw) shared by every
+/// RandomResizedCrop box (area `cropScale`: VideoMAE's 8–100 %; aspect 3/4–4/3, torchvision's draw) shared by every
 /// frame, resized to S × S (PIL bilinear); a horizontal flip with probability ½ unless `flips` is
 /// off (Something-Something-V2: its labels say left or right); then, after normalisation, random
 /// erasing of each frame on its own (`erasing`). VideoMAE resizes the crop with torch's bilinear
@@ -19,16 +19,21 @@ public struct VideoClipReader: Sendable {
     public let randAugment: RandAugment?
     public let erasing: RandomErasing?
     public let normalization: PixelNormalization
+    /// The area range of the training clips' random-resized crop (VideoMAE: 0.08…1). A task whose
+    /// label is the speed of motion wants a narrow one: a small crop blown up to the clip size
+    /// magnifies the motion too.
+    public let cropScale: ClosedRange<Double>
 
     /// VideoMAE's fine-tuning RandAugment (`--aa rand-m7-n4-mstd0.5-inc1`, `--train_interpolation
     /// bicubic`, fill = the ImageNet mean in 0–255).
     public static let videoMAERandAugment = try! RandAugment(spec: "rand-m7-n4-mstd0.5-inc1", fill: (124, 116, 104), resampling: .bicubic)
 
     public init(splits: VideoDatasetSplits, size: Int, flips: Bool, seed: UInt64, randAugment: RandAugment? = nil,
-                erasing: RandomErasing? = nil, normalization: PixelNormalization = .imagenet) {
+                erasing: RandomErasing? = nil, normalization: PixelNormalization = .imagenet, cropScale: ClosedRange<Double> = 0.08...1) {
         precondition(size > 0, "clip size \(size) must be positive")
+        precondition(cropScale.lowerBound > 0 && cropScale.upperBound <= 1, "crop scale \(cropScale) must lie in (0, 1]")
         (self.splits, self.size, self.flips, self.seed) = (splits, size, flips, seed)
-        (self.randAugment, self.erasing, self.normalization) = (randAugment, erasing, normalization)
+        (self.randAugment, self.erasing, self.normalization, self.cropScale) = (randAugment, erasing, normalization, cropScale)
     }
 
     /// Sample `index` of the training split in `epoch`: [T, 3, size, size].
@@ -40,7 +45,7 @@ public struct VideoClipReader: Sendable {
         let operations = randAugment?.draw(using: &rng) ?? []
         let fill = randAugment.map { ($0.fill[0], $0.fill[1], $0.fill[2]) } ?? (0, 0, 0)
         let box = TorchvisionGeometry.randomResizedCrop(width: frames[0].width, height: frames[0].height,
-                                                        scale: 0.08...1, ratio: 0.75...(4.0 / 3), using: &rng)
+                                                        scale: cropScale, ratio: 0.75...(4.0 / 3), using: &rng)
         let flip = flips && rng.nextInt(2) == 1
         let packer = TensorPacker(normalization: normalization)
         let plane = 3 * size * size

@@ -30,6 +30,9 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var frames: Int?
     public var frameStride: Int?
     public var testViews: String?
+    /// Video: the area range [min, max] of the training clips' random-resized crop (nil: VideoMAE's
+    /// [0.08, 1]).
+    public var clipCropScale: [Double]?
     public var protocolName = "honest"
     /// Which training recipe configs/methods/<method>.yaml supplies: "vpetl" (the settings of
     /// the V-PETL paper's tables) or "official" (the method's own released recipe). A method
@@ -114,7 +117,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public init() {}
 
     /// Keys that are absent from the defaults' encoding (optional, nil by default).
-    public static let optionalKeys = ["weights", "img_size", "data_root", "threads", "cache_frozen_dir", "frames", "frame_stride", "test_views", "task", "schedule", "poly_power", "warmup_iters", "warmup_ratio",
+    public static let optionalKeys = ["weights", "img_size", "data_root", "threads", "cache_frozen_dir", "frames", "frame_stride", "test_views", "clip_crop_scale", "task", "schedule", "poly_power", "warmup_iters", "warmup_ratio",
                                       "crop_size", "ratio_range", "img_scale", "cat_max_ratio", "aux_loss_weight", "inference", "slide_stride",
                                       "test_scales", "test_flip", "decoder_channels", "aux_channels", "num_classes"]
 
@@ -127,7 +130,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey {
         case model, weights, imgSize = "img_size", method, methodOptions = "method_options", initStyle = "init"
         case dataset, dataRoot = "data_root", trainAugmentation = "train_augmentation", interpolation, normalization
-        case frames, frameStride = "frame_stride", testViews = "test_views"
+        case frames, frameStride = "frame_stride", testViews = "test_views", clipCropScale = "clip_crop_scale"
         case protocolName = "protocol", recipe, epochs, batchSize = "batch_size", optimizer, lr, weightDecay = "weight_decay", decayAll = "decay_all", headLRScale = "head_lr_scale", momentum
         case warmupEpochs = "warmup_epochs", minLR = "min_lr", warmupLR = "warmup_lr", schedulePer = "schedule_per"
         case labelSmoothing = "label_smoothing", dropPath = "drop_path", gradClip = "grad_clip", gradAccumulation = "grad_accumulation"
@@ -172,6 +175,10 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         if let imgSize { try require(imgSize > 0, "img_size", imgSize, "must be positive") }
         if let frames { try require(frames > 0, "frames", frames, "must be positive") }
         if let frameStride { try require(frameStride > 0, "frame_stride", frameStride, "must be positive") }
+        if let clipCropScale {
+            try require(clipCropScale.count == 2 && clipCropScale[0] > 0 && clipCropScale[0] <= clipCropScale[1] && clipCropScale[1] <= 1,
+                        "clip_crop_scale", clipCropScale, "must be [min, max] with 0 < min ≤ max ≤ 1")
+        }
         if recomputeMLP, case .number(let rate)? = methodOptions["dropout"] {
             // The recomputed layers must compute what the forward did: no fresh dropout masks.
             try require(rate == 0, "recompute_mlp", true, "needs method_options.dropout = 0 (got \(rate)): the recomputed fc1 would draw other dropout masks")

@@ -15,7 +15,8 @@ import Foundation
 /// unless set); `test_views`
 /// ("CLIPSxCROPS") overrides the dataset's views. With `train_augmentation`, training clips get
 /// VideoMAE's RandAugment (one draw per clip) and random erasing (p 0.25); every training clip
-/// gets its random-resized crop (and flip, where allowed).
+/// gets its random-resized crop (area `clip_crop_scale`, VideoMAE's [0.08, 1] unless set) and
+/// flip, where allowed.
 public struct VideoTrainingData {
     public static let suites = ["ssv2", "hmdb51", "videolist"]
 
@@ -65,7 +66,8 @@ public struct VideoTrainingData {
         }
         let reader = VideoClipReader(splits: splits, size: size, flips: flips, seed: config.seed,
                                      randAugment: config.trainAugmentation ? VideoClipReader.videoMAERandAugment : nil,
-                                     erasing: config.trainAugmentation ? .videoMAE : nil, normalization: normalization)
+                                     erasing: config.trainAugmentation ? .videoMAE : nil, normalization: normalization,
+                                     cropScale: config.clipCropScale.map { $0[0]...$0[1] } ?? 0.08...1)
         train = VideoBatchSource(reader: reader, batchSize: config.batchSize)
         eval = VideoBatchSource(reader: reader, batchSize: config.batchSize, test: true)
     }

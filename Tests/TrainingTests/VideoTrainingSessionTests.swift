@@ -73,5 +73,8 @@ final class VideoTrainingSessionTests: XCTestCase {
         XCTAssertThrowsError(try config(root: good, ["frames": 0])) { error in
             XCTAssertTrue("\(error)".contains("frames = 0"), "\(error)")
         }
+        XCTAssertThrowsError(try config(root: good, ["clip_crop_scale": [0.9, 0.5]])) { error in
+            XCTAssertTrue("\(error)".contains("clip_crop_scale"), "\(error)")
+        }
     }
 }
