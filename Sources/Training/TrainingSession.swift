@@ -210,6 +210,9 @@ public final class TrainingSession {
         try Self.saveRunConfig(config, in: adapterFolder)
         try Self.writeLog(state.history, to: folder.appendingPathComponent("epochs.csv"))
         guard let reported = evaluationProtocol.reported(from: state.history) else { throw ConfigError("no evaluation was run") }
+        // A segmentation run's final per-class scores: the final epoch's evaluation, or (a
+        // resumed run whose checkpoint was already final evaluated nothing here) a new one.
+        let segmentationScores = try segmentation.map { try $0.objective.lastEvaluation ?? $0.objective.evaluate(model, on: eval) }
         // Counted before merging (which removes the method's tensors).
         let trainable = model.trainableParameterCount(), trainableWithHead = model.trainableParameterCount(includingHead: true)
         // Inference speed before and after folding the method into the backbone (mergeable
@@ -222,8 +225,6 @@ public final class TrainingSession {
         }
         let evaluated = state.history.filter { $0.evalScore != nil }
         let best = evaluated.max { $0.evalScore! < $1.evalScore! }
-        // A segmentation run's final per-class scores: the last evaluation is the final epoch's.
-        let segmentationScores = segmentation?.objective.lastEvaluation
         let adapterBytes = (try? FileManager.default.attributesOfItem(atPath: adapterFolder.appendingPathComponent("adapter.safetensors").path)[.size] as? Int) ?? nil
         let record = RunRecordFile(
             runID: Trainer.hash(config), method: config.method, methodOptions: config.methodOptions, initStyle: config.initStyle, recipe: config.recipe,
