@@ -301,10 +301,14 @@ public final class TrainingSession {
         return try ImagePipeline.vtab1k(augment: false, interpolation: interpolation, normalization: pixels, size: imgSize)
     }
 
+    /// One line per epoch; segmentation runs add their mIoU, mAcc and aAcc columns.
     static func writeLog(_ history: [EpochRecord], to url: URL) throws {
-        var text = "epoch,lr,train_loss,train_images_per_s,data_wait_s,eval_top1,eval_top5,eval_loss,train_top1,peak_memory_mb,eval_miou,eval_macc,eval_aacc\n"
+        let segmentation = history.contains { $0.evalMIoU != nil }
+        var text = "epoch,lr,train_loss,train_images_per_s,data_wait_s,eval_top1,eval_top5,eval_loss,train_top1,peak_memory_mb"
+            + (segmentation ? ",eval_miou,eval_macc,eval_aacc\n" : "\n")
         for r in history {
-            let optional = [r.evalTop1, r.evalTop5, r.evalLoss, r.trainTop1, r.peakMemoryMB, r.evalMIoU, r.evalMAcc, r.evalAAcc].map { $0.map { "\($0)" } ?? "" }.joined(separator: ",")
+            let segmentationScores = segmentation ? [r.evalMIoU, r.evalMAcc, r.evalAAcc] : []
+            let optional = ([r.evalTop1, r.evalTop5, r.evalLoss, r.trainTop1, r.peakMemoryMB] + segmentationScores).map { $0.map { "\($0)" } ?? "" }.joined(separator: ",")
             text += "\(r.epoch),\(r.lr),\(r.trainLoss),\(r.trainImagesPerSecond),\(r.dataWaitSeconds ?? 0),\(optional)\n"
         }
         try Data(text.utf8).write(to: url, options: .atomic)

@@ -76,6 +76,10 @@ final class SegmentationSessionTests: XCTestCase {
         XCTAssertGreaterThan(try XCTUnwrap(record.cost.peakMemoryMB), 0)
         XCTAssertNotNil(record.cost.evalImagesPerSecond)
 
+        let log = try String(contentsOf: out.appendingPathComponent("epochs.csv"), encoding: .utf8).split(separator: "\n")
+        XCTAssertTrue(log[0].hasSuffix(",eval_miou,eval_macc,eval_aacc"), "\(log[0])")
+        XCTAssertTrue(log[2].contains(String(try XCTUnwrap(scores.miou))), "the last epoch's mIoU is logged: \(log[2])")
+
         let read = try XCTUnwrap(RunRecord.decode(try Data(contentsOf: out.appendingPathComponent("record.json")), file: out))
         XCTAssertEqual(read.metric, "miou")
         XCTAssertEqual(read.accuracy, record.accuracy.reported)
