@@ -9,6 +9,13 @@ public protocol FeaturePyramidBackbone: AnyObject {
     var featureInfo: [StageFeatureInfo] { get }
     /// The maps, NCHW [B, C, H/stride, W/stride], finest first, as `featureInfo` describes them.
     func stageFeatures(_ images: Tensor, options: ForwardOptions, rng: SeededRandom) -> [Tensor]
+    /// The one square input side the backbone reads (a plain ViT's position embedding is built
+    /// for one grid), or nil when any size works (a Swin with dense windowing pads to windows).
+    var fixedInputSide: Int? { get }
+}
+
+extension FeaturePyramidBackbone {
+    public var fixedInputSide: Int? { nil }
 }
 
 /// What a stage's output offers a dense head (timm's `feature_info`): channels, stride to the

@@ -96,11 +96,13 @@ extension SwinTransformer {
     /// supported format, timm or Microsoft layout) overrides the folder's model.safetensors.
     /// Without weights the model keeps its random init. With `numClasses` given and different
     /// from the checkpoint's head, the head is re-initialised; otherwise loading is strict.
+    /// `windowing: .dense` builds it for dense prediction (any input size, HF's window layout).
     public static func load(model: String, weights: URL? = nil, imgSize: Int? = nil, numClasses: Int? = nil,
-                            seed: UInt64 = 0) throws -> SwinTransformer {
-        guard let source = try SwinSource.resolve(model, imgSize: imgSize, numClasses: numClasses) else {
+                            seed: UInt64 = 0, windowing: SwinWindowing? = nil) throws -> SwinTransformer {
+        guard var source = try SwinSource.resolve(model, imgSize: imgSize, numClasses: numClasses) else {
             throw ModelConfigError("'\(model)' is not a Swin model (known presets: \(SwinTransformerConfig.presetNames.joined(separator: ", ")))")
         }
+        if let windowing { source.config.windowing = windowing }
         let swin = try SwinTransformer(source.config, seed: seed)
         swin.preprocessing = source.preprocessing
         if let url = weights ?? source.defaultWeights {

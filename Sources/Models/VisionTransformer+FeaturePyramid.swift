@@ -28,6 +28,9 @@ extension VisionTransformer: FeaturePyramidBackbone {
         outIndices = indices
     }
 
+    /// The position embedding covers one grid: inputs must be img_size × img_size.
+    public var fixedInputSide: Int? { config.imgSize }
+
     public var featureInfo: [StageFeatureInfo] {
         outIndices.map { StageFeatureInfo(channels: config.embedDim, reduction: config.patchSize, module: "blocks.\($0)") }
     }

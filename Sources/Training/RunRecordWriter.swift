@@ -1,4 +1,5 @@
 import Foundation
+import Heads
 
 /// One run's record, as docs/RESULTS_SCHEMA.md defines it (`vpeft-run/1`): what `vpeft train`
 /// and each `vpeft bench` cell write, and what `vpeft report` reads.
@@ -32,15 +33,46 @@ public struct RunRecordFile: Encodable {
         public var bestEpoch: Int?
         public var top5Final: Double?
         public var reported: Double
+        /// What `reported` measures: top1 (classification) or miou (segmentation, in %).
+        public var metric: String
         public var reportedKind: String
+        /// Per evaluated epoch, the reported metric (field `top1` for either metric).
         public var perEpoch: [EpochAccuracy]
         enum CodingKeys: String, CodingKey {
-            case top1Final = "top1_final", top1Best = "top1_best", bestEpoch = "best_epoch", top5Final = "top5_final", reported
+            case top1Final = "top1_final", top1Best = "top1_best", bestEpoch = "best_epoch", top5Final = "top5_final", reported, metric
             case reportedKind = "reported_kind", perEpoch = "per_epoch"
         }
     }
 
     public struct EpochAccuracy: Encodable { public var epoch: Int; public var top1: Double }
+
+    /// A segmentation run's final scores (mmseg's definitions, in %; null where a class is
+    /// neither labelled nor predicted), with the class names where the dataset has them.
+    public struct Segmentation: Encodable {
+        public var miou: Double?
+        public var macc: Double?
+        public var aacc: Double?
+        public var perClassIoU: [Double?]
+        public var perClassAccuracy: [Double?]
+        public var classNames: [String]?
+        /// whole, or slide (crop, stride).
+        public var inference: String
+        public var evalImages: Int
+        enum CodingKeys: String, CodingKey {
+            case miou, macc, aacc, perClassIoU = "per_class_iou", perClassAccuracy = "per_class_acc", classNames = "class_names", inference
+            case evalImages = "eval_images"
+        }
+
+        public init(_ evaluation: SegmentationEvaluation, classNames: [String]?, inference: SegmentationInference) {
+            (miou, macc, aacc) = (evaluation.meanIoU, evaluation.meanAccuracy, evaluation.allAccuracy)
+            (perClassIoU, perClassAccuracy, self.classNames) = (evaluation.perClassIoU, evaluation.perClassAccuracy, classNames)
+            evalImages = evaluation.images
+            switch inference {
+            case .whole: self.inference = "whole"
+            case let .slide(crop, stride): self.inference = "slide (crop \(crop), stride \(stride))"
+            }
+        }
+    }
 
     public struct Params: Encodable {
         public var trainable: Int
@@ -86,13 +118,15 @@ public struct RunRecordFile: Encodable {
     public var seed: UInt64
     public var config: TrainingConfig
     public var accuracy: Accuracy
+    /// Segmentation runs only (absent otherwise).
+    public var segmentation: Segmentation?
     public var params: Params
     public var cost: Cost
     public var environment: Environment
 
     enum CodingKeys: String, CodingKey {
         case schema, runID = "run_id", method, methodOptions = "method_options", initStyle = "init", recipe, backbone, dataset
-        case evaluationProtocol = "protocol", seed, config, accuracy, params, cost, environment
+        case evaluationProtocol = "protocol", seed, config, accuracy, segmentation, params, cost, environment
     }
 
     /// The PPT of the paper: (M/100)·exp(−log10(P/10⁷ + 1)); undefined for full fine-tuning.

@@ -63,16 +63,27 @@ public struct SegmentationMetrics: Equatable, Sendable {
         }
         let (b, c, plane) = (logits.shape[0], logits.shape[1], logits.shape[2] * logits.shape[3])
         guard labels.count == b * plane else { throw SegmentationMetricsError("\(labels.count) labels for logits \(logits.shape)") }
+        let predictions = Self.predictedLabels(logits)
+        for n in 0..<b {
+            let range = (n * plane)..<((n + 1) * plane)
+            try add(prediction: Array(predictions[range]), label: Array(labels[range]))
+        }
+    }
+
+    /// The predicted class of every pixel of logits [B, C, H, W]: the first class with the
+    /// largest logit (as `argmax`), [B, H, W] flattened.
+    public static func predictedLabels(_ logits: Tensor) -> [Int] {
+        let (b, c, plane) = (logits.shape[0], logits.shape[1], logits.shape[2] * logits.shape[3])
+        var prediction = [Int](repeating: 0, count: b * plane)
         for n in 0..<b {
             let base = logits.data + n * c * plane
-            var prediction = [Int](repeating: 0, count: plane)
             for p in 0..<plane {
                 var best = 0
                 for k in 1..<c where base[k * plane + p] > base[best * plane + p] { best = k }
-                prediction[p] = best
+                prediction[n * plane + p] = best
             }
-            try add(prediction: prediction, label: Array(labels[(n * plane)..<((n + 1) * plane)]))
         }
+        return prediction
     }
 
     public var union: [Int] { (0..<numClasses).map { predicted[$0] + labelled[$0] - intersection[$0] } }

@@ -46,20 +46,7 @@ public final class SegmentationObjective: TrainingObjective {
         let start = Date()
         let stream = try source.batches(epoch: 0)
         while let batch = try stream.next() {
-            let labelSize = batch.labelSize ?? (batch.images.shape[2], batch.images.shape[3])
-            let scores = withoutGradients { () -> Tensor in
-                let views = (batch.testViews.isEmpty ? [batch.images] : batch.testViews).flatMap { view in testFlip ? [(view, false), (view, true)] : [(view, false)] }
-                var sum: Tensor?
-                for (view, flipped) in views {
-                    var logits = inference.logits(flipped ? horizontallyFlipped(view) : view) { segmenter.forward($0, options: options).logits }
-                    if flipped { logits = horizontallyFlipped(logits) }
-                    if spatialSizeOf(logits) != [labelSize.height, labelSize.width] { logits = resize(logits, to: labelSize, filter: .bilinear) }
-                    guard views.count > 1 else { return logits }
-                    let probabilities = logits.softmax(dim: 1)
-                    sum = sum.map { $0 + probabilities } ?? probabilities
-                }
-                return sum! * (1 / Float(views.count))
-            }
+            let scores = self.scores(batch)
             do { try metrics.add(logits: scores, labels: batch.labels) } catch {
                 throw ConfigError("evaluation image \(batch.indices.map { "\($0)" } ?? "?"): \(error)")
             }
@@ -68,6 +55,27 @@ public final class SegmentationObjective: TrainingObjective {
         let result = SegmentationEvaluation(metrics, seconds: Date().timeIntervalSince(start))
         lastEvaluation = result
         return result
+    }
+
+    /// The scores of an evaluation batch at its label map's size (logits, or averaged
+    /// probabilities over several views), as `evaluate` scores them; the heads must be in
+    /// evaluation mode. Their argmax over classes is the predicted mask.
+    public func scores(_ batch: Batch) -> Tensor {
+        let options = ForwardOptions()
+        let labelSize = batch.labelSize ?? (batch.images.shape[2], batch.images.shape[3])
+        return withoutGradients { () -> Tensor in
+            let views = (batch.testViews.isEmpty ? [batch.images] : batch.testViews).flatMap { view in testFlip ? [(view, false), (view, true)] : [(view, false)] }
+            var sum: Tensor?
+            for (view, flipped) in views {
+                var logits = inference.logits(flipped ? horizontallyFlipped(view) : view) { segmenter.forward($0, options: options).logits }
+                if flipped { logits = horizontallyFlipped(logits) }
+                if spatialSizeOf(logits) != [labelSize.height, labelSize.width] { logits = resize(logits, to: labelSize, filter: .bilinear) }
+                guard views.count > 1 else { return logits }
+                let probabilities = logits.softmax(dim: 1)
+                sum = sum.map { $0 + probabilities } ?? probabilities
+            }
+            return sum! * (1 / Float(views.count))
+        }
     }
 
     private func spatialSizeOf(_ x: Tensor) -> [Int] { [x.shape[2], x.shape[3]] }

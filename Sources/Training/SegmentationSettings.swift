@@ -4,7 +4,7 @@ import Heads
 /// A segmentation run's settings, resolved from `TrainingConfig`: every key left unset takes
 /// mmseg's value for UPerNet + Swin on ADE20K at 512×512 (`upernet_swin_*_512x512_160k_ade20k`):
 /// crop 512, resize scale (2048, 512) × ratio in [0.5, 2.0], cat_max_ratio 0.75, auxiliary
-/// loss weight 0.4, whole-image inference (slide: stride 341), single-scale test without flip,
+/// loss weight 0.4, whole-image inference (slide: stride ⅔ of the crop, 341 at 512), single-scale test without flip,
 /// UPerNet channels 512 and the auxiliary head's 256.
 public struct SegmentationSettings: Equatable, Sendable {
     public var cropSize = 512
@@ -33,7 +33,8 @@ public struct SegmentationSettings: Equatable, Sendable {
         if let v = config.imgScale { imgScale = v }
         if let v = config.catMaxRatio { catMaxRatio = v }
         if let v = config.auxLossWeight { auxLossWeight = v }
-        if config.inference == "slide" { inference = .slide(crop: cropSize, stride: config.slideStride ?? 341) }
+        // mmseg's stride is two thirds of the crop (341 at 512), so windows always overlap.
+        if config.inference == "slide" { inference = .slide(crop: cropSize, stride: config.slideStride ?? max(1, cropSize * 2 / 3)) }
         if let v = config.testScales { testScales = v }
         if let v = config.testFlip { testFlip = v }
         if let v = config.decoderChannels { decoderChannels = v }

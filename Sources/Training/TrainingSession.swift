@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import Heads
 import Models
 import NN
 import PEFT
@@ -7,7 +8,9 @@ import Tensor
 
 /// Everything one run needs, assembled from a resolved config before any training starts (so
 /// a wrong dataset, split, method option or checkpoint fails fast): the backbone with its
-/// pre-trained weights, the data of the protocol's splits, and the PEFT model on top.
+/// pre-trained weights, the data of the protocol's splits, and the PEFT model on top. A
+/// segmentation dataset (`ade20k`, `voc`, `seglist`) makes a segmentation run: the UPerNet
+/// segmenter of `SegmenterLoader` is the model's task head and `SegmentationObjective` its task.
 public final class TrainingSession {
     public let config: TrainingConfig
     public let evaluationProtocol: EvaluationProtocol
@@ -15,6 +18,10 @@ public final class TrainingSession {
     public let datasetName: String
     public let datasetGroup: String?
     public let model: PEFTModel
+    /// What the trainer minimises and scores (classification, or the segmenter's objective).
+    public let objective: TrainingObjective
+    /// The segmentation data and objective of a segmentation run; nil otherwise.
+    public let segmentation: (data: SegmentationTrainingData, objective: SegmentationObjective)?
     public let train: any BatchSource
     public let eval: any BatchSource
     /// The split names the record keeps (VTAB-1k's by protocol; video: train and test).
@@ -34,6 +41,42 @@ public final class TrainingSession {
         (suite, datasetName) = try DatasetReference.parse(config.dataset)
         guard let root = config.dataRoot else { throw ConfigError("data_root is not set: give --data-root DIR (the folder holding \(datasetName)/)") }
         let rootURL = URL(fileURLWithPath: root)
+        let options = config.methodOptions.mapValues(\.foundationValue)
+        guard let initStyle = InitStyle(rawValue: config.initStyle) else { throw ConfigError("init = \(config.initStyle): unknown") }
+
+        if SegmentationSettings.isSegmentation(config) {
+            guard DatasetReference.segmentationSuites.contains(suite) else {
+                throw ConfigError("task = segmentation: dataset \(config.dataset) is not a segmentation suite (\(DatasetReference.segmentationSuites.joined(separator: ", ")))")
+            }
+            // Classes first (the head's size), then the segmenter, then pixels by its backbone.
+            let classes = try SegmentationTrainingData.split(suite: suite, name: datasetName, root: rootURL,
+                                                             split: try SegmentationTrainingData.splitNames(suite: suite, proto: proto).train, config: config).dataset.numClasses
+            let settings = try SegmentationSettings(config)
+            let segmenter = try SegmenterLoader.load(config: config, settings: settings, classes: classes)
+            let config = Self.resolvingModelPreprocessing(config, segmenter.backbone.preprocessing)
+            self.config = config
+            backboneFingerprint = Fingerprint.of(segmenter.backbone)
+            imgSize = segmenter.backbone.inputSize
+            let data = try SegmentationTrainingData(suite: suite, name: datasetName, root: rootURL, proto: proto, config: config,
+                                                    normalization: try Self.normalization(config.normalization, model: segmenter.backbone.preprocessing))
+            let objective = SegmentationObjective(segmenter: segmenter, inference: settings.inference, testFlip: settings.testFlip)
+            (train, eval, splitNames, datasetGroup) = (data.train, data.eval, data.splitNames, "segmentation")
+            (self.objective, segmentation) = (objective, (data, objective))
+            var hasher = SHA256()
+            for url in data.identifyingFiles { hasher.update(try Data(contentsOf: url)) }
+            dataManifestSHA256 = data.identifyingFiles.isEmpty ? nil : SHA256.hex(hasher.finalize())
+            // Calibrating methods read the training split as the evaluation does (one image a batch).
+            calibration = BatchSourceCalibration(SegmentationBatchSource(dataset: data.train.dataset, training: false, settings: settings,
+                                                                         normalization: data.train.packer.normalization, batchSize: 1, seed: config.seed))
+            model = try PEFTModel(backbone: segmenter.backbone, method: try MethodRegistry.method(named: config.method, options: options),
+                                  head: segmenter, initStyle: initStyle, seed: config.seed)
+            return
+        }
+        if DatasetReference.segmentationSuites.contains(suite) {
+            throw ConfigError("task = \(config.task ?? "classification"): dataset \(config.dataset) is a segmentation dataset (leave task unset or set it to segmentation)")
+        }
+        objective = ClassificationObjective(labelSmoothing: Float(config.labelSmoothing))
+        segmentation = nil
 
         let backbone = try BackboneLoader.load(model: config.model, weights: config.weights.map { URL(fileURLWithPath: $0) }, imgSize: config.imgSize)
         // `model` preprocessing becomes the backbone's values here, so that the record, the
@@ -64,9 +107,7 @@ public final class TrainingSession {
             classes = images.classes
         }
 
-        let options = config.methodOptions.mapValues(\.foundationValue)
         let method = try MethodRegistry.method(named: config.method, options: options)
-        guard let initStyle = InitStyle(rawValue: config.initStyle) else { throw ConfigError("init = \(config.initStyle): unknown") }
         model = try PEFTModel(backbone: backbone, method: method, classes: classes, initStyle: initStyle, seed: config.seed)
     }
 
@@ -160,7 +201,8 @@ public final class TrainingSession {
         defer { withExtendedLifetime(lock) {} }
         let started = Date()
         BufferPool.shared.resetPeak()
-        let trainer = Trainer(model: model, config: config, train: train, eval: eval, folder: folder, progress: progress, calibration: calibration)
+        let trainer = Trainer(model: model, config: config, train: train, eval: eval, folder: folder, progress: progress, calibration: calibration,
+                              objective: objective)
         let (outcome, state) = try trainer.run(resume: resume)
         guard outcome == .finished else { return nil }
         let adapterFolder = folder.appendingPathComponent("adapter")
@@ -168,6 +210,9 @@ public final class TrainingSession {
         try Self.saveRunConfig(config, in: adapterFolder)
         try Self.writeLog(state.history, to: folder.appendingPathComponent("epochs.csv"))
         guard let reported = evaluationProtocol.reported(from: state.history) else { throw ConfigError("no evaluation was run") }
+        // A segmentation run's final per-class scores: the final epoch's evaluation, or (a
+        // resumed run whose checkpoint was already final evaluated nothing here) a new one.
+        let segmentationScores = try segmentation.map { try $0.objective.lastEvaluation ?? $0.objective.evaluate(model, on: eval) }
         // Counted before merging (which removes the method's tensors).
         let trainable = model.trainableParameterCount(), trainableWithHead = model.trainableParameterCount(includingHead: true)
         // Inference speed before and after folding the method into the backbone (mergeable
@@ -178,8 +223,8 @@ public final class TrainingSession {
             try model.merge()
             mergedSpeed = try inferenceImagesPerSecond()
         }
-        let evaluated = state.history.filter { $0.evalTop1 != nil }
-        let best = evaluated.max { $0.evalTop1! < $1.evalTop1! }
+        let evaluated = state.history.filter { $0.evalScore != nil }
+        let best = evaluated.max { $0.evalScore! < $1.evalScore! }
         let adapterBytes = (try? FileManager.default.attributesOfItem(atPath: adapterFolder.appendingPathComponent("adapter.safetensors").path)[.size] as? Int) ?? nil
         let record = RunRecordFile(
             runID: Trainer.hash(config), method: config.method, methodOptions: config.methodOptions, initStyle: config.initStyle, recipe: config.recipe,
@@ -189,8 +234,9 @@ public final class TrainingSession {
                            trainImages: train.sampleCount, evalImages: eval.sampleCount),
             evaluationProtocol: evaluationProtocol.rawValue, seed: config.seed, config: config,
             accuracy: .init(top1Final: evaluated.last?.evalTop1, top1Best: best?.evalTop1, bestEpoch: best?.epoch, top5Final: evaluated.last?.evalTop5,
-                            reported: reported.top1, reportedKind: reported.kind,
-                            perEpoch: evaluated.map { .init(epoch: $0.epoch, top1: $0.evalTop1!) }),
+                            reported: reported.top1, metric: segmentation == nil ? "top1" : "miou", reportedKind: reported.kind,
+                            perEpoch: evaluated.map { .init(epoch: $0.epoch, top1: $0.evalScore!) }),
+            segmentation: segmentationScores.map { .init($0, classNames: segmentation?.data.classNames, inference: segmentation!.objective.inference) },
             params: .init(trainable: trainable, trainableWithHead: trainableWithHead,
                           ppt: RunRecordFile.ppt(accuracy: reported.top1, trainable: trainable, method: config.method)),
             cost: .init(adapterBytes: adapterBytes, peakMemoryMB: Double(BufferPool.shared.peakBytes) / 1_048_576,
@@ -208,13 +254,16 @@ public final class TrainingSession {
         guard config.speedImages > 0 else { return nil }
         let stream = try eval.batches(epoch: 0)
         guard let warmUp = try stream.next() else { return 0 }
-        _ = withoutGradients { model.forward(warmUp.images).logits }
+        // A segmenter is timed on whole (resized) test images, one forward each.
+        let forward: (Tensor) -> Tensor = segmentation.map { run in { run.objective.segmenter.forward($0).logits } } ?? { self.model.forward($0).logits! }
+        if let segmentation { segmentation.objective.segmenter.setTraining(false) }
+        _ = withoutGradients { forward(warmUp.images) }
         var images = 0, seconds = 0.0
         while images < config.speedImages, let batch = try stream.next() {
             let start = Date()   // the model's time only, not the loader's
-            _ = withoutGradients { model.forward(batch.images).logits }
+            _ = withoutGradients { forward(batch.images) }
             seconds += Date().timeIntervalSince(start)
-            images += batch.labels.count
+            images += batch.images.shape[0]
         }
         return images > 0 ? Double(images) / max(seconds, 1e-9) : 0
     }
@@ -252,10 +301,14 @@ public final class TrainingSession {
         return try ImagePipeline.vtab1k(augment: false, interpolation: interpolation, normalization: pixels, size: imgSize)
     }
 
+    /// One line per epoch; segmentation runs add their mIoU, mAcc and aAcc columns.
     static func writeLog(_ history: [EpochRecord], to url: URL) throws {
-        var text = "epoch,lr,train_loss,train_images_per_s,data_wait_s,eval_top1,eval_top5,eval_loss,train_top1,peak_memory_mb\n"
+        let segmentation = history.contains { $0.evalMIoU != nil }
+        var text = "epoch,lr,train_loss,train_images_per_s,data_wait_s,eval_top1,eval_top5,eval_loss,train_top1,peak_memory_mb"
+            + (segmentation ? ",eval_miou,eval_macc,eval_aacc\n" : "\n")
         for r in history {
-            let optional = [r.evalTop1, r.evalTop5, r.evalLoss, r.trainTop1, r.peakMemoryMB].map { $0.map { "\($0)" } ?? "" }.joined(separator: ",")
+            let segmentationScores = segmentation ? [r.evalMIoU, r.evalMAcc, r.evalAAcc] : []
+            let optional = ([r.evalTop1, r.evalTop5, r.evalLoss, r.trainTop1, r.peakMemoryMB] + segmentationScores).map { $0.map { "\($0)" } ?? "" }.joined(separator: ",")
             text += "\(r.epoch),\(r.lr),\(r.trainLoss),\(r.trainImagesPerSecond),\(r.dataWaitSeconds ?? 0),\(optional)\n"
         }
         try Data(text.utf8).write(to: url, options: .atomic)

@@ -43,16 +43,20 @@ struct AdaptedModel {
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Evaluate a trained adapter on a dataset split: top-1, top-5, per-class accuracy, confusion matrix.",
-        discussion: "The backbone, weights and preprocessing are the adapter's training run's (stored with it); the classes must match.")
+        abstract: "Evaluate a trained adapter on a dataset split: top-1, top-5, per-class accuracy, confusion matrix (segmentation: mIoU, mAcc, aAcc, per-class IoU).",
+        discussion: "The backbone, weights and preprocessing are the adapter's training run's (stored with it); the classes must match. A segmentation adapter is scored as its run scored (mmseg's metrics over the whole split; --inference whole|slide overrides the run's).")
 
     @OptionGroup var trained: AdapterOptions
     @OptionGroup var data: EvaluationDataOptions
     @Option(help: "Override the backbone weights.") var weights: String?
     @Flag(help: "Print the confusion matrix.") var confusion = false
     @Option(help: "Write the result as JSON to this file.") var output: String?
+    @Option(help: "Segmentation: whole or slide (default: the run's inference).") var inference: String?
 
     func run() throws {
+        let runConfig = try TrainingSession.runConfig(ofAdapter: URL(fileURLWithPath: trained.adapter))
+        if SegmentationSettings.isSegmentation(runConfig) { return try evaluateSegmentation() }
+        if let inference { throw ValidationError("--inference \(inference): only segmentation adapters take it") }
         let adapted = try AdaptedModel(adapter: trained.adapter, weights: weights)
         if VideoTrainingData.suites.contains(try DatasetReference.parse(data.dataset ?? adapted.config.dataset).suite) {
             return try report(try videoResult(adapted), adapted: adapted, name: data.dataset ?? adapted.config.dataset, unit: "videos", classNames: nil)
@@ -93,6 +97,32 @@ struct Evaluate: ParsableCommand {
         if let matrix = result.confusion {
             print("confusion (rows: true class, columns: predicted):")
             for row in matrix { print("  " + row.map { String(format: "%5d", $0) }.joined()) }
+        }
+        if let output {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(result).write(to: URL(fileURLWithPath: output), options: .atomic)
+        }
+    }
+
+    /// A segmentation adapter on a split (default `test`: ADE20K's and VOC's validation split):
+    /// mmseg's mIoU, mAcc, aAcc over the whole split, and per-class IoU and accuracy.
+    func evaluateSegmentation() throws {
+        guard !confusion else { throw ValidationError("--confusion: segmentation reports per-class IoU and accuracy instead") }
+        guard weights == nil else { throw ValidationError("--weights: a segmentation adapter is evaluated on its run's backbone weights") }
+        let segmenter = try TrainedSegmenter(adapter: URL(fileURLWithPath: trained.adapter), inference: inference)
+        let (source, names) = try segmenter.split(data.split, dataset: data.dataset, dataRoot: data.dataRoot)
+        let result = try segmenter.objective.evaluate(segmenter.model, on: source)
+        func percent(_ x: Double?) -> String { x.map { String(format: "%6.2f%%", $0) } ?? "     –" }
+        let mode = segmenter.settings.inference == .whole ? "whole" : "slide"
+        let dataset = data.dataset ?? segmenter.config.dataset
+        let scores = "mIoU \(percent(result.meanIoU)), mAcc \(percent(result.meanAccuracy)), aAcc \(percent(result.allAccuracy))"
+        print("\(segmenter.config.method) on \(dataset)/\(data.split) (\(result.images) images, \(mode) inference): \(scores), "
+              + String(format: "%.1f img/s", result.imagesPerSecond))
+        print("  class                      IoU      Acc")
+        for c in result.perClassIoU.indices {
+            let name = (names?[c] ?? "class \(c)").padding(toLength: 20, withPad: " ", startingAt: 0)
+            print("  \(String(format: "%3d", c)) \(name) \(percent(result.perClassIoU[c])) \(percent(result.perClassAccuracy[c]))")
         }
         if let output {
             let encoder = JSONEncoder()

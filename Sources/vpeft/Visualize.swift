@@ -10,8 +10,8 @@ import Viz
 struct Visualize: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "viz",
-        abstract: "Visualisations: t-SNE of pooled features, attention maps over images.",
-        subcommands: [TSNECommand.self, AttentionCommand.self])
+        abstract: "Visualisations: t-SNE of pooled features, attention maps over images, predicted segmentation masks.",
+        subcommands: [TSNECommand.self, AttentionCommand.self, SegmentationMasksCommand.self])
 }
 
 struct TSNECommand: ParsableCommand {

@@ -3,10 +3,11 @@ import Models
 import NN
 import PEFT
 import Tensor
+import Training
 import XCTest
 
 /// The paper's Table VI parameter counts (dense prediction; head excluded) on Swin-B and Swin-L,
-/// with the method options of `configs/dense/table6_swin_method_options.json` (read from the code
+/// with the method options of `configs/suites/ade20k.yaml` (read from the code
 /// released with Mona, which the paper's baselines ran). Each count is asserted twice: the code's
 /// against a formula over the blocks' widths and heads (never the code's own output), and that
 /// formula, in millions to two decimals, against the paper — matching where docs/methods.md
@@ -61,12 +62,13 @@ final class TableVIParameterCountTests: XCTestCase {
         "swin_large_patch4_window7_224": ["full", "lora", "adaptformer", "lorand", "e3va", "mona"],
     ]
 
+    /// Every method of the shipped ADE20K suite with the options its `method_settings` give it.
     static func methodOptions() throws -> [String: [String: Any]] {
-        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../../configs/dense/table6_swin_method_options.json")
-        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any])
-        let settings = try XCTUnwrap(json["method_settings"] as? [String: [String: Any]])
-        return try settings.mapValues { try XCTUnwrap($0["method_options"] as? [String: Any]) }
+        let suite = try BenchSuite.load(ShippedSuiteTests.configs.appendingPathComponent("suites/ade20k.yaml"))
+        return try Dictionary(uniqueKeysWithValues: suite.methods.map { method in
+            let options = suite.methodSettings[method]?["method_options"]?.foundationValue ?? [String: Any]()
+            return (method, try XCTUnwrap(options as? [String: Any], method))
+        })
     }
 
     private func check(_ swin: Swin) throws {
