@@ -13,16 +13,17 @@ public struct Batch {
     public var indices: [Int]?
     /// The label maps' height and width (segmentation).
     public var labelSize: (height: Int, width: Int)?
-    /// The same images at every test scale (multi-scale testing), `images` among them; empty
-    /// when evaluation uses `images` alone.
-    public var testViews: [Tensor] = []
+    /// Segmentation: the same images at every test scale (multi-scale testing), `images` among
+    /// them; empty when evaluation uses `images` alone. (A video's test views are rows of
+    /// `images` instead: `BatchSource.viewsPerSample`.)
+    public var scaledImages: [Tensor] = []
 
-    public init(images: Tensor, labels: [Int], indices: [Int]? = nil, labelSize: (height: Int, width: Int)? = nil, testViews: [Tensor] = []) {
+    public init(images: Tensor, labels: [Int], indices: [Int]? = nil, labelSize: (height: Int, width: Int)? = nil, scaledImages: [Tensor] = []) {
         self.images = images
         self.labels = labels
         self.indices = indices
         self.labelSize = labelSize
-        self.testViews = testViews
+        self.scaledImages = scaledImages
     }
 }
 

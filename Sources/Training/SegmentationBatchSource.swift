@@ -75,6 +75,6 @@ public struct SegmentationBatchSource: BatchSource {
             return packer.tensor(resized).reshaped([1, 3, size.height, size.width])
         }
         return Batch(images: views[0], labels: map.labels.map(Int.init), indices: [index], labelSize: (map.height, map.width),
-                     testViews: views.count > 1 ? views : [])
+                     scaledImages: views.count > 1 ? views : [])
     }
 }

@@ -64,7 +64,7 @@ public final class SegmentationObjective: TrainingObjective {
         let options = ForwardOptions()
         let labelSize = batch.labelSize ?? (batch.images.shape[2], batch.images.shape[3])
         return withoutGradients { () -> Tensor in
-            let views = (batch.testViews.isEmpty ? [batch.images] : batch.testViews).flatMap { view in testFlip ? [(view, false), (view, true)] : [(view, false)] }
+            let views = (batch.scaledImages.isEmpty ? [batch.images] : batch.scaledImages).flatMap { view in testFlip ? [(view, false), (view, true)] : [(view, false)] }
             var sum: Tensor?
             for (view, flipped) in views {
                 var logits = inference.logits(flipped ? horizontallyFlipped(view) : view) { segmenter.forward($0, options: options).logits }
