@@ -39,15 +39,7 @@ extension EfficientNetLite {
     /// model's own (fresh) head stays, instead of being an error.
     public func loadState(_ state: [String: Tensor], newHead: Bool = false) throws {
         var state = state.filter { !$0.key.hasSuffix(".num_batches_tracked") }
-        var keepHead = false
-        if newHead {
-            let fits = fc.map { state["_fc.weight"]?.shape == $0.weight.shape && state["_fc.bias"]?.shape == $0.bias?.shape } ?? false
-            if !fits {
-                state["_fc.weight"] = nil
-                state["_fc.bias"] = nil
-                keepHead = true
-            }
-        }
+        let keepHead = newHead && droppingMismatchedHead(&state, head: fc, prefix: "_fc")
         try NamedTensors(namedParameters + namedBuffers).load(state, strict: true, keepOwn: { keepHead && $0.hasPrefix("_fc.") })
     }
 

@@ -137,15 +137,7 @@ extension SwinTransformer {
                 }
             }
         }
-        var keepHead = false
-        if newHead {
-            let fits = head.map { h in state["head.fc.weight"]?.shape == h.weight.shape && state["head.fc.bias"]?.shape == h.bias?.shape } ?? false
-            if !fits {
-                state["head.fc.weight"] = nil
-                state["head.fc.bias"] = nil
-                keepHead = true
-            }
-        }
+        let keepHead = newHead && droppingMismatchedHead(&state, head: head, prefix: "head.fc")
         try load(state, strict: true, keepOwn: { keepHead && $0.hasPrefix("head.") })
     }
 }

@@ -34,15 +34,7 @@ extension VideoSwinTransformer {
     public func loadCheckpoint(_ url: URL, newHead: Bool = false) throws {
         let checkpoint = try Checkpoint.read(url).unwrapped()
         var state = try Self.ownNames(checkpoint.tensors, file: url.path)
-        var keepHead = false
-        if newHead {
-            let fits = head.map { h in state["head.weight"]?.shape == h.weight.shape && state["head.bias"]?.shape == h.bias?.shape } ?? false
-            if !fits {
-                state["head.weight"] = nil
-                state["head.bias"] = nil
-                keepHead = true
-            }
-        }
+        let keepHead = newHead && droppingMismatchedHead(&state, head: head, prefix: "head")
         do {
             try load(state, strict: true, keepOwn: { keepHead && $0.hasPrefix("head.") })
         } catch let mismatch as StateDictMismatch {

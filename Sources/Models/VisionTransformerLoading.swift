@@ -43,15 +43,7 @@ extension VisionTransformer {
             state["pos_embed"] = try resamplePositionEmbedding(pos, prefixTokens: config.prefixTokens, newGrid: config.gridSize,
                                                                mode: posEmbedResampling)
         }
-        var keepHead = false
-        if newHead {
-            let fits = head.map { h in state["head.weight"]?.shape == h.weight.shape && state["head.bias"]?.shape == h.bias?.shape } ?? false
-            if !fits {
-                state["head.weight"] = nil
-                state["head.bias"] = nil
-                keepHead = true
-            }
-        }
+        let keepHead = newHead && droppingMismatchedHead(&state, head: head, prefix: "head")
         try load(state, strict: true, keepOwn: { keepHead && $0.hasPrefix("head.") })
     }
 }
