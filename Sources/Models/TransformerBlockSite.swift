@@ -33,9 +33,10 @@ public protocol TransformerBlockSite: Module {
     /// How the tokens lie on the image: conv-over-the-grid methods (Convpass, Mona, …) reshape
     /// the tokens after `prefixTokens` to height × width, reading it at each forward.
     var tokenGrid: TokenGrid { get }
-    /// Whether the key third of `qkv.bias` is a constant zero of the architecture rather than a
-    /// parameter (VideoMAE: separate q and v biases, no key bias), so methods that train biases
-    /// leave it out.
+    /// Whether the key third of `qkv.bias` is not a parameter of the architecture (VideoMAE:
+    /// separate q and v biases, no key bias — zero in its checkpoints, a copied constant in a model
+    /// inflated from an image ViT; a key bias shifts all of a query's logits alike, so softmax
+    /// ignores it), so methods that train biases leave it out.
     var keyBiasIsFixedZero: Bool { get }
 }
 

@@ -116,7 +116,7 @@ public final class Block: Module {
     /// The timm path (`blocks.5`); a standalone block (a side network's) has its owner's.
     public let path: String
     public let tokenGrid: TokenGrid
-    /// VideoMAE's blocks: q and v biases only, the fused bias's key third held at zero.
+    /// VideoMAE's blocks: q and v biases only, the fused bias's key third a constant.
     public internal(set) var keyBiasIsFixedZero = false
 
     init(_ c: VisionTransformerConfig, path: String, dropPath: Float, using rng: inout WeightInit) {
