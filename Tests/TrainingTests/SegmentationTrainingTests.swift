@@ -179,6 +179,18 @@ final class SegmentationTrainingTests: XCTestCase {
     }
 
     /// Bad segmentation settings are errors naming the key and the value.
+    /// `photometric_distortion` defaults to on (mmseg's recipes) and `false` turns it off; left
+    /// unset it stays out of the encoding, so existing configs keep their hashes.
+    func testPhotometricDistortionKey() throws {
+        var loader = ConfigLoader()
+        try loader.apply(overrides: ["dataset=seglist:tiny"])
+        let defaults = try loader.resolve()
+        XCTAssertNotNil(try SegmentationSettings(defaults).augmentation.photometricDistortion)
+        XCTAssertFalse(String(decoding: try JSONEncoder().encode(defaults), as: UTF8.self).contains("photometric_distortion"))
+        try loader.apply(overrides: ["photometric_distortion=false"])
+        XCTAssertNil(try SegmentationSettings(try loader.resolve()).augmentation.photometricDistortion)
+    }
+
     func testBadSegmentationValuesNameTheKey() throws {
         for (key, value, expected) in [("crop_size", "0", "crop_size = 0"), ("ratio_range", "[2, 1]", "ratio_range"), ("inference", "tiles", "inference = tiles"),
                                        ("schedule", "linear", "schedule = linear"), ("test_scales", "[]", "test_scales"), ("slide_stride", "600", "slide_stride = 600"),
