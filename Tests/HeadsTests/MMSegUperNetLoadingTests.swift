@@ -83,6 +83,28 @@ final class MMSegUperNetLoadingTests: XCTestCase {
         assertClose(try XCTUnwrap(out.auxiliaryLogits), try XCTUnwrap(reference["auxiliary_logits"]), atol: 1e-5, "auxiliary logits")
     }
 
+    /// The swin_w2_s32 architecture as a timm hub config (a `.pth` names no architecture).
+    static func swinConfigFile() throws -> String {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("vpeft-mmseg-swin-\(UUID()).json")
+        let json = #"{"architecture": "swin_tiny_patch4_window7_224", "model_args": {"img_size": 32, "patch_size": 2, "embed_dim": 4, "depths": [2, 2, 2, 2], "num_heads": [1, 1, 2, 2], "window_size": 2, "mlp_ratio": 2.0}}"#
+        try json.write(to: url, atomically: true, encoding: .utf8)
+        return url.path
+    }
+
+    /// `loadMMSeg` builds the head from the tensors' shapes (5 classes, 8 channels, one 4-channel
+    /// auxiliary conv) on the Swin the config names, and gives HF's logits.
+    func testLoadMMSegOnASwinConfig() throws {
+        let swin = try Self.swinConfigFile()
+        let model = try XCTUnwrap(try UperNetSegmenter.loadMMSeg(Self.pth, swin: swin, imgSize: 32))
+        XCTAssertEqual([model.config.numLabels, model.config.hiddenSize, model.config.auxiliaryChannels, model.config.auxiliaryNumConvs], [5, 8, 4, 1])
+        let reference = try reference()
+        assertClose(withoutGradients { model.forward(try! XCTUnwrap(reference["input"])).logits }, try XCTUnwrap(reference["logits"]), atol: 1e-5, "logits")
+        XCTAssertNil(try UperNetSegmenter.loadMMSeg(Self.folder.appendingPathComponent("model.safetensors").path, swin: swin, imgSize: 32))
+        XCTAssertThrowsError(try UperNetSegmenter.loadMMSeg(Self.pth, swin: "vit_base_patch16_224", imgSize: 32)) { error in
+            XCTAssertTrue("\(error)".contains("vit_base_patch16_224 is not a Swin"), "\(error)")
+        }
+    }
+
     /// Our state written under mmseg's names (PatchMerging put in Unfold order) loads back into a
     /// blank model with identical logits.
     func testRoundTripThroughMMSegNames() throws {
