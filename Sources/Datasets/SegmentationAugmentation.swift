@@ -11,11 +11,12 @@ import Tensor
 ///    is smaller); up to 10 redraws until the crop holds more than one non-ignored class and no
 ///    class covers `catMaxRatio` or more of its labelled pixels (the 10th draw is kept anyway);
 /// 3. `RandomFlip(prob)`: horizontal, both together;
-/// 4. the data preprocessor's padding to the crop size, bottom and right: image 0, labels 255.
+/// 4. `PhotoMetricDistortion` (when `photometricDistortion` is set, as in mmseg's recipes): the
+///    image only, after the flip, where mmseg's pipeline puts it;
+/// 5. the data preprocessor's padding to the crop size, bottom and right: image 0, labels 255.
 ///
 /// Known differences: images are resized with PIL's bilinear filter where mmseg uses OpenCV's
-/// (pixel values differ slightly; the geometry is the same), and `PhotoMetricDistortion` is not
-/// applied. Every draw comes from the `rng` passed in, so a sample's augmentation is a function
+/// (pixel values differ slightly; the geometry is the same). Every draw comes from the `rng` passed in, so a sample's augmentation is a function
 /// of its stream.
 public struct SegmentationAugmentation: Codable, Equatable, Sendable {
     /// (long, short) sides before the random ratio: mmseg's (2048, 512).
@@ -25,6 +26,8 @@ public struct SegmentationAugmentation: Codable, Equatable, Sendable {
     public var catMaxRatio: Float = 0.75
     public var flipProbability: Float = 0.5
     public var ignoreIndex: UInt8 = 255
+    /// nil leaves the colours alone.
+    public var photometricDistortion: PhotoMetricDistortion? = PhotoMetricDistortion()
 
     public init() {}
 
@@ -43,6 +46,7 @@ public struct SegmentationAugmentation: Codable, Equatable, Sendable {
             img = img.flippedHorizontally()
             lab = lab.flippedHorizontally()
         }
+        if let photometricDistortion { img = photometricDistortion.apply(to: img, rng: &rng) }
         let padded = TorchvisionGeometry.Box(left: 0, top: 0, width: Swift.max(cropSize, img.width), height: Swift.max(cropSize, img.height))
         return (img.cropped(to: padded), lab.cropped(to: padded, fill: ignoreIndex))
     }

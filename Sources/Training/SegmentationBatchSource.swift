@@ -7,7 +7,7 @@ import Tensor
 ///
 /// Training: each epoch in the order `EpochOrder` draws from (seed, epoch), each sample through
 /// mmseg's joint transforms (`SegmentationAugmentation`: random resize, cat-max-ratio crop,
-/// flip, padding to the crop) with its stream from (seed, epoch, sample); batches of
+/// flip, photometric distortion of the image, padding to the crop) with its stream from (seed, epoch, sample); batches of
 /// crop × crop. Evaluation: one image a batch, in order, resized keep-ratio to `imgScale` ×
 /// each test scale (mmseg's `Resize(scale, keep_ratio=True)` / `MultiScaleFlipAug`), with its
 /// label map at the original size, as mmseg scores it. Images are resized with PIL's bilinear

@@ -4,7 +4,7 @@ import Heads
 /// A segmentation run's settings, resolved from `TrainingConfig`: every key left unset takes
 /// mmseg's value for UPerNet + Swin on ADE20K at 512×512 (`upernet_swin_*_512x512_160k_ade20k`):
 /// crop 512, resize scale (2048, 512) × ratio in [0.5, 2.0], cat_max_ratio 0.75, auxiliary
-/// loss weight 0.4, whole-image inference (slide: stride ⅔ of the crop, 341 at 512), single-scale test without flip,
+/// loss weight 0.4, photometric distortion on, whole-image inference (slide: stride ⅔ of the crop, 341 at 512), single-scale test without flip,
 /// UPerNet channels 512 and the auxiliary head's 256.
 public struct SegmentationSettings: Equatable, Sendable {
     public var cropSize = 512
@@ -15,6 +15,7 @@ public struct SegmentationSettings: Equatable, Sendable {
     public var inference: SegmentationInference = .whole
     public var testScales: [Double] = [1.0]
     public var testFlip = false
+    public var photometricDistortion = true
     public var decoderChannels = 512
     public var auxChannels = 256
 
@@ -37,6 +38,7 @@ public struct SegmentationSettings: Equatable, Sendable {
         if config.inference == "slide" { inference = .slide(crop: cropSize, stride: config.slideStride ?? max(1, cropSize * 2 / 3)) }
         if let v = config.testScales { testScales = v }
         if let v = config.testFlip { testFlip = v }
+        if let v = config.photometricDistortion { photometricDistortion = v }
         if let v = config.decoderChannels { decoderChannels = v }
         if let v = config.auxChannels { auxChannels = v }
     }
@@ -71,6 +73,7 @@ public struct SegmentationSettings: Equatable, Sendable {
         a.ratioRange = ratioRange.map(Float.init)
         a.cropSize = cropSize
         a.catMaxRatio = Float(catMaxRatio)
+        a.photometricDistortion = photometricDistortion ? PhotoMetricDistortion() : nil
         return a
     }
 

