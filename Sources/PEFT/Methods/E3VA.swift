@@ -60,8 +60,7 @@ public struct E3VA: PEFTMethod {
     public init() {}
 
     public func validate(for backbone: any Backbone) throws {
-        try MethodOptionError.require(branches > 0, Self.name, "branches", branches, "must be positive")
-        try MethodOptionError.require(kernel > 0, Self.name, "kernel", kernel, "must be positive")
+        try FactorisedLinear.validate(branches: branches, kernel: kernel, method: Self.name)
     }
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
@@ -89,26 +88,13 @@ public struct E3VA: PEFTMethod {
         swin.norm.hooks.append(HighwayExit(highway: highway, norm: norm))
     }
 
-    /// U(GELU(D z)), D: width → width/2, U: width/2 → width, each Σ_i P_i K_i Q_i + bias.
-    private func dualLowRankAdapter(_ prefix: String, width: Int, model: PEFTModel, using rng: inout SeededRandom) -> DualLowRankAdapter {
-        func factorised(_ name: String, _ n: Int, _ m: Int, zeroKernel: Bool) -> FactorisedLinear {
-            func factor(_ factorName: String, _ shape: [Int], zero: Bool = false) -> Tensor {
-                model.register("\(name).\(factorName)", zero ? Tensor.zeros(shape) : Initialiser.kaimingUniform(shape, fanIn: shape[1], using: &rng))
-            }
-            let parts = (0..<branches).map { i in
-                (p: factor("P.\(i)", [n, kernel]), k: factor("K.\(i)", [kernel, kernel], zero: zeroKernel), q: factor("Q.\(i)", [kernel, m]))
-            }
-            return FactorisedLinear(parts: parts, bias: model.register("\(name).bias", Tensor.zeros([m])))
-        }
-        return DualLowRankAdapter(down: factorised("\(prefix).down", width, width / 2, zeroKernel: false),
-                                  up: factorised("\(prefix).up", width / 2, width, zeroKernel: true))
+    /// U(GELU(D z)), D: width → width/2, U: width/2 → width, each Σ_i P_i K_i Q_i + bias; the
+    /// up-projection's K factors start at zero, so the adapter starts at zero.
+    private func dualLowRankAdapter(_ prefix: String, width: Int, model: PEFTModel, using rng: inout SeededRandom) -> FactorisedBottleneck {
+        FactorisedBottleneck(
+            down: FactorisedLinear.register("\(prefix).down", in: model, width, width / 2, branches: branches, kernel: kernel, using: &rng),
+            up: FactorisedLinear.register("\(prefix).up", in: model, width / 2, width, branches: branches, kernel: kernel, zeroKernels: true, using: &rng))
     }
-}
-
-/// A(z) = up(GELU(down z)).
-struct DualLowRankAdapter {
-    let down: FactorisedLinear, up: FactorisedLinear
-    func callAsFunction(_ z: Tensor) -> Tensor { up(down(z).gelu()) }
 }
 
 /// The highway within one forward pass (forwards of one model run one at a time, as everywhere
@@ -147,8 +133,8 @@ final class HighwayBlockEntry: LayerHook {
 
 /// At `norm2` (x + a, tokens): a = its input − the block's input; h ← h + a + A^attn(a).
 final class HighwayAttentionTap: LayerHook {
-    let highway: Highway, adapter: DualLowRankAdapter
-    init(highway: Highway, adapter: DualLowRankAdapter) { (self.highway, self.adapter) = (highway, adapter) }
+    let highway: Highway, adapter: FactorisedBottleneck
+    init(highway: Highway, adapter: FactorisedBottleneck) { (self.highway, self.adapter) = (highway, adapter) }
 
     func callAsFunction(_ x: Tensor, next: (Tensor) -> Tensor) -> Tensor {
         let branch = x - highway.blockInput!
@@ -160,8 +146,8 @@ final class HighwayAttentionTap: LayerHook {
 
 /// At `mlp.fc2` (its output m, tokens): h ← h + m + A^mlp(m).
 final class HighwayMLPTap: LayerHook {
-    let highway: Highway, adapter: DualLowRankAdapter
-    init(highway: Highway, adapter: DualLowRankAdapter) { (self.highway, self.adapter) = (highway, adapter) }
+    let highway: Highway, adapter: FactorisedBottleneck
+    init(highway: Highway, adapter: FactorisedBottleneck) { (self.highway, self.adapter) = (highway, adapter) }
 
     func callAsFunction(_ x: Tensor, next: (Tensor) -> Tensor) -> Tensor {
         let branch = next(x)

@@ -23,49 +23,29 @@ public struct LoRand: PEFTMethod {
     public init() {}
 
     public func validate(for backbone: any Backbone) throws {
-        try MethodOptionError.require(branches > 0, Self.name, "branches", branches, "must be positive")
-        try MethodOptionError.require(kernel > 0, Self.name, "kernel", kernel, "must be positive")
+        try FactorisedLinear.validate(branches: branches, kernel: kernel, method: Self.name)
     }
 
     public func attach(to model: PEFTModel, using rng: inout SeededRandom) throws {
         for block in try model.blockSites(for: Self.name) {
             let d = block.width
-            func lowRank(_ prefix: String, _ n: Int, _ m: Int) -> FactorisedLinear {
-                func factor(_ name: String, _ shape: [Int]) -> Tensor {
-                    model.register(name, Initialiser.kaimingUniform(shape, fanIn: shape[1], using: &rng))
-                }
-                let parts = (0..<branches).map { i in
-                    (p: factor("\(prefix).P.\(i)", [n, kernel]), k: factor("\(prefix).K.\(i)", [kernel, kernel]), q: factor("\(prefix).Q.\(i)", [kernel, m]))
-                }
-                return FactorisedLinear(parts: parts, bias: model.register("\(prefix).bias", Tensor.zeros([m])))
-            }
             for site in ["attn", "mlp"] {
                 let prefix = block.name("lorand_\(site)")
-                let adapter = MultiBranchAdapter(down: lowRank("\(prefix).down", d, d / 2), up: lowRank("\(prefix).up", d / 2, d))
+                let down = FactorisedLinear.register("\(prefix).down", in: model, d, d / 2, branches: branches, kernel: kernel, using: &rng)
+                let up = FactorisedLinear.register("\(prefix).up", in: model, d / 2, d, branches: branches, kernel: kernel, using: &rng)
+                let adapter = MultiBranchAdapter(FactorisedBottleneck(down: down, up: up))
                 if site == "attn" { block.hooks.attnBranch.append(adapter) } else { block.hooks.mlpBranch.append(adapter) }
             }
         }
     }
 }
 
-/// y = x·(Σ P_i K_i Q_i) + b.
-struct FactorisedLinear {
-    let parts: [(p: Tensor, k: Tensor, q: Tensor)]
-    let bias: Tensor
-
-    func callAsFunction(_ x: Tensor) -> Tensor {
-        let products = parts.map { matmul(matmul($0.p, $0.k), $0.q) }               // each [in, out]
-        let weight = products.dropFirst().reduce(products[0], +)
-        return matmul(x, weight) + bias
-    }
-}
-
 /// z + up(GELU(down z)) on a sub-layer's output.
 final class MultiBranchAdapter: BranchHook {
-    let down: FactorisedLinear, up: FactorisedLinear
-    init(down: FactorisedLinear, up: FactorisedLinear) { (self.down, self.up) = (down, up) }
+    let body: FactorisedBottleneck
+    init(_ body: FactorisedBottleneck) { self.body = body }
 
     func branch(_ output: Tensor, normed: Tensor, stream: Tensor, context: inout ForwardContext) -> Tensor {
-        output + up(down(output).gelu())
+        output + body(output)
     }
 }
