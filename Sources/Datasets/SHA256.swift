@@ -63,6 +63,14 @@ public struct SHA256 {
 
     public static func hex(_ digest: [UInt8]) -> String { digest.map { String(format: "%02x", $0) }.joined() }
 
+    /// Hex digest of the files' contents one after the other (what names a run's data); nil for none.
+    public static func hexDigest(ofFiles urls: [URL]) throws -> String? {
+        guard !urls.isEmpty else { return nil }
+        var hasher = SHA256()
+        for url in urls { hasher.update(try Data(contentsOf: url)) }
+        return hex(hasher.finalize())
+    }
+
     /// Hex digest of a file, read in 1 MiB chunks.
     public static func hexDigest(ofFile url: URL) throws -> String {
         guard let handle = FileHandle(forReadingAtPath: url.path) else {

@@ -150,10 +150,11 @@ public final class SwinTransformerBlock: Module {
     /// The timm path (`layers.2.blocks.5`).
     public let path: String
     /// [nW, N, N]: 0 between tokens of the same region of the rolled map, −100 across regions;
-    /// nil for unshifted blocks. For the configured square size; other sizes (dense windowing)
-    /// take theirs from `masksBySize`.
+    /// nil for unshifted blocks. For the configured square size; another size (dense windowing)
+    /// builds its own, and the last one is kept (`otherSizeMask`): evaluation at kept aspect
+    /// ratios meets many sizes, and a mask per size ever seen would grow without bound.
     let attnMask: Tensor?
-    private var masksBySize: [[Int]: Tensor] = [:]
+    private var otherSizeMask: (height: Int, width: Int, mask: Tensor)?
     /// The grid of the map this block last ran (its configured square until then).
     private var lastGrid: (height: Int, width: Int)?
 
@@ -195,9 +196,9 @@ public final class SwinTransformerBlock: Module {
     private func mask(height: Int, width: Int) -> Tensor? {
         guard shift > 0 else { return nil }
         if height == resolution && width == resolution { return attnMask }
-        if let cached = masksBySize[[height, width]] { return cached }
+        if let cached = otherSizeMask, cached.height == height, cached.width == width { return cached.mask }
         let mask = withoutGradients { Self.attentionMask(height: height, width: width, window: window, shift: shift) }
-        masksBySize[[height, width]] = mask
+        otherSizeMask = (height, width, mask)
         return mask
     }
 

@@ -52,7 +52,6 @@ public struct VideoMAEConfig: Codable, Equatable, Sendable {
     public var gridSize: Int { imageSize / patchSize }
     /// Values in one tubelet: what the tubelet embedding's linear map reads.
     public var tubeletValues: Int { numChannels * tubeletSize * patchSize * patchSize }
-    public func tokenCount(frames: Int) -> Int { frames / tubeletSize * gridSize * gridSize }
 
     public func validate() throws {
         func bad(_ field: String, _ value: Any, _ expectation: String) -> ModelConfigError {

@@ -103,12 +103,7 @@ extension VideoMAE {
         if posEmbed == nil { state["pos_embed"] = nil }
         var keepOwn: Set<String> = []
         if fcNorm != nil, state["fc_norm.weight"] == nil, state["fc_norm.bias"] == nil { keepOwn.formUnion(["fc_norm.weight", "fc_norm.bias"]) }
-        let headFits = head.map { h in state["head.weight"]?.shape == h.weight.shape && state["head.bias"]?.shape == h.bias?.shape } ?? false
-        if newHead && !headFits {
-            state["head.weight"] = nil
-            state["head.bias"] = nil
-            keepOwn.formUnion(["head.weight", "head.bias"])
-        }
+        if newHead && droppingMismatchedHead(&state, head: head, prefix: "head") { keepOwn.formUnion(["head.weight", "head.bias"]) }
         do {
             try load(state, strict: true, keepOwn: keepOwn.contains)
         } catch let mismatch as StateDictMismatch {

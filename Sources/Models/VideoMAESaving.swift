@@ -12,7 +12,6 @@ extension VideoMAE {
     public func writeFolder(_ folder: URL, metadata: [String: String] = [:]) throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         var json = try JSONSerialization.jsonObject(with: encoder.encode(config)) as! [String: Any]
         json["model_type"] = "videomae"
         json["architectures"] = [config.numLabels > 0 ? "VideoMAEForVideoClassification" : "VideoMAEModel"]

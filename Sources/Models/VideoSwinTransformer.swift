@@ -98,8 +98,11 @@ public final class WindowAttention3D: Module {
     /// function otherwise.
     func relativePositionBias(tokens n: Int) -> Tensor {
         let full = window.reduce(1, *)
-        var rows = [Int](repeating: 0, count: n * n)
-        for i in 0..<n { for j in 0..<n { rows[i * n + j] = relativePositionIndex[i * full + j] } }
+        var rows = relativePositionIndex
+        if n != full {
+            rows = [Int](repeating: 0, count: n * n)
+            for i in 0..<n { for j in 0..<n { rows[i * n + j] = relativePositionIndex[i * full + j] } }
+        }
         return relativePositionBiasTable.indexSelect(rows, dim: 0).reshaped([n, n, numHeads]).permuted([2, 0, 1])
     }
 
@@ -248,6 +251,9 @@ public final class VideoSwinTransformerStage: Module {
     public let blocks: [VideoSwinTransformerBlock]
     public let downsample: PatchMerging?
     let window: [Int]
+    /// The windows (and shift mask) of the map size this stage last ran: a clip size rarely changes,
+    /// and the mask of an early stage holds millions of values.
+    private var lastWindows: (size: [Int], windows: VideoSwinWindows)?
 
     init(_ c: VideoSwinTransformerConfig, stage: Int, using rng: inout WeightInit) {
         let dim = c.stageDim(stage)
@@ -261,7 +267,9 @@ public final class VideoSwinTransformerStage: Module {
 
     /// [B, D, H, W, C] → the stage output (before merging) and the merged map for the next stage.
     func callAsFunction(_ x: Tensor, context: inout ForwardContext, blockOutputs: inout [Tensor]) -> (output: Tensor, next: Tensor) {
-        let windows = VideoSwinWindows(size: [x.shape[1], x.shape[2], x.shape[3]], window: window)
+        let size = [x.shape[1], x.shape[2], x.shape[3]]
+        let windows = lastWindows.flatMap { $0.size == size ? $0.windows : nil } ?? withoutGradients { VideoSwinWindows(size: size, window: window) }
+        lastWindows = (size, windows)
         var x = x
         for block in blocks {
             x = block(x, windows: windows, context: &context)

@@ -16,7 +16,7 @@ public enum HTMLReport {
                         + "Click a column header to sort by it.</p>",
                     "<nav><a href=\"#accuracy\">Accuracy</a><a href=\"#efficiency\">Efficiency</a><a href=\"#ppt\">PPT plot</a>"
                         + "<a href=\"#datasets\">Per dataset</a><a href=\"#curves\">Training curves</a><a href=\"#runs\">Runs</a></nav>"]
-        let scores = TaskTable.applies(to: records) ? TaskTable.make(records: records) : AccuracyTable.make(records: records)
+        let scores = TaskTable.scoreTable(records: records)
         body.append(section("accuracy", "Accuracy", scores.html()))
         body.append(section("efficiency", "Efficiency", EfficiencyTable.make(records: records).html()))
         body.append(section("ppt", "Accuracy vs. trainable parameters (PPT)",

@@ -48,7 +48,7 @@ public enum TaskTable {
             for r in rows.indices { rows[r] += [scoreCells[r], pptCells[r]] }
         }
 
-        var warnings = grids.flatMap { $0.1.warnings.filter { !$0.hasPrefix("records mix backbones") } }
+        var warnings = grids.flatMap { $0.1.warnings }   // one backbone per grid: none says they mix
         let machines = Set(records.map { $0.cpu ?? "unknown CPU" })
         if machines.count > 1 { warnings.append("peak memory was measured on different machines: \(machines.sorted().joined(separator: "; "))") }
         let suites = Set(records.compactMap { $0.datasetSuite.map(DatasetCatalog.suiteTitle) }).sorted().joined(separator: " + ")
@@ -57,6 +57,11 @@ public enum TaskTable {
             + "Peak memory: the largest tensor memory while training, mean over the row's runs. "
             + "PPT = (M/100)·exp(−log10(P/10^7 + 1)) per dataset; – for full fine-tuning."
         return ReportTable(caption: caption, warnings: warnings, columns: columns, rows: rows)
+    }
+
+    /// The scores table for `records`: Table V/VI's layout for video and segmentation runs, Table IV's otherwise.
+    public static func scoreTable(records: [RunRecord]) -> ReportTable {
+        applies(to: records) ? make(records: records) : AccuracyTable.make(records: records)
     }
 
     /// Whether `records` belong in this table rather than Table IV's: video or dense-prediction runs.

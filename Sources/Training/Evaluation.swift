@@ -45,6 +45,7 @@ public enum Evaluator {
             score(sample.probabilities.map { $0 / Float(sample.count) }, label: sample.label)
             pending = nil
         }
+        let multiView = source.viewsPerSample > 1
         let start = Date()
         let stream = try source.batches(epoch: 0)
         while let batch = try stream.next() {
@@ -55,7 +56,7 @@ public enum Evaluator {
             views += batch.labels.count
             for (i, label) in batch.labels.enumerated() {
                 let row = Array(UnsafeBufferPointer(start: logits.data + i * c, count: c))
-                guard source.viewsPerSample > 1 else { score(row, label: label); continue }
+                guard multiView else { score(row, label: label); continue }
                 guard let index = batch.indices?[i] else { throw ConfigError("a multi-view evaluation source must name each row's sample") }
                 if pending?.index != index { finishPending(); pending = (index, label, [Float](repeating: 0, count: c), 0) }
                 let probabilities = softmax(row)

@@ -83,6 +83,14 @@ public enum DatasetReference {
 
     public static func fgvcCatalogName(_ name: String) -> String { fgvcNames[name] ?? name }
 
+    /// A list dataset's `classes.txt`: one name per line in label order, blank lines skipped; nil
+    /// when it cannot be read (each layout says what that means for it).
+    static func classNames(in file: URL) -> [String]? {
+        (try? String(contentsOf: file, encoding: .utf8)).map {
+            $0.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+    }
+
     public static func parse(_ text: String) throws -> (suite: String, name: String) {
         let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
         guard parts.count == 2, suites.contains(parts[0]), !parts[1].isEmpty else {

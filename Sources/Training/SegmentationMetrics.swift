@@ -61,7 +61,7 @@ public struct SegmentationMetrics: Equatable, Sendable {
         guard logits.rank == 4, logits.shape[1] == numClasses else {
             throw SegmentationMetricsError("logits \(logits.shape) are not [B, \(numClasses), H, W]")
         }
-        let (b, c, plane) = (logits.shape[0], logits.shape[1], logits.shape[2] * logits.shape[3])
+        let (b, plane) = (logits.shape[0], logits.shape[2] * logits.shape[3])
         guard labels.count == b * plane else { throw SegmentationMetricsError("\(labels.count) labels for logits \(logits.shape)") }
         let predictions = Self.predictedLabels(logits)
         for n in 0..<b {

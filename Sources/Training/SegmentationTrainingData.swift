@@ -76,9 +76,7 @@ public struct SegmentationTrainingData {
             return (dataset, vocClassNames, [base.appendingPathComponent("ImageSets/Segmentation/\(split == "test" ? "val" : split).txt")])
         case "seglist":
             let classesFile = folder.appendingPathComponent("classes.txt")
-            let names = (try? String(contentsOf: classesFile, encoding: .utf8)).map {
-                $0.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            }
+            let names = DatasetReference.classNames(in: classesFile)
             let classes: Int
             switch (config.numClasses, names?.count) {
             case let (given?, listed?) where given != listed:

@@ -107,10 +107,12 @@ public final class Trainer {
         let events = try folder.map { try TrainingEventLog(folder: $0, config: config, firstEpoch: state.epoch + 1,
                                                             freshStart: state.globalBatch == 0) }
         if let events { progress.line("TensorBoard events: \(events.file.url.path)") }
-        // Frozen-prefix caches (their point is only known now that drop-path is set); only
-        // classification reads the pooled prefix outputs they keep.
-        let budget = objective is ClassificationObjective ? config.cacheFrozenMB << 20 : 0
-        let storeRoot = objective is ClassificationObjective ? config.cacheFrozenDir.map { URL(fileURLWithPath: $0) } : nil
+        // Frozen-prefix caches (their point is only known now that drop-path is set): none where the
+        // model has no frozen prefix (a task head, a backbone other than a ViT), and then no
+        // fingerprint of the weights either.
+        let cacheable = model.frozenPrefix != nil
+        let budget = cacheable ? config.cacheFrozenMB << 20 : 0
+        let storeRoot = cacheable ? config.cacheFrozenDir.map { URL(fileURLWithPath: $0) } : nil
         let fingerprint = storeRoot == nil ? nil : Fingerprint.of(model.backbone)
         let trainCache = FrozenPrefixCache(model: model, source: train, budgetBytes: budget, storeRoot: storeRoot, backboneFingerprint: fingerprint)
         let evalCache = eval.flatMap { FrozenPrefixCache(model: model, source: $0, budgetBytes: budget, storeRoot: storeRoot, backboneFingerprint: fingerprint) }

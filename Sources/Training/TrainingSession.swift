@@ -26,7 +26,8 @@ public final class TrainingSession {
     public let eval: any BatchSource
     /// The split names the record keeps (VTAB-1k's by protocol; video: train and test).
     public let splitNames: (train: String, eval: String)
-    /// The training split with the evaluation preprocessing, for methods that calibrate.
+    /// The training split with the evaluation preprocessing, for methods that calibrate (video:
+    /// the training clips as trained on — there is no evaluation-preprocessed training source).
     public let calibration: BatchSourceCalibration
     /// The backbone's fingerprint before training (adapter files record it).
     public let backboneFingerprint: String
@@ -62,9 +63,7 @@ public final class TrainingSession {
             let objective = SegmentationObjective(segmenter: segmenter, inference: settings.inference, testFlip: settings.testFlip)
             (train, eval, splitNames, datasetGroup) = (data.train, data.eval, data.splitNames, "segmentation")
             (self.objective, segmentation) = (objective, (data, objective))
-            var hasher = SHA256()
-            for url in data.identifyingFiles { hasher.update(try Data(contentsOf: url)) }
-            dataManifestSHA256 = data.identifyingFiles.isEmpty ? nil : SHA256.hex(hasher.finalize())
+            dataManifestSHA256 = try SHA256.hexDigest(ofFiles: data.identifyingFiles)
             // Calibrating methods read the training split as the evaluation does (one image a batch).
             calibration = BatchSourceCalibration(SegmentationBatchSource(dataset: data.train.dataset, training: false, settings: settings,
                                                                          normalization: data.train.packer.normalization, batchSize: 1, seed: config.seed))
@@ -94,9 +93,7 @@ public final class TrainingSession {
             guard proto != .honestSelect else { throw ConfigError("protocol = honest-select: video datasets have no validation split; use honest") }
             let video = try VideoTrainingData(suite: suite, name: datasetName, root: rootURL, config: config, size: imgSize, normalization: normalization)
             (train, eval, splitNames, datasetGroup) = (video.train, video.eval, ("train", "test"), "video")
-            var hasher = SHA256()
-            for url in video.identifyingFiles { hasher.update(try Data(contentsOf: url)) }
-            dataManifestSHA256 = video.identifyingFiles.isEmpty ? nil : SHA256.hex(hasher.finalize())
+            dataManifestSHA256 = try SHA256.hexDigest(ofFiles: video.identifyingFiles)
             calibration = BatchSourceCalibration(video.train)
             classes = video.splits.classCount
         } else {
@@ -126,9 +123,7 @@ public final class TrainingSession {
             let manifestFile = task.folder.appendingPathComponent("MANIFEST.sha256")
             let identifying = FileManager.default.fileExists(atPath: manifestFile.path)
                 ? [manifestFile] : [task.listFile(VTAB1kDataset.Split(rawValue: proto.trainSplit)!), task.listFile(VTAB1kDataset.Split(rawValue: proto.evalSplit)!)]
-            var hasher = SHA256()
-            for url in identifying { hasher.update(try Data(contentsOf: url)) }
-            manifest = SHA256.hex(hasher.finalize())
+            manifest = try SHA256.hexDigest(ofFiles: identifying)
         default:
             let fgvc = try FGVCDataset(root: rootURL, name: DatasetReference.fgvcCatalogName(datasetName))
             // FGVC: train on train (+ val for the final runs), report on test; select on val.

@@ -45,10 +45,9 @@ public struct VideoTrainingData {
         case "videolist":
             let folder = root.appendingPathComponent(name)
             let classesFile = folder.appendingPathComponent("classes.txt")
-            guard let text = try? String(contentsOf: classesFile, encoding: .utf8) else {
+            guard let classNames = DatasetReference.classNames(in: classesFile) else {
                 throw ConfigError("\(classesFile.path): missing — a videolist dataset names its classes there, one per line, in label order")
             }
-            let classNames = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             let lists = (train: folder.appendingPathComponent("train.txt"), test: folder.appendingPathComponent("test.txt"))
             loaded = VideoDatasetSplits(root: folder, classNames: classNames,
                                         train: try SplitListParser.parse(lists.train, classCount: classNames.count),

@@ -126,7 +126,7 @@ struct Bench: ParsableCommand {
     private func report(_ folder: URL) throws {
         // Selection runs (val200) only chose hyper-parameters: the report shows the final runs.
         let records = try RunRecordLoader.load(from: folder).filter { $0.evaluationProtocol != "honest-select" }
-        let table = TaskTable.applies(to: records) ? TaskTable.make(records: records) : AccuracyTable.make(records: records)
+        let table = TaskTable.scoreTable(records: records)
         print(TableFormat.markdown.render(table))
         try table.write(to: folder.appendingPathComponent("report.md"))
         try EfficiencyTable.make(records: records).write(to: folder.appendingPathComponent("efficiency.md"))

@@ -63,7 +63,7 @@ struct DataVerify: ParsableCommand {
     @Option(help: "Manifest file to write or compare (default: <folder>/MANIFEST.sha256).") var manifest: String?
     @Option(help: "Threads for decoding and hashing.") var threads = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Check a segmentation split instead: ade20k, voc, or list (a file of 'image mask' lines). Masks must decode as label maps, match their image's size, and hold only classes or the ignore index 255.") var segmentation: SegmentationLayout?
-    @Option(help: "Segmentation split: ADE20K training/validation, VOC train/val/trainval.") var split: String?
+    @Option(help: "Segmentation split: ADE20K training/validation, VOC train/val/trainval; video --video hmdb51: the official split, 1–3.") var split: String?
     @Option(help: "Segmentation list: number of classes.") var classes: Int?
     @Flag(help: "Segmentation list: mask value 0 is ignored and k becomes k − 1 (ADE20K's convention).") var reduceZeroLabel = false
     @Option(help: "Check a video dataset instead: ssv2 (FOLDER holds labels/ and the videos), hmdb51 (FOLDER holds the split files and class folders; --split 1–3), or list (FOLDER holds classes.txt, train.txt, test.txt). Every video must open and decode at the frames its test views read; every class needs training videos.")

@@ -45,7 +45,7 @@ struct Report: ParsableCommand {
             }
         } else {
             let table = efficiency ? EfficiencyTable.make(records: records)
-                : TaskTable.applies(to: records) ? TaskTable.make(records: records) : AccuracyTable.make(records: records)
+                : TaskTable.scoreTable(records: records)
             print(format.render(table))
             if let outputURL { try table.write(to: outputURL) }
         }
