@@ -26,9 +26,13 @@ public enum OpenCVHSV {
         var sector = Int(hue.rounded(.down))
         hue -= Float(sector)
         if !(0..<6).contains(sector) { (sector, hue) = (0, 0) }
-        let tab = [v, v * (1 - s), v * (1 - s * hue), v * (1 - s * (1 - hue))]
-        // (b, g, r) per sector, as OpenCV indexes its table.
-        let order = [[1, 3, 0], [1, 0, 2], [3, 0, 1], [0, 2, 1], [0, 1, 3], [2, 1, 0]][sector]
-        return (byte(tab[order[2]]), byte(tab[order[1]]), byte(tab[order[0]]))
+        let (p, q, t) = (v * (1 - s), v * (1 - s * hue), v * (1 - s * (1 - hue)))
+        func tab(_ i: Int) -> Float { i == 0 ? v : i == 1 ? p : i == 2 ? q : t }
+        let (b, g, r) = Self.sectorOrder[sector]
+        return (byte(tab(r)), byte(tab(g)), byte(tab(b)))
     }
+
+    /// (b, g, r) indices into (v, p, q, t) per hue sector, as OpenCV indexes its table (a constant,
+    /// not rebuilt per pixel).
+    private static let sectorOrder: [(Int, Int, Int)] = [(1, 3, 0), (1, 0, 2), (3, 0, 1), (0, 2, 1), (0, 1, 3), (2, 1, 0)]
 }

@@ -20,7 +20,7 @@ public struct SegmentationDataset: Sendable {
     public let numClasses: Int
     /// Labels equal to this are not scored or trained on (mmseg's and Hugging Face's 255).
     public let ignoreIndex: Int
-    /// ADE20K's convention: mask value 0 is “other” and becomes `ignoreIndex`; k becomes k − 1.
+    /// ADE20K's convention: mask value 0 is “other” and becomes 255 (ignored); k becomes k − 1.
     public let reduceZeroLabel: Bool
     public let samples: [Sample]
 
@@ -66,7 +66,7 @@ public struct SegmentationDataset: Sendable {
 
     /// A list file of `image mask` lines (paths relative to the list's folder; blank lines and
     /// `#` comments skipped).
-    public static func list(_ file: URL, numClasses: Int, reduceZeroLabel: Bool = false, ignoreIndex: Int = 255) throws -> SegmentationDataset {
+    public static func list(_ file: URL, numClasses: Int, reduceZeroLabel: Bool = false) throws -> SegmentationDataset {
         guard numClasses > 0 && numClasses <= 255 else { throw DatasetError(file: file.path, "number of classes \(numClasses) must be in 1…255") }
         let text = try readText(file)
         let realRoot = try PathSafety.realRoot(file.deletingLastPathComponent(), source: file.path)
@@ -82,7 +82,7 @@ public struct SegmentationDataset: Sendable {
                                   mask: try PathSafety.resolve(fields[1], realRoot: realRoot, source: file.path, line: number + 1)))
         }
         guard !samples.isEmpty else { throw DatasetError(file: file.path, "no 'image mask' lines") }
-        return SegmentationDataset(name: file.lastPathComponent, numClasses: numClasses, ignoreIndex: ignoreIndex,
+        return SegmentationDataset(name: file.lastPathComponent, numClasses: numClasses, ignoreIndex: 255,
                                    reduceZeroLabel: reduceZeroLabel, samples: samples)
     }
 

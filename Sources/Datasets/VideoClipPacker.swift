@@ -21,32 +21,35 @@ public struct VideoClipPacker: Sendable {
     /// One view of `frames`: [T, 3, size, size].
     public func tensor(_ frames: [RGB8Image], crop: Int) -> Tensor {
         precondition(!frames.isEmpty, "a clip has at least one frame")
-        let plane = 3 * size * size
         let clip = Tensor(uninitializedShape: [frames.count, 3, size, size])
-        for (t, frame) in frames.enumerated() {
-            let resized = frame.resized(shorterSide: size, interpolation: .bilinear)
-            let offset = views.cropOffset(longSide: max(resized.width, resized.height), size: size, crop: crop)
-            let box = resized.width >= resized.height
-                ? TorchvisionGeometry.Box(left: offset, top: 0, width: size, height: size)
-                : TorchvisionGeometry.Box(left: 0, top: offset, width: size, height: size)
-            packer.write(resized.cropped(to: box), to: clip.data + t * plane)
-        }
+        write(frames.map { $0.resized(shorterSide: size, interpolation: .bilinear) }, crop: crop, to: clip.data)
         return clip
     }
 
     /// Every test view of a video, clip-major as `VideoTestViews.views`: [views, T, 3, S, S].
-    /// Each frame is decoded once, however many views use it.
+    /// Each frame is decoded and resized once, however many views use it.
     public func testViews(of video: VideoFrameSource, sampling: VideoFrameSampling) throws -> Tensor {
         let clips = (0..<views.temporalClips).map { sampling.testIndices(frameCount: video.frameCount, clip: $0, of: views.temporalClips) }
         let wanted = Array(Set(clips.joined())).sorted()
-        let decoded = Dictionary(uniqueKeysWithValues: zip(wanted, try video.frames(at: wanted)))
-        let tensors = views.views.map { view in tensor(clips[view.clip].map { decoded[$0]! }, crop: view.crop) }
-        return stack(tensors)
+        let resized = Dictionary(uniqueKeysWithValues: zip(wanted, try video.frames(at: wanted).map { $0.resized(shorterSide: size, interpolation: .bilinear) }))
+        let out = Tensor(uninitializedShape: [views.count, clips[0].count, 3, size, size])
+        let perView = clips[0].count * 3 * size * size
+        for (i, view) in views.views.enumerated() {
+            write(clips[view.clip].map { resized[$0]! }, crop: view.crop, to: out.data + i * perView)
+        }
+        return out
     }
 
-    private func stack(_ tensors: [Tensor]) -> Tensor {
-        let out = Tensor(uninitializedShape: [tensors.count] + tensors[0].shape)
-        for (i, t) in tensors.enumerated() { (out.data + i * t.count).update(from: t.data, count: t.count) }
-        return out
+    /// Crops frames whose shorter side is already `size` where crop `crop` starts and writes them,
+    /// normalised, one after the other at `out`.
+    private func write(_ resized: [RGB8Image], crop: Int, to out: UnsafeMutablePointer<Float>) {
+        let plane = 3 * size * size
+        for (t, frame) in resized.enumerated() {
+            let offset = views.cropOffset(longSide: max(frame.width, frame.height), size: size, crop: crop)
+            let box = frame.width >= frame.height
+                ? TorchvisionGeometry.Box(left: offset, top: 0, width: size, height: size)
+                : TorchvisionGeometry.Box(left: 0, top: offset, width: size, height: size)
+            packer.write(frame.cropped(to: box), to: out + t * plane)
+        }
     }
 }

@@ -20,6 +20,14 @@ public enum VideoFrameSampling: Codable, Equatable, Sendable {
         }
     }
 
+    /// Frames one clip reaches over: a video shorter than this repeats frames in its clips.
+    public var framesSpanned: Int {
+        switch self {
+        case .segments(let count): return count
+        case .dense(let frames, let stride): return frames * stride
+        }
+    }
+
     /// A training clip, random as VideoMAE draws it: one random frame per segment; or a random
     /// end point with the clip spread evenly up to it (videos shorter than the clip's span are
     /// spread over their whole length and padded with their last frame).

@@ -20,11 +20,7 @@ public struct VideoVerification: Sendable {
         var counts: [Int] = [], problems: [String] = [], short = 0
         var perClass = [Int](repeating: 0, count: splits.classCount)
         for sample in splits.train { perClass[sample.label] += 1 }
-        let span: Int
-        switch splits.sampling {
-        case .segments(let count): span = count
-        case .dense(let frames, let stride): span = frames * stride
-        }
+        let span = splits.sampling.framesSpanned
         var seen = Set<String>()
         for sample in splits.train + splits.test where seen.insert(sample.path).inserted {
             do {

@@ -261,7 +261,8 @@ public final class PatchMerging: Module {
         reduction = vitLinear(4 * dim, 2 * dim, bias: false, using: &rng)
     }
 
-    func callAsFunction(_ x: Tensor) -> Tensor {
+    /// [B, H, W, C] → [B, ⌈H/2⌉, ⌈W/2⌉, 2C], odd sides zero-padded (E3VA's highway runs it too).
+    public func callAsFunction(_ x: Tensor) -> Tensor {
         let even = x.padded(dim: 1, after: x.shape[1] % 2).padded(dim: 2, after: x.shape[2] % 2)
         return reduction(norm(spaceToDepth2x2(even)))
     }

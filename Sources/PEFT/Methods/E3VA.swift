@@ -116,18 +116,11 @@ final class HighwayBlockEntry: LayerHook {
     func callAsFunction(_ x: Tensor, next: (Tensor) -> Tensor) -> Tensor {
         let tokenShape = [x.shape[0], x.shape[1] * x.shape[2], x.shape[3]]
         if startsStage {
-            highway.stream = merging.map { merged(highway.stream!.reshaped(highway.mapShape), by: $0).reshaped(tokenShape) } ?? x.reshaped(tokenShape)
+            highway.stream = merging.map { $0(highway.stream!.reshaped(highway.mapShape)).reshaped(tokenShape) } ?? x.reshaped(tokenShape)
             highway.mapShape = x.shape
         }
         highway.blockInput = x.reshaped(tokenShape)
         return next(x)
-    }
-
-    /// The backbone's PatchMerging forward on the highway's map (odd sides zero-padded), called
-    /// through its public layers: its weights stay frozen, gradients pass through to the map.
-    private func merged(_ map: Tensor, by merging: PatchMerging) -> Tensor {
-        let even = map.padded(dim: 1, after: map.shape[1] % 2).padded(dim: 2, after: map.shape[2] % 2)
-        return merging.reduction(merging.norm(spaceToDepth2x2(even)))
     }
 }
 
