@@ -41,7 +41,7 @@ public enum AccuracyTable {
         // Built column by column so each ranked column is marked as a whole.
         var table: [[ReportTable.Cell]] = [summaries.map { ReportTable.Cell(text: $0.row.label) }]
         func addRanked(_ statistics: [SeedStatistics?], decimals: Int) {
-            var cells = statistics.map { $0.map { cell($0, decimals: decimals) } ?? .missing }
+            var cells = statistics.map { $0.map { seedCell($0, decimals: decimals) } ?? .missing }
             ColumnRanking.mark(&cells, displayed: statistics.map { $0.map { rounded($0.mean, decimals) } })
             table.append(cells)
         }
@@ -98,19 +98,28 @@ public enum AccuracyTable {
         return others.isEmpty ? main : "\(main) (\(others.joined(separator: "; ")))"
     }
 
-    private static func cell(_ statistics: SeedStatistics, decimals: Int) -> ReportTable.Cell {
-        var text = format(statistics.mean, decimals)
-        if let std = statistics.standardDeviation { text += " ± " + format(std, decimals) }
-        return ReportTable.Cell(text: text, value: statistics.mean, standardDeviation: statistics.standardDeviation)
-    }
-
-    private static func rounded(_ value: Double, _ decimals: Int) -> Double {
-        Double(format(value, decimals))!
-    }
 }
 
 /// Fixed decimals, as tables print numbers ("%.2f"; never "-0.00").
 func format(_ value: Double, _ decimals: Int) -> String {
     let text = String(format: "%.\(decimals)f", value)
     return text.hasPrefix("-") && Double(text) == 0 ? String(text.dropFirst()) : text
+}
+
+/// The value a cell shows, as a number: what ranking compares, so ties are ties as printed.
+func rounded(_ value: Double, _ decimals: Int) -> Double {
+    Double(format(value, decimals))!
+}
+
+/// "mean ± std" over seeds (the std only when there are several).
+func seedCell(_ statistics: SeedStatistics, decimals: Int) -> ReportTable.Cell {
+    var text = format(statistics.mean, decimals)
+    if let std = statistics.standardDeviation { text += " ± " + format(std, decimals) }
+    return ReportTable.Cell(text: text, value: statistics.mean, standardDeviation: statistics.standardDeviation)
+}
+
+/// The mean of the values present; nil when none is.
+func meanOfPresent(_ values: [Double?]) -> Double? {
+    let present = values.compactMap { $0 }
+    return present.isEmpty ? nil : present.reduce(0, +) / Double(present.count)
 }

@@ -16,23 +16,19 @@ public enum EfficiencyTable {
         }
         let rows = grid.rows.map { row -> [ReportTable.Cell] in
             let records = grid.records(row)
-            func mean(_ values: [Double?]) -> Double? {
-                let present = values.compactMap { $0 }
-                return present.isEmpty ? nil : present.reduce(0, +) / Double(present.count)
-            }
             func cell(_ value: Double?, _ decimals: Int, scale: Double = 1) -> ReportTable.Cell {
                 value.map { ReportTable.Cell(text: format($0 / scale, decimals), value: $0 / scale) } ?? .missing
             }
-            let parameters = mean(records.map { Double($0.trainableParameters) })?.rounded()
+            let parameters = meanOfPresent(records.map { Double($0.trainableParameters) })?.rounded()
             return [
                 ReportTable.Cell(text: row.label),
                 cell(parameters, 2, scale: 1e6),
                 parameters.map { ReportTable.Cell(text: String(Int($0)), value: $0) } ?? .missing,
-                cell(mean(records.map { $0.cost.adapterBytes.map(Double.init) }), 1, scale: 1024),
-                cell(mean(records.map(\.cost.peakMemoryMB)), 0),
-                cell(mean(records.map(\.cost.trainImagesPerSecond)), 1),
-                cell(mean(records.map(\.cost.evalImagesPerSecond)), 1),
-                cell(mean(records.map(\.cost.mergedEvalImagesPerSecond)), 1),
+                cell(meanOfPresent(records.map { $0.cost.adapterBytes.map(Double.init) }), 1, scale: 1024),
+                cell(meanOfPresent(records.map(\.cost.peakMemoryMB)), 0),
+                cell(meanOfPresent(records.map(\.cost.trainImagesPerSecond)), 1),
+                cell(meanOfPresent(records.map(\.cost.evalImagesPerSecond)), 1),
+                cell(meanOfPresent(records.map(\.cost.mergedEvalImagesPerSecond)), 1),
             ]
         }
         let machines = Set(records.map { "\($0.cpu ?? "unknown CPU"), \($0.threads.map { "\($0) threads" } ?? "unknown threads")" })

@@ -27,7 +27,7 @@ public enum TaskTable {
         for (backbone, grid) in grids {
             for row in grid.rows {
                 let all = grid.records(row)
-                let parameters = mean(all.map { Double($0.trainableParameters) })?.rounded()
+                let parameters = meanOfPresent(all.map { Double($0.trainableParameters) })?.rounded()
                 let perDataset = datasets.map { SeedStatistics(grid.records(row, dataset: $0.name).map(\.accuracy)) }
                 scores.append(perDataset)
                 ppts.append(perDataset.map { statistics in
@@ -36,15 +36,15 @@ public enum TaskTable {
                 rows.append([
                     ReportTable.Cell(text: row.label), ReportTable.Cell(text: backbone),
                     parameters.map { ReportTable.Cell(text: format($0 / 1e6, 2), value: $0 / 1e6) } ?? .missing,
-                    mean(all.map(\.cost.peakMemoryMB)).map { ReportTable.Cell(text: format($0, 0), value: $0) } ?? .missing,
+                    meanOfPresent(all.map(\.cost.peakMemoryMB)).map { ReportTable.Cell(text: format($0, 0), value: $0) } ?? .missing,
                 ])
             }
         }
         for d in datasets.indices {
-            var scoreCells = scores.map { $0[d].map(cell) ?? .missing }
-            ColumnRanking.mark(&scoreCells, displayed: scores.map { $0[d].map { Double(format($0.mean, 2))! } })
+            var scoreCells = scores.map { $0[d].map { seedCell($0, decimals: 2) } ?? .missing }
+            ColumnRanking.mark(&scoreCells, displayed: scores.map { $0[d].map { rounded($0.mean, 2) } })
             var pptCells = ppts.map { $0[d].map { ReportTable.Cell(text: format($0, 2), value: $0) } ?? .missing }
-            ColumnRanking.mark(&pptCells, displayed: ppts.map { $0[d].map { Double(format($0, 2))! } })
+            ColumnRanking.mark(&pptCells, displayed: ppts.map { $0[d].map { rounded($0, 2) } })
             for r in rows.indices { rows[r] += [scoreCells[r], pptCells[r]] }
         }
 
@@ -75,14 +75,4 @@ public enum TaskTable {
         return titles.isEmpty ? "Top-1" : titles.joined(separator: " / ")
     }
 
-    private static func mean(_ values: [Double?]) -> Double? {
-        let present = values.compactMap { $0 }
-        return present.isEmpty ? nil : present.reduce(0, +) / Double(present.count)
-    }
-
-    private static func cell(_ statistics: SeedStatistics) -> ReportTable.Cell {
-        var text = format(statistics.mean, 2)
-        if let std = statistics.standardDeviation { text += " ± " + format(std, 2) }
-        return ReportTable.Cell(text: text, value: statistics.mean, standardDeviation: statistics.standardDeviation)
-    }
 }

@@ -10,12 +10,7 @@ public struct ConfigLoader {
     /// Which layer set each key (printed with the resolved config).
     public private(set) var origins: [String: String] = [:]
 
-    public static let knownKeys: [String] = {
-        let encoder = JSONEncoder()
-        let object = (try? JSONSerialization.jsonObject(with: encoder.encode(TrainingConfig()))) as? [String: Any] ?? [:]
-        // Optional keys are absent from the defaults' encoding: add them explicitly.
-        return Array(Set(object.keys).union(TrainingConfig.optionalKeys)).sorted()
-    }()
+    public static let knownKeys = TrainingConfig.keys
 
     public init() {}
 

@@ -24,6 +24,7 @@ public final class SegmentationObjective: TrainingObjective {
         guard batch.labels.count == batch.images.shape[0] * batch.images.shape[2] * batch.images.shape[3] else {
             throw ConfigError("segmentation batch: \(batch.labels.count) labels for images \(batch.images.shape) (one label per pixel expected)")
         }
+        segmenter.setTraining(options.training)   // evaluation switches the heads' BatchNorm off
         model.beginPass(options: options, rng: rng)
         return (segmenter.loss(segmenter.forward(batch.images, options: options, rng: rng), labels: batch.labels), nil)
     }

@@ -138,7 +138,6 @@ public final class Trainer {
                 let lr = learningRate(epoch: epoch, update: update)
                 optimizer.learningRate = Float(lr)
                 let rng = root.derived("step-\(state.globalBatch)")
-                model.taskHead?.setTraining(true)   // evaluation switches it off
                 let (loss, correct) = try objective.trainingLoss(model, batch: batch, options: ForwardOptions(training: true), rng: rng, cache: trainCache)
                 let images = batch.images.shape[0]
                 guard loss.item.isFinite else {

@@ -118,10 +118,8 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
 
     public init() {}
 
-    /// Keys that are absent from the defaults' encoding (optional, nil by default).
-    public static let optionalKeys = ["weights", "img_size", "data_root", "threads", "cache_frozen_dir", "frames", "frame_stride", "test_views", "clip_crop_scale", "task", "schedule", "poly_power", "warmup_iters", "warmup_ratio",
-                                      "crop_size", "ratio_range", "img_scale", "cat_max_ratio", "aux_loss_weight", "inference", "slide_stride",
-                                      "test_scales", "test_flip", "photometric_distortion", "decoder_channels", "aux_channels", "num_classes"]
+    /// Every key a config file or `--set` may name, optional ones included: the coding keys.
+    public static let keys: [String] = CodingKeys.allCases.map(\.stringValue).sorted()
 
     /// The poly schedule (mmseg's) instead of timm's cosine.
     public var usesPolySchedule: Bool { schedule == "poly" }
@@ -129,7 +127,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public static let recipes = ["vpetl", "official"]
     public static let normalizations = ["model", "imagenet", "inception", "clip", "efficientnet", "none"]
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case model, weights, imgSize = "img_size", method, methodOptions = "method_options", initStyle = "init"
         case dataset, dataRoot = "data_root", trainAugmentation = "train_augmentation", interpolation, normalization
         case frames, frameStride = "frame_stride", testViews = "test_views", clipCropScale = "clip_crop_scale"

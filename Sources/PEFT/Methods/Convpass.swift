@@ -72,22 +72,7 @@ final class ConvBypass: BranchHook {
 
     func bypass(stream: Tensor, normed: Tensor, context: inout ForwardContext) -> Tensor? {
         let h = down(normed).quickGelu()                                        // [B, N, dim]
-        let (b, n, c) = (h.shape[0], h.shape[1], h.shape[2])
-        let grid = block.tokenGrid, prefixTokens = grid.prefixTokens
-        let grids = (n - prefixTokens) / grid.area
-        precondition(grids >= 1 && n == prefixTokens + grids * grid.area, "Convpass: \(n) tokens do not form \(prefixTokens) + k·\(grid.height)×\(grid.width)")
-        // A video backbone's patch tokens are several grids in a row (VideoMAE: one per tubelet
-        // time step); each is convolved as its own image.
-        let patches = h.narrowed(1, start: prefixTokens, length: grids * grid.area)
-            .reshaped([b * grids, grid.height, grid.width, c]).permuted([0, 3, 1, 2])
-        let mixedPatches = conv(patches).permuted([0, 2, 3, 1]).reshaped([b, grids * grid.area, c])
-        var parts = [mixedPatches]
-        if prefixTokens > 0 {
-            // Each prefix token as a 1×1 image: the 3×3 kernel's centre tap alone acts.
-            let prefix = h.narrowed(1, start: 0, length: prefixTokens).reshaped([b * prefixTokens, c, 1, 1])
-            parts.insert(conv(prefix).reshaped([b, prefixTokens, c]), at: 0)
-        }
-        let out = up(dropout(concat(parts, dim: 1).quickGelu(), rate))
+        let out = up(dropout(block.tokenGrid.convolvingTokens(h, method: "Convpass") { conv($0) }.quickGelu(), rate))
         return out.dropPath(block.dropPath, training: context.options.training, using: &context.rng) * scale
     }
 }

@@ -74,20 +74,7 @@ final class MultiScaleAdapter: BranchHook {
     }
 
     func afterResidual(_ x: Tensor, context: inout ForwardContext) -> Tensor {
-        let (b, n) = (x.shape[0], x.shape[1])
         let p = down(norm(x) * gamma + x * gammaX)                                  // [B, N, m]
-        let m = p.shape[2]
-        let grid = block.tokenGrid, prefixTokens = grid.prefixTokens
-        let grids = (n - prefixTokens) / grid.area
-        precondition(grids >= 1 && n == prefixTokens + grids * grid.area, "Mona: \(n) tokens do not form \(prefixTokens) + k·\(grid.height)×\(grid.width)")
-        // Several grids in a row (a video backbone's time steps) are convolved one by one.
-        let patches = op(p.narrowed(1, start: prefixTokens, length: grids * grid.area).reshaped([b * grids, grid.height, grid.width, m]).permuted([0, 3, 1, 2]))
-            .permuted([0, 2, 3, 1]).reshaped([b, grids * grid.area, m])
-        var parts = [patches]
-        if prefixTokens > 0 {
-            let prefix = p.narrowed(1, start: 0, length: prefixTokens).reshaped([b * prefixTokens, m, 1, 1])
-            parts.insert(op(prefix).reshaped([b, prefixTokens, m]), at: 0)
-        }
-        return x + up(dropout(concat(parts, dim: 1).gelu(), rate))
+        return x + up(dropout(block.tokenGrid.convolvingTokens(p, method: "Mona") { op($0) }.gelu(), rate))
     }
 }
