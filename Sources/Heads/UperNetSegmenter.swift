@@ -53,6 +53,12 @@ public final class UperNetSegmenter: Module, TaskHead {
     /// The backbone's maps (through the neck, when there is one) after the per-stage norms,
     /// NCHW, finest first. `images` must have the backbone's fixed side, if it has one.
     public func features(_ images: Tensor, options: ForwardOptions = ForwardOptions(), rng: SeededRandom = SeededRandom(seed: 0)) -> [Tensor] {
+        if neck == nil, let stageNorms {
+            // Swin's maps come channels-last, as the LayerNorms want them: one transpose each.
+            return zip(backbone.channelsLastStageFeatures(images, options: options, rng: rng), stageNorms).map { map, norm in
+                norm(map).permuted([0, 3, 1, 2])
+            }
+        }
         var maps = backbone.stageFeatures(images, options: options, rng: rng)
         if let neck { maps = neck(maps) }
         guard let stageNorms else { return maps }

@@ -386,6 +386,11 @@ public final class SwinTransformer: Backbone {
         stages(images, options: options, rng: rng).stages.map { $0.permuted([0, 3, 1, 2]) }
     }
 
+    /// Every stage's output as computed, [B, H/stride, W/stride, C].
+    public func channelsLastStageFeatures(_ images: Tensor, options: ForwardOptions, rng: SeededRandom) -> [Tensor] {
+        stages(images, options: options, rng: rng).stages
+    }
+
     /// Logits when the model has a head, else the pooled features.
     public func callAsFunction(_ images: Tensor) -> Tensor {
         let out = forward(images, options: ForwardOptions(), rng: SeededRandom(seed: 0))
