@@ -120,10 +120,13 @@ public final class VideoMAE: Backbone {
     /// pre-trained model alike; centred, only the part that tells slices apart is added, and a
     /// clip's tokens still say which slice they come from. [slices, D].
     public func temporalPositionTable(slices: Int) -> Tensor {
-        let table = positionTable(tokens: slices).reshaped([slices, config.hiddenSize])
-        return withoutGradients {
-            (table - table.mean(dims: [0]).reshaped([1, config.hiddenSize])).scaled(by: config.temporalPositionScale)
-        }
+        Self.centredTemporalTable(slices: slices, width: config.hiddenSize, scale: config.temporalPositionScale)
+    }
+
+    /// `temporalPositionTable` for any width and scale: it depends on nothing else.
+    static func centredTemporalTable(slices: Int, width d: Int, scale: Float) -> Tensor {
+        let table = sinusoidTable(tokens: slices, width: d).reshaped([slices, d])
+        return withoutGradients { (table - table.mean(dims: [0]).reshaped([1, d])).scaled(by: scale) }
     }
 
     /// VideoMAE's fixed 1-D sinusoid table over the flattened token index:
@@ -132,7 +135,13 @@ public final class VideoMAE: Backbone {
     public func positionTable(tokens n: Int) -> Tensor {
         positionLock.lock(); defer { positionLock.unlock() }
         if let table = positionTables[n] { return table }
-        let d = config.hiddenSize
+        let table = Self.sinusoidTable(tokens: n, width: config.hiddenSize)
+        positionTables[n] = table
+        return table
+    }
+
+    /// The sinusoid table [1, n, d] itself (`positionTable` keeps one per token count).
+    static func sinusoidTable(tokens n: Int, width d: Int) -> Tensor {
         var values = [Float](repeating: 0, count: n * d)
         for position in 0..<n {
             for j in 0..<d {
@@ -140,9 +149,7 @@ public final class VideoMAE: Backbone {
                 values[position * d + j] = Float(j % 2 == 0 ? sin(angle) : cos(angle))
             }
         }
-        let table = Tensor(shape: [1, n, d], values)
-        positionTables[n] = table
-        return table
+        return Tensor(shape: [1, n, d], values)
     }
 
     public func forward(_ clip: Tensor, options: ForwardOptions, rng: SeededRandom) -> BackboneOutput {

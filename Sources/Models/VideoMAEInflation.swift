@@ -54,9 +54,9 @@ extension VideoMAE {
         state["pos_embed"] = vit.posEmbed.narrowed(1, start: vit.posEmbed.shape[1] - grid, length: grid)
         state["patch_embed.proj.weight"] = inflatedPatchWeight(vit.patchEmbed.proj.weight, tubelet: tubelet, inflation: inflation)
         state["patch_embed.proj.bias"] = patchBias
-        // The unscaled table's size, from a model of the same width (the table depends on nothing else).
+        // The unscaled temporal table's size against the spatial table's.
         let spatialSize = meanRowNorm(state["pos_embed"]!.reshaped([grid, c.embedDim]))
-        let temporalSize = meanRowNorm(try VideoMAE(config, randomInit: false).temporalPositionTable(slices: frames / tubelet))
+        let temporalSize = meanRowNorm(VideoMAE.centredTemporalTable(slices: frames / tubelet, width: c.embedDim, scale: 1))
         config.temporalPositionScale = temporalSize > 0 ? spatialSize / temporalSize : 0
         let model = try VideoMAE(config, randomInit: false)
         do {
