@@ -28,10 +28,12 @@ public struct SegmentationTrainingData {
 
     public var classes: Int { train.classes }
 
-    public init(suite: String, name: String, root: URL, proto: EvaluationProtocol, config: TrainingConfig, normalization: PixelNormalization) throws {
-        settings = try SegmentationSettings(config)
+    /// `trainSplit`: the protocol's training split, read already (its classes size the head
+    /// before the rest of the data is read).
+    public init(suite: String, name: String, root: URL, proto: EvaluationProtocol, config: TrainingConfig, settings: SegmentationSettings,
+                trainSplit: Split, normalization: PixelNormalization) throws {
+        self.settings = settings
         splitNames = try Self.splitNames(suite: suite, proto: proto)
-        let trainSplit = try Self.split(suite: suite, name: name, root: root, split: splitNames.train, config: config)
         let evalSplit = try Self.split(suite: suite, name: name, root: root, split: splitNames.eval, config: config)
         train = SegmentationBatchSource(dataset: trainSplit.dataset, training: true, settings: settings, normalization: normalization,
                                         batchSize: config.batchSize, seed: config.seed)
@@ -59,8 +61,9 @@ public struct SegmentationTrainingData {
 
     /// One split of a segmentation dataset, with its class names and identifying files.
     /// `test` on ADE20K and VOC means their evaluation split (they have no labelled test split).
-    public static func split(suite: String, name: String, root: URL, split: String, config: TrainingConfig) throws
-        -> (dataset: SegmentationDataset, classNames: [String]?, identifyingFiles: [URL]) {
+    public typealias Split = (dataset: SegmentationDataset, classNames: [String]?, identifyingFiles: [URL])
+
+    public static func split(suite: String, name: String, root: URL, split: String, config: TrainingConfig) throws -> Split {
         let folder = root.appendingPathComponent(name)
         switch suite {
         case "ade20k":

@@ -50,16 +50,16 @@ public final class TrainingSession {
                 throw ConfigError("task = segmentation: dataset \(config.dataset) is not a segmentation suite (\(DatasetReference.segmentationSuites.joined(separator: ", ")))")
             }
             // Classes first (the head's size), then the segmenter, then pixels by its backbone.
-            let classes = try SegmentationTrainingData.split(suite: suite, name: datasetName, root: rootURL,
-                                                             split: try SegmentationTrainingData.splitNames(suite: suite, proto: proto).train, config: config).dataset.numClasses
+            let trainSplit = try SegmentationTrainingData.split(suite: suite, name: datasetName, root: rootURL,
+                                                                split: try SegmentationTrainingData.splitNames(suite: suite, proto: proto).train, config: config)
             let settings = try SegmentationSettings(config)
-            let segmenter = try SegmenterLoader.load(config: config, settings: settings, classes: classes)
+            let segmenter = try SegmenterLoader.load(config: config, settings: settings, classes: trainSplit.dataset.numClasses)
             let config = Self.resolvingModelPreprocessing(config, segmenter.backbone.preprocessing)
             self.config = config
             backboneFingerprint = Fingerprint.of(segmenter.backbone)
             imgSize = segmenter.backbone.inputSize
             let data = try SegmentationTrainingData(suite: suite, name: datasetName, root: rootURL, proto: proto, config: config,
-                                                    normalization: try Self.normalization(config.normalization, model: segmenter.backbone.preprocessing))
+                                                    settings: settings, trainSplit: trainSplit, normalization: try Self.normalization(config.normalization, model: segmenter.backbone.preprocessing))
             let objective = SegmentationObjective(segmenter: segmenter, inference: settings.inference, testFlip: settings.testFlip)
             (train, eval, splitNames, datasetGroup) = (data.train, data.eval, data.splitNames, "segmentation")
             (self.objective, segmentation) = (objective, (data, objective))
