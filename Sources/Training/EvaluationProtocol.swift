@@ -16,18 +16,20 @@ public enum EvaluationProtocol: String, Codable, CaseIterable, Sendable {
     public var evalSplit: String { self == .honestSelect ? "val200" : "test" }
 
     /// The score this protocol reports from a run's evaluation history (top-1 accuracy, or mIoU
-    /// for segmentation: `EpochRecord.evalScore`), and how it was chosen.
-    public func reported(from history: [EpochRecord]) -> (top1: Double, kind: String)? {
+    /// for segmentation: `EpochRecord.evalScore`), and how it was chosen; `evalSplit` names the
+    /// split evaluated (VTAB-1k's by default; ADE20K's `validation`, a video dataset's `test`).
+    public func reported(from history: [EpochRecord], evalSplit: String? = nil) -> (score: Double, kind: String)? {
+        let split = evalSplit ?? self.evalSplit
         let evaluated = history.compactMap { record in record.evalScore.map { (record.epoch, $0) } }
         guard let last = evaluated.last else { return nil }
         switch self {
         case .vpetl:
             let best = evaluated.max { $0.1 < $1.1 }!
-            return (best.1, "best of \(evaluated.count) test evaluations (epoch \(best.0); test-set selection)")
+            return (best.1, "best of \(evaluated.count) \(split) evaluations (epoch \(best.0); test-set selection)")
         case .honest:
-            return (last.1, "final epoch (test)")
+            return (last.1, "final epoch (\(split))")
         case .honestSelect:
-            return (last.1, "final epoch (val200, for selection)")
+            return (last.1, "final epoch (\(split), for selection)")
         }
     }
 }

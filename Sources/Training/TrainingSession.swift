@@ -204,7 +204,7 @@ public final class TrainingSession {
         try AdapterFile.save(model, backboneFingerprint: backboneFingerprint, to: adapterFolder)
         try Self.saveRunConfig(config, in: adapterFolder)
         try Self.writeLog(state.history, to: folder.appendingPathComponent("epochs.csv"))
-        guard let reported = evaluationProtocol.reported(from: state.history) else { throw ConfigError("no evaluation was run") }
+        guard let reported = evaluationProtocol.reported(from: state.history, evalSplit: splitNames.eval) else { throw ConfigError("no evaluation was run") }
         // A segmentation run's final per-class scores: the final epoch's evaluation, or (a
         // resumed run whose checkpoint was already final evaluated nothing here) a new one.
         let segmentationScores = try segmentation.map { try $0.objective.lastEvaluation ?? $0.objective.evaluate(model, on: eval) }
@@ -229,11 +229,11 @@ public final class TrainingSession {
                            trainImages: train.sampleCount, evalImages: eval.sampleCount),
             evaluationProtocol: evaluationProtocol.rawValue, seed: config.seed, config: config,
             accuracy: .init(top1Final: evaluated.last?.evalTop1, top1Best: best?.evalTop1, bestEpoch: best?.epoch, top5Final: evaluated.last?.evalTop5,
-                            reported: reported.top1, metric: segmentation == nil ? "top1" : "miou", reportedKind: reported.kind,
+                            reported: reported.score, metric: segmentation == nil ? "top1" : "miou", reportedKind: reported.kind,
                             perEpoch: evaluated.map { .init(epoch: $0.epoch, top1: $0.evalScore!) }),
             segmentation: segmentationScores.map { .init($0, classNames: segmentation?.data.classNames, inference: segmentation!.objective.inference) },
             params: .init(trainable: trainable, trainableWithHead: trainableWithHead,
-                          ppt: RunRecordFile.ppt(accuracy: reported.top1, trainable: trainable, method: config.method)),
+                          ppt: RunRecordFile.ppt(accuracy: reported.score, trainable: trainable, method: config.method)),
             cost: .init(adapterBytes: adapterBytes, peakMemoryMB: Double(BufferPool.shared.peakBytes) / 1_048_576,
                         trainImagesPerSecond: state.history.map(\.trainImagesPerSecond).reduce(0, +) / Double(max(state.history.count, 1)),
                         evalImagesPerSecond: unmergedSpeed, mergedEvalImagesPerSecond: mergedSpeed, wallSeconds: Date().timeIntervalSince(started)),

@@ -88,7 +88,7 @@ final class SegmentationTrainingTests: XCTestCase {
         XCTAssertEqual(outcome, .finished)
         XCTAssertLessThan(state.history.last!.trainLoss, state.history.first!.trainLoss * 0.9, "loss falls: \(state.history.map(\.trainLoss))")
         let last = try XCTUnwrap(state.history.last?.evalMIoU)
-        XCTAssertEqual(EvaluationProtocol.honest.reported(from: state.history)?.top1, last, "mIoU is the reported score")
+        XCTAssertEqual(EvaluationProtocol.honest.reported(from: state.history)?.score, last, "mIoU is the reported score")
         XCTAssertEqual(objective.lastEvaluation?.perClassIoU.count, 3)
         XCTAssertNil(state.history.last!.evalTop1)
     }

@@ -151,12 +151,16 @@ final class TrainerTests: XCTestCase {
                        EpochRecord(epoch: 30, lr: 0, trainLoss: 1, trainImagesPerSecond: 1, evalTop1: 72)]
         XCTAssertEqual(EvaluationProtocol.vpetl.trainSplit, "train800val200")
         XCTAssertEqual(EvaluationProtocol.vpetl.evalSplit, "test")
-        XCTAssertEqual(EvaluationProtocol.vpetl.reported(from: history)?.top1, 75)
+        XCTAssertEqual(EvaluationProtocol.vpetl.reported(from: history)?.score, 75)
         XCTAssertTrue(EvaluationProtocol.vpetl.reported(from: history)!.kind.contains("test-set selection"))
-        XCTAssertEqual(EvaluationProtocol.honest.reported(from: history)?.top1, 72)
+        XCTAssertEqual(EvaluationProtocol.honest.reported(from: history)?.score, 72)
         XCTAssertEqual(EvaluationProtocol.honestSelect.trainSplit, "train800")
         XCTAssertEqual(EvaluationProtocol.honestSelect.evalSplit, "val200")
-        XCTAssertEqual(EvaluationProtocol.honestSelect.reported(from: history)?.top1, 72)
+        XCTAssertEqual(EvaluationProtocol.honestSelect.reported(from: history)?.score, 72)
+        // The record names the split evaluated: VTAB-1k's by default, another task's when given.
+        XCTAssertEqual(EvaluationProtocol.honest.reported(from: history)?.kind, "final epoch (test)")
+        XCTAssertEqual(EvaluationProtocol.honestSelect.reported(from: history)?.kind, "final epoch (val200, for selection)")
+        XCTAssertEqual(EvaluationProtocol.honest.reported(from: history, evalSplit: "validation")?.kind, "final epoch (validation)")
     }
 }
 
